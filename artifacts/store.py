@@ -1,0 +1,242 @@
+"""The SQLite artifact store: the only code that knows table layouts.
+
+One schema serves both a device shard (written by one device's processing, in its own process) and the case store
+(into which shards are merged by a single writer). Record tables are derived from the dataclasses in
+``artifacts.records``; the inventory and bookkeeping tables are declared here. Every row of every table carries
+``device_id``, so re-ingesting a device is "delete that device's rows, insert the shard's" inside one transaction.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterable
+
+import sqlite_utils
+
+from artifacts.records import RECORD_TYPES, Record, column_kinds
+
+_SQL_TYPES = {"text": str, "int": int, "float": float, "bool": int, "json": str}
+
+# Columns every record table starts with: where the row came from.
+PROVENANCE_COLUMNS: dict[str, type] = {
+    "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
+    "source_table": str, "source_row": str, "parser": str, "parser_version": str, "from_wal": int, "recovered": int,
+}
+
+FIXED_TABLES: dict[str, dict[str, type]] = {
+    "devices": {
+        "device_id": str, "label": str, "status": str, "error": str, "platform": str,
+        "evidence_sha256": str, "evidence_md5": str, "stored_md5": str, "stored_sha1": str, "hash_verified": int,
+        "file_count": int, "model": str, "os_version": str, "serial": str, "udid": str, "phone_number": str,
+        "device_name": str, "time_zone": str, "facts": str,
+    },
+    "evidence": {
+        "evidence_id": str, "device_id": str, "paths": str, "container": str, "media_size": int,
+        "sha256": str, "md5": str, "stored_md5": str, "stored_sha1": str, "hash_verified": int,
+        "segments": str, "layers": str,
+    },
+    "files": {
+        "id": int, "device_id": str, "evidence_id": str, "partition": str, "path": str, "name": str,
+        "inode": str, "size": int, "kind": str, "allocated": int, "recoverable": int,
+        "mtime": str, "mtime_raw": str, "mtime_encoding": str, "atime": str, "atime_raw": str, "atime_encoding": str,
+        "ctime": str, "ctime_raw": str, "ctime_encoding": str, "crtime": str, "crtime_raw": str,
+        "crtime_encoding": str, "sha256": str, "md5": str, "mime_type": str, "link_target": str, "note": str,
+    },
+    "parser_runs": {
+        "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
+        "parser": str, "parser_version": str, "app": str, "outcome": str, "records": int, "message": str,
+        "recovered": int, "from_wal": int,
+    },
+}
+PRIMARY_KEYS = {"devices": "device_id", "evidence": "evidence_id"}
+BOOL_COLUMNS = {"allocated", "recoverable", "hash_verified", "from_wal", "recovered", "deleted", "answered"}
+
+
+def record_columns(record_type: type[Record]) -> dict[str, type]:
+    """Columns of a record table: id, provenance, then the record's own fields flattened."""
+    columns: dict[str, type] = {"id": int, **PROVENANCE_COLUMNS}
+    for name, kind in column_kinds(record_type).items():
+        if kind == "prov":
+            continue
+        if kind == "time":
+            columns.update({name: str, f"{name}_raw": str, f"{name}_encoding": str})
+        else:
+            columns[name] = _SQL_TYPES[kind]
+    return columns
+
+
+RECORD_TABLES: dict[str, type[Record]] = {t.TABLE: t for t in RECORD_TYPES}
+ALL_TABLES: dict[str, dict[str, type]] = {
+    **FIXED_TABLES, **{t.TABLE: record_columns(t) for t in RECORD_TYPES}
+}
+JSON_COLUMNS: dict[str, set[str]] = {
+    table: {n for n, k in column_kinds(t).items() if k == "json"} for table, t in RECORD_TABLES.items()
+}
+JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "layers"}})
+
+
+def _row_converter(record_type: type[Record]):
+    """Build a fast function record → tuple in column order (the store's hot path on million-row databases)."""
+    kinds = [(n, k) for n, k in column_kinds(record_type).items() if k != "prov"]
+    prov_names = list(PROVENANCE_COLUMNS)
+
+    def convert(record: Record) -> tuple:
+        p = record.prov
+        values = [getattr(p, n) for n in prov_names]
+        values[9] = int(p.from_wal)
+        values[10] = int(p.recovered)
+        for name, kind in kinds:
+            v = getattr(record, name)
+            if kind == "time":
+                if v is None:
+                    values += (None, None, None)
+                else:
+                    values += (v.iso, v.raw, v.encoding)
+            elif kind == "json":
+                values.append(None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True, default=str))
+            elif kind == "bool":
+                values.append(None if v is None else int(v))
+            else:
+                values.append(v)
+        return tuple(values)
+
+    return convert
+
+
+class Store:
+    """An open store file (shard or case). Creates its schema on open."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = sqlite_utils.Database(self.path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        existing = set(self.db.table_names())
+        for name, columns in ALL_TABLES.items():
+            if name not in existing:
+                self.db[name].create(columns, pk=PRIMARY_KEYS.get(name, "id"))
+        for name in ALL_TABLES:
+            if name not in PRIMARY_KEYS:
+                self.db[name].create_index(["device_id"], if_not_exists=True)
+        self.db["files"].create_index(["device_id", "path"], if_not_exists=True)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing -----------------------------------------------------------------------------------------------
+    def upsert(self, table: str, row: dict) -> None:
+        """Insert or replace one row of a keyed table (devices, evidence)."""
+        self.db[table].upsert(_encode(table, row), pk=PRIMARY_KEYS[table], alter=False)
+
+    def insert_rows(self, table: str, rows: Iterable[dict]) -> None:
+        """Insert plain dict rows (files, parser_runs) in batches."""
+        self.db[table].insert_all((_encode(table, r) for r in rows), batch_size=2000)
+
+    def record_writer(self, batch_size: int = 5000) -> "RecordWriter":
+        return RecordWriter(self, batch_size)
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    def rows(self, table: str, device_id: str | None = None) -> Iterable[dict]:
+        """Rows of ``table`` in insertion order, JSON columns decoded and flags as booleans."""
+        if table not in ALL_TABLES:
+            raise KeyError(table)
+        order = PRIMARY_KEYS.get(table, "id")
+        where, args = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
+        cursor = self.db.execute(f"SELECT * FROM [{table}] {where} ORDER BY [{order}]", args)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            yield _decode(table, dict(zip(names, values)))
+
+    def count(self, table: str, device_id: str | None = None) -> int:
+        where, args = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
+        return self.db.execute(f"SELECT count(*) FROM [{table}] {where}", args).fetchone()[0]
+
+    # -- shards ------------------------------------------------------------------------------------------------
+    def merge_shard(self, shard_path: str | Path, device_id: str) -> None:
+        """Replace every row of ``device_id`` with the shard's rows, all or nothing.
+
+        Ids in the case store are the case store's own; rows keep the shard's order, so the result is the same for
+        the same shards merged in the same order.
+        """
+        conn: sqlite3.Connection = self.db.conn
+        conn.execute("ATTACH DATABASE ? AS shard", (str(shard_path),))
+        try:
+            with conn:
+                for table, columns in ALL_TABLES.items():
+                    conn.execute(f"DELETE FROM main.[{table}] WHERE device_id = ?", (device_id,))
+                    names = ", ".join(f"[{c}]" for c in columns if c != "id")
+                    order = PRIMARY_KEYS.get(table, "id")
+                    conn.execute(
+                        f"INSERT INTO main.[{table}] ({names}) SELECT {names} FROM shard.[{table}] "
+                        f"WHERE device_id = ? ORDER BY [{order}]", (device_id,))
+        finally:
+            conn.execute("DETACH DATABASE shard")
+
+
+class RecordWriter:
+    """Buffers records and writes them per table in batches; use as a context manager so the tail is flushed."""
+
+    def __init__(self, store: Store, batch_size: int):
+        self.store = store
+        self.batch_size = batch_size
+        self._buffers: dict[type, list[tuple]] = {}
+        self._converters: dict[type, object] = {}
+        self._sql: dict[type, str] = {}
+
+    def add(self, record: Record) -> None:
+        rtype = type(record)
+        buffer = self._buffers.get(rtype)
+        if buffer is None:
+            buffer = self._buffers[rtype] = []
+            self._converters[rtype] = _row_converter(rtype)
+            columns = [c for c in record_columns(rtype) if c != "id"]
+            self._sql[rtype] = (f"INSERT INTO [{rtype.TABLE}] ({', '.join(f'[{c}]' for c in columns)}) "
+                                f"VALUES ({', '.join('?' * len(columns))})")
+        buffer.append(self._converters[rtype](record))
+        if len(buffer) >= self.batch_size:
+            self._flush(rtype)
+
+    def _flush(self, rtype: type) -> None:
+        buffer = self._buffers[rtype]
+        if buffer:
+            with self.store.db.conn:
+                self.store.db.conn.executemany(self._sql[rtype], buffer)
+            buffer.clear()
+
+    def flush(self) -> None:
+        for rtype in list(self._buffers):
+            self._flush(rtype)
+
+    def __enter__(self) -> "RecordWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()
+
+
+def _encode(table: str, row: dict) -> dict:
+    out = {}
+    json_cols = JSON_COLUMNS.get(table, set())
+    for key, value in row.items():
+        if key in json_cols and value is not None and not isinstance(value, str):
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        elif isinstance(value, bool):
+            value = int(value)
+        out[key] = value
+    return out
+
+
+def _decode(table: str, row: dict) -> dict:
+    json_cols = JSON_COLUMNS.get(table, set())
+    for key, value in row.items():
+        if value is None:
+            continue
+        if key in json_cols:
+            row[key] = json.loads(value)
+        elif key in BOOL_COLUMNS:
+            row[key] = bool(value)
+    return row

@@ -1,0 +1,196 @@
+"""Decoding of on-disk time values into UTC, keeping the raw value and its encoding beside the result.
+
+Each encoding has exactly one decoder. Nothing here guesses a unit from the size of a number: a parser names the
+encoding its app uses. Where an app itself is ambiguous (iOS sms.db stores Cocoa seconds on old releases and Cocoa
+nanoseconds on newer ones) the parser calls `cocoa_auto`, whose encoding name says that a guess was made.
+
+Decoded values are formatted with a fixed six fractional digits and a trailing ``Z`` so that the text sorts in time
+order. Arithmetic is done on integers (microseconds) so that no float rounding creeps into the result.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+_UTC = _dt.timezone.utc
+_UNIX_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_MIN = _dt.datetime(1601, 1, 1, tzinfo=_UTC)
+_MAX = _dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=_UTC)
+
+COCOA_OFFSET_S = 978307200  # 2001-01-01 minus 1970-01-01
+WEBKIT_OFFSET_S = 11644473600  # 1970-01-01 minus 1601-01-01
+
+
+@dataclass(frozen=True)
+class TimeValue:
+    """A decoded instant: ``iso`` is UTC ISO-8601 (``...T..:..:..ffffffZ``), ``raw`` the stored value as text."""
+
+    iso: str
+    raw: str
+    encoding: str
+
+
+def format_utc(moment: _dt.datetime) -> str:
+    """ISO-8601 in UTC with microseconds and ``Z``; the one format every stored time uses."""
+    m = moment.astimezone(_UTC)
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+            f".{m.microsecond:06d}Z")
+
+
+def _number(raw) -> Decimal | None:
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, (bytes, bytearray)):
+        try:
+            raw = raw.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def _from_epoch(raw, encoding: str, epoch_offset_s: int, units_per_second: int) -> TimeValue | None:
+    """Decode ``raw`` counted in 1/units_per_second seconds from an epoch ``epoch_offset_s`` after 1970.
+
+    A value of zero means "not set" in every app format we read, so it decodes to None rather than to the epoch.
+    """
+    if type(raw) is int:  # the common case, kept exact and fast
+        if raw == 0:
+            return None
+        micros = raw * 1_000_000 // units_per_second
+    else:
+        value = _number(raw)
+        if value is None or value == 0:
+            return None
+        micros = int((value * 1_000_000 / units_per_second).to_integral_value(rounding="ROUND_FLOOR"))
+    micros += epoch_offset_s * 1_000_000
+    try:
+        moment = _UNIX_EPOCH + _dt.timedelta(microseconds=micros)
+    except OverflowError:
+        return None
+    if not _MIN <= moment <= _MAX:
+        return None
+    return TimeValue(format_utc(moment), _raw_text(raw), encoding)
+
+
+def _raw_text(raw) -> str:
+    if isinstance(raw, (bytes, bytearray)):
+        return raw.hex()
+    return str(raw)
+
+
+def unix_s(raw) -> TimeValue | None:
+    """Seconds since 1970-01-01 UTC (may carry a fraction)."""
+    return _from_epoch(raw, "unix_s", 0, 1)
+
+
+def unix_ms(raw) -> TimeValue | None:
+    """Milliseconds since 1970-01-01 UTC (Android, WhatsApp, most Java apps)."""
+    return _from_epoch(raw, "unix_ms", 0, 1000)
+
+
+def unix_us(raw) -> TimeValue | None:
+    """Microseconds since 1970-01-01 UTC (Instagram direct.db)."""
+    return _from_epoch(raw, "unix_us", 0, 1_000_000)
+
+
+def unix_ns(raw) -> TimeValue | None:
+    """Nanoseconds since 1970-01-01 UTC."""
+    return _from_epoch(raw, "unix_ns", 0, 1_000_000_000)
+
+
+def cocoa_s(raw) -> TimeValue | None:
+    """Seconds since 2001-01-01 UTC (Core Data, NSDate; may carry a fraction)."""
+    return _from_epoch(raw, "cocoa_s", COCOA_OFFSET_S, 1)
+
+
+def cocoa_ns(raw) -> TimeValue | None:
+    """Nanoseconds since 2001-01-01 UTC (iOS 11+ sms.db)."""
+    return _from_epoch(raw, "cocoa_ns", COCOA_OFFSET_S, 1_000_000_000)
+
+
+def cocoa_auto(raw) -> TimeValue | None:
+    """sms.db's own ambiguity: Cocoa nanoseconds above 1e15, Cocoa seconds below (as iOS itself switched units).
+
+    The encoding name records that the unit was chosen by magnitude.
+    """
+    value = _number(raw)
+    if value is None:
+        return None
+    if abs(value) > Decimal(10) ** 15:
+        decoded = _from_epoch(raw, "cocoa_ns(by magnitude)", COCOA_OFFSET_S, 1_000_000_000)
+    else:
+        decoded = _from_epoch(raw, "cocoa_s(by magnitude)", COCOA_OFFSET_S, 1)
+    return decoded
+
+
+def webkit_us(raw) -> TimeValue | None:
+    """Microseconds since 1601-01-01 UTC (Chrome/Chromium history)."""
+    return _from_epoch(raw, "webkit_us", -WEBKIT_OFFSET_S, 1_000_000)
+
+
+def filetime(raw) -> TimeValue | None:
+    """100-nanosecond intervals since 1601-01-01 UTC (Windows FILETIME)."""
+    return _from_epoch(raw, "filetime", -WEBKIT_OFFSET_S, 10_000_000)
+
+
+def hex_ms(raw) -> TimeValue | None:
+    """Hexadecimal milliseconds since 1970 (Android packages.xml ``ft``/``it``/``ut`` attributes)."""
+    if raw is None:
+        return None
+    try:
+        value = int(str(raw).strip(), 16)
+    except ValueError:
+        return None
+    decoded = _from_epoch(value, "hex_ms", 0, 1000)
+    return TimeValue(decoded.iso, str(raw), "hex_ms") if decoded else None
+
+
+def iso8601(raw) -> TimeValue | None:
+    """An ISO-8601 string; one without an offset is refused rather than read as local time."""
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if not text:
+        return None
+    try:
+        moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return TimeValue(format_utc(moment), text, "iso8601")
+
+
+def from_datetime(moment: _dt.datetime | None, raw, encoding: str) -> TimeValue | None:
+    """Wrap an aware datetime that a library already decoded (plist dates, NSDate); naive ones are UTC by contract
+    of the formats that produce them (plistlib returns naive UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_UTC)
+    return TimeValue(format_utc(moment), _raw_text(raw), encoding)
+
+
+DECODERS = {
+    "unix_s": unix_s,
+    "unix_ms": unix_ms,
+    "unix_us": unix_us,
+    "unix_ns": unix_ns,
+    "cocoa_s": cocoa_s,
+    "cocoa_ns": cocoa_ns,
+    "cocoa_auto": cocoa_auto,
+    "webkit_us": webkit_us,
+    "filetime": filetime,
+    "hex_ms": hex_ms,
+    "iso8601": iso8601,
+}
+
+
+def decode(encoding: str, raw) -> TimeValue | None:
+    """Decode ``raw`` with the named encoding (a key of DECODERS)."""
+    return DECODERS[encoding](raw)
