@@ -110,6 +110,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.db = sqlite_utils.Database(self.path)
+        self.db.conn.isolation_level = None  # explicit transactions: one parser run is all or nothing
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._ensure_schema()
@@ -156,6 +157,10 @@ class Store:
         return self.db.execute(f"SELECT count(*) FROM [{table}] {where}", args).fetchone()[0]
 
     # -- shards ------------------------------------------------------------------------------------------------
+    def transaction(self):
+        """BEGIN … COMMIT, or ROLLBACK when the block raises: what a parser run writes lands whole or not at all."""
+        return _Transaction(self.db.conn)
+
     def merge_shard(self, shard_path: str | Path, device_id: str) -> None:
         """Replace every row of ``device_id`` with the shard's rows, all or nothing.
 
@@ -165,7 +170,7 @@ class Store:
         conn: sqlite3.Connection = self.db.conn
         conn.execute("ATTACH DATABASE ? AS shard", (str(shard_path),))
         try:
-            with conn:
+            with self.transaction():
                 for table, columns in ALL_TABLES.items():
                     conn.execute(f"DELETE FROM main.[{table}] WHERE device_id = ?", (device_id,))
                     names = ", ".join(f"[{c}]" for c in columns if c != "id")
@@ -175,6 +180,18 @@ class Store:
                         f"WHERE device_id = ? ORDER BY [{order}]", (device_id,))
         finally:
             conn.execute("DETACH DATABASE shard")
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN")
+        return self
+
+    def __exit__(self, exc_type, *_):
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
 class RecordWriter:
@@ -203,8 +220,7 @@ class RecordWriter:
     def _flush(self, rtype: type) -> None:
         buffer = self._buffers[rtype]
         if buffer:
-            with self.store.db.conn:
-                self.store.db.conn.executemany(self._sql[rtype], buffer)
+            self.store.db.conn.executemany(self._sql[rtype], buffer)
             buffer.clear()
 
     def flush(self) -> None:

@@ -1,0 +1,48 @@
+"""Re-hash every evidence item of a case and compare with the hashes recorded at ingest."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cases.case import Case
+from forensics.evidence import EvidenceError, open_evidence
+from forensics.integrity import hash_evidence
+
+
+@dataclass
+class Check:
+    evidence_id: str
+    ok: bool
+    detail: str
+
+
+def verify(case: Case) -> list[Check]:
+    store = case.store()
+    try:
+        recorded = list(store.rows("evidence"))
+    finally:
+        store.close()
+    checks = []
+    for row in recorded:
+        paths = [Path(p) for p in row["paths"]]
+        if row["sha256"] is None:
+            checks.append(Check(row["evidence_id"], True, f"{row['container']}: no evidence-level hash "
+                                                          f"(files are hashed one by one)"))
+            continue
+        try:
+            evidence = open_evidence(paths)
+        except EvidenceError as exc:
+            checks.append(Check(row["evidence_id"], False, f"cannot open: {exc}"))
+            continue
+        try:
+            now = hash_evidence(evidence)
+        finally:
+            evidence.close()
+        same = now["sha256"] == row["sha256"] and now["md5"] == row["md5"]
+        detail = f"sha256 {now['sha256']} {'matches' if same else 'DIFFERS from ' + str(row['sha256'])}"
+        if now["hash_verified"] is not None:
+            detail += f"; stored md5 {'matches' if now['hash_verified'] else 'DIFFERS'}"
+            same = same and now["hash_verified"]
+        checks.append(Check(row["evidence_id"], same, detail))
+    case.audit.write("verify", results=[c.__dict__ for c in checks])
+    return checks

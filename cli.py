@@ -1,0 +1,222 @@
+"""Command-line interface: Click commands only; the work is done in ``cases``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from artifacts.store import ALL_TABLES
+from cases import exports, status, verify as verify_mod
+from cases.case import TOOL_VERSION, Case, CaseError
+from cases.ingest import IngestError, ingest as ingest_device
+from forensics.evidence import EvidenceError, open_evidence
+from parsers.framework import load_parsers
+
+EXPECTED = (CaseError, IngestError, EvidenceError, OSError)
+
+
+class InputError(click.ClickException):
+    """Bad input: one line on stderr, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _guard(func):
+    """Turn expected failures into one clear line; nothing else reaches the examiner as a traceback either."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except EXPECTED as exc:
+            raise InputError(str(exc)) from None
+        except Exception as exc:  # last line of defence: report, do not dump a traceback
+            raise InputError(f"internal error: {type(exc).__name__}: {exc}") from None
+
+    return wrapper
+
+
+def _open_case(path: str) -> Case:
+    return Case.open(Path(path))
+
+
+@click.group()
+@click.version_option(TOOL_VERSION, prog_name="forensics")
+def main() -> None:
+    """Turn seized-device evidence into one normalized, provenance-carrying artifact store.
+
+    Evidence is only ever read. Every artifact row says which device, evidence layer, file, table and row it came
+    from, and every time is UTC with its raw value and encoding beside it.
+    """
+
+
+@main.group()
+def case() -> None:
+    """Create and manage case folders."""
+
+
+@case.command("init")
+@click.argument("case_dir", type=click.Path(file_okay=False))
+@click.option("--name", help="Case name (default: the folder name).")
+@_guard
+def case_init(case_dir: str, name: str | None) -> None:
+    """Create an empty case folder CASE_DIR with its store and audit log."""
+    created = Case.init(Path(case_dir), name)
+    click.echo(f"case created: {created.root}")
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
+@click.argument("evidence", nargs=-1, required=True, type=click.Path())
+@click.option("--device-id", help="Identifier of the device (default: derived from the evidence name).")
+@click.option("--password", help="Password of an encrypted iTunes backup (prompted when the backup needs one "
+                                 "and this is not given; never stored).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_guard
+def ingest(case_dir: str, evidence: tuple[str, ...], device_id: str | None, password: str | None,
+           quiet: bool) -> None:
+    """Add one device to the case: open EVIDENCE read-only, inventory every file, run the parsers.
+
+    Several EVIDENCE paths for one device are allowed (a split raw set, or several items of the same phone).
+    Ingesting a device again replaces its rows.
+    """
+    target = _open_case(case_dir)
+    paths = [Path(p) for p in evidence]
+    password = password or _password_if_needed(paths)
+    command = " ".join(["forensics", "ingest", case_dir, *evidence] + (["--device-id", device_id] if device_id else []))
+    if quiet or not sys.stderr.isatty():
+        result = ingest_device(target, paths, device_id, password, command=command)
+    else:
+        total = sum(p.stat().st_size for p in paths if p.is_file()) or None
+        with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
+            result = ingest_device(target, paths, device_id, password, on_bytes=bar.update, command=command)
+    if result.status != "ok":
+        raise InputError(f"device {result.device_id} failed: {result.error}")
+    outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(result.outcomes.items())) or "no parser matched"
+    click.echo(f"device {result.device_id}: {result.files} files, {result.records} records ({outcomes})")
+    for e in result.evidence:
+        verified = {True: ", stored hash verified", False: ", STORED HASH MISMATCH", None: ""}[e["hash_verified"]]
+        if e["sha256"]:
+            click.echo(f"  {e['evidence_id']} {e['container']} sha256={e['sha256']} md5={e['md5']}{verified}")
+
+
+def _password_if_needed(paths: list[Path]) -> str | None:
+    from forensics import backups
+
+    for p in paths:
+        if p.is_dir() and backups.is_backup(p) and backups.device_facts(p).get("encrypted"):
+            if not sys.stdin.isatty():
+                return None
+            return click.prompt("backup password", hide_input=True)
+    return None
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
+@click.argument("artifact", type=click.Choice(sorted(ALL_TABLES)))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("--device-id", help="Only this device's rows.")
+@_guard
+def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id: str | None) -> None:
+    """Export one ARTIFACT table of the case as JSON lines or CSV (keys are the store's column names)."""
+    target = _open_case(case_dir)
+    store = target.store()
+    try:
+        if output:
+            partial = Path(output + ".partial")
+            with open(partial, "w", encoding="utf-8", newline="") as out:
+                count = exports.export(store, artifact, fmt, out, device_id)
+            partial.replace(output)
+            click.echo(f"{count} {artifact} rows written to {output}", err=True)
+        else:
+            exports.export(store, artifact, fmt, click.get_text_stream("stdout"), device_id)
+    finally:
+        store.close()
+    target.audit.write("export", artifact=artifact, format=fmt, output=output, device_id=device_id)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
+@_guard
+def verify(case_dir: str) -> None:
+    """Re-hash every evidence item of the case and compare with the hashes recorded at ingest."""
+    checks = verify_mod.verify(_open_case(case_dir))
+    for check in checks:
+        click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.evidence_id}: {check.detail}")
+    if not all(c.ok for c in checks):
+        raise InputError("evidence verification failed")
+
+
+@main.command()
+@click.argument("evidence", nargs=-1, required=True, type=click.Path())
+@click.option("--password", help="Password of an encrypted iTunes backup.")
+@_guard
+def info(evidence: tuple[str, ...], password: str | None) -> None:
+    """Show the container, volumes and file systems found in EVIDENCE, without ingesting anything."""
+    opened = open_evidence([Path(p) for p in evidence], password=password)
+    try:
+        click.echo(f"container: {opened.container}")
+        if opened.media_size:
+            click.echo(f"size: {opened.media_size} bytes")
+        for segment in opened.paths:
+            click.echo(f"file: {segment}")
+        stored = opened.stored_hashes()
+        for name, value in sorted(stored.items()):
+            click.echo(f"stored {name}: {value}")
+        for layer in opened.layers:
+            where = f" at offset {layer.offset}, {layer.length} bytes" if layer.kind in ("partition", "volume") else ""
+            what = layer.fs_type or layer.error or ""
+            click.echo(f"layer {layer.address}: {layer.kind}{where} {layer.description} -> {what}".rstrip())
+        for key, value in sorted(opened.facts.items()):
+            click.echo(f"device {key}: {value}")
+    finally:
+        opened.close()
+
+
+@main.command("status")
+@click.argument("case_dir", type=click.Path())
+@click.option("--all-runs", is_flag=True, help="List every parser run, not only the problems.")
+@_guard
+def status_cmd(case_dir: str, all_runs: bool) -> None:
+    """Per device: status, files, records per type and the outcome of every parser run."""
+    store = _open_case(case_dir).store()
+    try:
+        for summary in status.device_summaries(store):
+            d = summary["device"]
+            click.echo(f"device {d['device_id']}: {d['status']}" + (f" ({d['error']})" if d["error"] else "") +
+                       f", {d['file_count'] or 0} files")
+            if summary["records"]:
+                click.echo("  records: " + ", ".join(f"{t} {n}" for t, n in sorted(summary["records"].items())))
+            if summary["outcomes"]:
+                click.echo("  parser runs: " + ", ".join(f"{k} {v}" for k, v in summary["outcomes"].items()))
+            runs = store.rows("parser_runs", d["device_id"]) if all_runs else status.problem_runs(store,
+                                                                                                   d["device_id"])
+            for run in runs:
+                detail = run["message"] or f"{run['records']} records"
+                click.echo(f"  {run['parser']} {run['source_path']}: {run['outcome']}: {detail}")
+    finally:
+        store.close()
+
+
+@main.command("parsers")
+def parsers_cmd() -> None:
+    """List the parsers, the apps they cover and the paths they read."""
+    for spec in load_parsers():
+        click.echo(f"{spec.name} (v{spec.version}) app={spec.app}" +
+                   (f" platform={spec.platform}" if spec.platform else ""))
+        if spec.description:
+            click.echo(f"    {spec.description}")
+        for pattern in spec.paths:
+            click.echo(f"    {pattern}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Logical extractions delivered as tar (plain or gzip/bzip2/xz compressed) or zip archives.
+
+A tar is read as one forward stream, once: decompressing it again for every lookup is what makes other tools take
+hours on large extractions. Member names are evidence, not instructions: nothing is ever extracted by name, and a
+name that climbs out of the archive (``..``, absolute, through a link) is kept inside it and flagged in ``note``.
+Compressed content is bounded so a decompression bomb cannot exhaust the machine.
+"""
+from __future__ import annotations
+
+import struct
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from artifacts import timestamps
+from forensics.entries import DIRECTORY, FILE, LINK, OTHER, FileEntry
+
+# A member whose content would expand beyond both limits is not read (its entry is still listed).
+MAX_RATIO = 200
+RATIO_FLOOR = 1 << 30
+
+
+class ArchiveError(Exception):
+    """An archive that cannot be read; the message is one line for the examiner."""
+
+
+def safe_member_path(name: str) -> tuple[str, str | None]:
+    """Map an archive member name to an absolute path inside the archive, and say why if it had to be changed."""
+    cleaned = name.replace("\\", "/")
+    note = None
+    if cleaned.startswith("/") or (len(cleaned) > 1 and cleaned[1] == ":"):
+        note = f"absolute member name {name!r} kept inside the archive"
+    parts = []
+    for part in cleaned.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            note = f"member name {name!r} climbs out of the archive; kept inside it"
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    if "\x00" in cleaned:
+        note = f"member name {name!r} contains a NUL byte"
+        parts = [p.replace("\x00", "\\x00") for p in parts]
+    return "/" + "/".join(parts), note
+
+
+class _BoundedStream:
+    """Stops reading once more than ``limit`` bytes came out: the guard against decompression bombs."""
+
+    def __init__(self, stream: BinaryIO, limit: int):
+        self._stream = stream
+        self._left = limit
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            raise ArchiveError("content expands beyond the decompression limit (possible zip bomb)")
+        data = self._stream.read(size if size >= 0 else self._left + 1)
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _limit(compressed_size: int) -> int:
+    return max(compressed_size * MAX_RATIO, RATIO_FLOOR)
+
+
+class TarSource:
+    """Entries of a tar archive in archive order; each entry's ``open`` works only during iteration."""
+
+    partition = "tar"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.compressed_size = path.stat().st_size
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        budget = _limit(self.compressed_size)
+        try:
+            with open(self.path, "rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as tar:
+                for index, member in enumerate(tar):
+                    entry = self._entry(tar, index, member, budget)
+                    yield entry
+                    budget -= member.size if member.isfile() else 0
+        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+            raise ArchiveError(f"{self.path.name}: damaged or unreadable tar archive ({exc})") from None
+
+    def _entry(self, tar, index: int, member: tarfile.TarInfo, budget: int) -> FileEntry:
+        path, note = safe_member_path(member.name)
+        kind = DIRECTORY if member.isdir() else FILE if member.isfile() else LINK if member.issym() or member.islnk() \
+            else OTHER
+        opener = None
+        if member.isfile():
+            if member.size > budget:
+                note = "content not read: archive expands beyond the decompression limit"
+            else:
+                opener = (lambda: tar.extractfile(member))
+        mtime = timestamps.unix_s(member.mtime) if member.mtime else None
+        return FileEntry(
+            partition=self.partition, path=path, inode=str(index), size=member.size if member.isfile() else 0,
+            kind=kind, allocated=True, times={"mtime": mtime}, link_target=member.linkname or None,
+            open=opener, note=note,
+        )
+
+
+class ZipSource:
+    """Entries of a zip archive in central-directory order."""
+
+    partition = "zip"
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        try:
+            archive = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise ArchiveError(f"{self.path.name}: damaged or unreadable zip archive ({exc})") from None
+        with archive:
+            for index, info in enumerate(archive.infolist()):
+                yield self._entry(archive, index, info)
+
+    def _entry(self, archive: zipfile.ZipFile, index: int, info: zipfile.ZipInfo) -> FileEntry:
+        path, note = safe_member_path(info.filename)
+        is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+        kind = DIRECTORY if info.is_dir() else LINK if is_link else FILE
+        opener = None
+        if kind == FILE:
+            if info.file_size > _limit(info.compress_size):
+                note = (f"content not read: declared size {info.file_size} is over {MAX_RATIO}x its compressed "
+                        f"size (possible zip bomb)")
+            else:
+                opener = (lambda: _BoundedStream(archive.open(info), _limit(info.compress_size)))
+        link_target = None
+        if kind == LINK:
+            link_target = archive.read(info)[:4096].decode("utf-8", "surrogateescape")
+        return FileEntry(
+            partition=self.partition, path=path, inode=str(index), size=info.file_size if kind == FILE else 0,
+            kind=kind, allocated=True, times={"mtime": _zip_mtime(info)}, link_target=link_target,
+            open=opener, note=note,
+        )
+
+
+def _zip_mtime(info: zipfile.ZipInfo) -> timestamps.TimeValue | None:
+    """The UTC time of the extended-timestamp extra field when present; else the DOS time, which has no zone."""
+    extra = info.extra
+    offset = 0
+    while offset + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, offset)
+        body = extra[offset + 4: offset + 4 + size]
+        if tag == 0x5455 and len(body) >= 5 and body[0] & 1:
+            return timestamps.unix_s(struct.unpack_from("<i", body, 1)[0])
+        offset += 4 + size
+    y, mo, d, h, mi, s = info.date_time
+    if y < 1981:
+        return None
+    iso = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.000000Z"
+    return timestamps.TimeValue(iso, f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}",
+                                "dos_datetime(local time, zone unknown)")
+
+
+def is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except (OSError, tarfile.TarError, EOFError):
+        return False
+
+
+def is_zip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) in (b"PK\x03\x04", b"PK\x05\x06")

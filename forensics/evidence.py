@@ -1,0 +1,166 @@
+"""Open seized-device evidence read-only, layer by layer: container → volume system → file system, or a logical
+source (folder, tar, zip, iOS backup). The result says what was found at each layer and yields the file sources.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pytsk3
+
+from forensics import archives, containers, filesystems
+from forensics.entries import FileEntry
+from forensics.hashing import CHUNK
+from forensics.volumes import find_volumes
+
+
+class EvidenceError(Exception):
+    """Evidence that cannot be opened or walked: one line for the examiner."""
+
+
+@dataclass
+class Layer:
+    """One addressable layer: a partition or bare file system of an image, or a logical source."""
+
+    address: str
+    kind: str
+    offset: int = 0
+    length: int = 0
+    description: str = ""
+    fs_type: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+@dataclass
+class Evidence:
+    """An opened evidence item. ``sources()`` yields (layer address, iterable of FileEntry)."""
+
+    paths: list[Path]
+    container: str
+    media_size: int = 0
+    layers: list[Layer] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    _reader: object = None
+    _image: object = None
+    _sources: list = field(default_factory=list)
+
+    def sources(self) -> Iterator[tuple[str, Iterable[FileEntry]]]:
+        yield from self._sources
+
+    def stored_hashes(self) -> dict[str, str]:
+        return self._reader.stored_hashes() if self._reader is not None else {}
+
+    def byte_chunks(self) -> Iterator[bytes]:
+        """The evidence byte stream that its hashes are computed over: the media of an image, the archive file;
+        nothing for folders and backups (their files are hashed one by one in the inventory)."""
+        if self._reader is not None:
+            reader = containers.open_image(self.paths)  # its own handle, so hashing can run beside the walk
+            try:
+                offset = 0
+                while offset < reader.size:
+                    chunk = reader.read(offset, CHUNK * 8)
+                    if not chunk:
+                        break
+                    yield chunk
+                    offset += len(chunk)
+            finally:
+                reader.close()
+        elif self.container in ("tar", "zip"):
+            with open(self.paths[0], "rb") as f:
+                while chunk := f.read(CHUNK * 8):
+                    yield chunk
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+
+
+def group_paths(paths: list[Path]) -> list[list[Path]]:
+    """Several paths given for one device: one split set when they are all plain image segments, else one evidence
+    item each."""
+    if len(paths) > 1 and all(p.is_file() for p in paths) and \
+            all(containers.sniff(p) == "raw" and not archives.is_zip(p) and not archives.is_tar(p) for p in paths):
+        return [paths]
+    return [[p] for p in paths]
+
+
+def open_evidence(paths: list[Path], password: str | None = None) -> Evidence:
+    """Open one evidence item (a file, a split set, a folder or a backup). Raises EvidenceError."""
+    paths = [Path(p) for p in paths]
+    first = paths[0]
+    if not first.exists():
+        raise EvidenceError(f"evidence not found: {first}")
+    try:
+        if first.is_dir():
+            return _open_folder(first, password)
+        if len(paths) == 1 and archives.is_zip(first):
+            return _logical(paths, "zip", archives.ZipSource(first))
+        if len(paths) == 1 and containers.sniff(first) == "raw" and archives.is_tar(first):
+            return _logical(paths, "tar", archives.TarSource(first))
+        return _open_image(paths)
+    except containers.ContainerError as exc:
+        raise EvidenceError(str(exc)) from None
+    except OSError as exc:
+        raise EvidenceError(f"cannot read evidence {first}: {exc.strerror or exc}") from None
+
+
+def _logical(paths, container: str, source) -> Evidence:
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    layer = Layer(source.partition, container, length=size, description=f"{container} extraction")
+    return Evidence(paths, container, size, [layer], _sources=[(source.partition, source)])
+
+
+def _open_folder(root: Path, password: str | None) -> Evidence:
+    from forensics import backups
+
+    if backups.is_backup(root):
+        try:
+            source = backups.BackupSource(root, password=password)
+            facts = backups.device_facts(root)
+        except backups.BackupError as exc:
+            raise EvidenceError(str(exc)) from None
+        layer = Layer("backup", "ios backup", description="iTunes/Finder backup" +
+                      (" (encrypted)" if facts.get("encrypted") else ""))
+        return Evidence([root], "ios backup", 0, [layer], facts=facts, _sources=[("backup", source)])
+    from forensics.folders import FolderSource
+
+    return _logical([root], "folder", FolderSource(root))
+
+
+def _open_image(paths: list[Path]) -> Evidence:
+    filesystems.utc_process()
+    reader = containers.open_image(paths)
+    image = containers.TskImage(reader)
+    evidence = Evidence(list(reader.paths), reader.container, reader.size, _reader=reader, _image=image)
+    for volume in find_volumes(image):
+        layer = Layer(volume.address, "partition" if volume.address != "fs" else "volume", volume.offset,
+                      volume.length, volume.description)
+        try:
+            fs = pytsk3.FS_Info(image, offset=volume.offset)
+        except (IOError, OSError, RuntimeError):
+            layer.error = "no file system The Sleuth Kit can read"
+            evidence.layers.append(layer)
+            continue
+        layer.fs_type = filesystems.fs_type_name(fs)
+        evidence.layers.append(layer)
+        evidence._sources.append((volume.address, _FsSource(fs, volume.address)))
+    if not evidence._sources:
+        reader.close()
+        if len(evidence.layers) == 1 and evidence.layers[0].address == "fs":
+            raise EvidenceError(f"{paths[0].name}: no partition table or file system found "
+                                f"(unsupported or corrupt evidence)")
+        raise EvidenceError(f"{paths[0].name}: no readable file system in any partition")
+    return evidence
+
+
+class _FsSource:
+    def __init__(self, fs, partition: str):
+        self.fs = fs
+        self.partition = partition
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        return filesystems.walk(self.fs, self.partition)

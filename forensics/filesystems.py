@@ -1,0 +1,180 @@
+"""Walk a file system with The Sleuth Kit and yield every entry it knows, deleted ones included.
+
+The set of paths is meant to equal what ``fls -r -p`` prints for the same volume: TSK's virtual entries
+(``$OrphanFiles`` and its orphans, FAT's ``$MBR``/``$FAT1``) are kept, ``.`` and ``..`` are not, and every named
+NTFS data stream is an entry of its own (``file:stream``). Directory entries are visited sorted by name so that
+two runs over the same image produce the same order.
+"""
+from __future__ import annotations
+
+import io
+import os
+import time
+from typing import Iterator
+
+import pytsk3
+
+from artifacts import timestamps
+from forensics.entries import DIRECTORY, FILE, LINK, OTHER, FileEntry
+
+CHUNK = 1 << 20
+_SKIP_NAMES = {b".", b".."}
+_META_KINDS = {
+    pytsk3.TSK_FS_META_TYPE_REG: FILE,
+    pytsk3.TSK_FS_META_TYPE_DIR: DIRECTORY,
+    pytsk3.TSK_FS_META_TYPE_LNK: LINK,
+    pytsk3.TSK_FS_META_TYPE_VIRT: FILE,
+    pytsk3.TSK_FS_META_TYPE_VIRT_DIR: DIRECTORY,
+}
+_NAME_KINDS = {
+    pytsk3.TSK_FS_NAME_TYPE_REG: FILE,
+    pytsk3.TSK_FS_NAME_TYPE_DIR: DIRECTORY,
+    pytsk3.TSK_FS_NAME_TYPE_LNK: LINK,
+    pytsk3.TSK_FS_NAME_TYPE_VIRT: FILE,
+    pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR: DIRECTORY,
+}
+# File systems whose stored times are local wall-clock time with no zone (TSK converts them as if UTC once the
+# process runs with TZ=UTC, which ``utc_process`` ensures).
+_LOCAL_TIME_FS = ("fat", "exfat", "iso")
+
+
+def utc_process() -> None:
+    """The Sleuth Kit converts FAT/ISO local times with the C library's time zone: pin it to UTC."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+_FS_NAMES = {
+    int(getattr(pytsk3, attr)): attr[len("TSK_FS_TYPE_"):].lower()
+    for attr in dir(pytsk3)
+    if attr.startswith("TSK_FS_TYPE_") and not attr.endswith(("_DETECT", "_ENUM", "_UNSUPP"))
+}
+
+
+def fs_type_name(fs: pytsk3.FS_Info) -> str:
+    """TSK's short name for the file system type (ext4, fat32, ntfs, iso9660, ...)."""
+    return _FS_NAMES.get(int(fs.info.ftype), f"type {int(fs.info.ftype)}")
+
+
+class _TskStream(io.RawIOBase):
+    """A read-only stream over one attribute of a TSK file."""
+
+    def __init__(self, tsk_file, size: int, attr_type=None, attr_id=None):
+        self._file = tsk_file
+        self._size = size
+        self._attr = (attr_type, attr_id) if attr_type is not None else None
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        want = min(len(buffer), self._size - self._pos)
+        if want <= 0:
+            return 0
+        if self._attr:
+            data = self._file.read_random(self._pos, want, self._attr[0], self._attr[1])
+        else:
+            data = self._file.read_random(self._pos, want)
+        if not data:
+            return 0
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def _times(meta, local: bool) -> dict[str, timestamps.TimeValue | None]:
+    encoding = "unix_s(local time, zone unknown)" if local else "unix_s"
+    out = {}
+    for key in ("mtime", "atime", "ctime", "crtime"):
+        seconds = getattr(meta, key, 0) or 0
+        nanos = getattr(meta, f"{key}_nano", 0) or 0
+        value = timestamps.unix_ns(seconds * 1_000_000_000 + nanos) if seconds else None
+        out[key] = (timestamps.TimeValue(value.iso, f"{seconds}.{nanos:09d}", encoding) if value else None)
+    return out
+
+
+def walk(fs: pytsk3.FS_Info, partition: str) -> Iterator[FileEntry]:
+    """Every entry of ``fs`` below its root, depth first, sorted by name within each directory."""
+    local = fs_type_name(fs).startswith(_LOCAL_TIME_FS)
+    root = fs.open_dir(path="/")
+    yield from _walk_dir(fs, root, "", partition, local, ancestors={fs.info.root_inum})
+
+
+def _walk_dir(fs, directory, prefix: str, partition: str, local: bool, ancestors: set) -> Iterator[FileEntry]:
+    entries = []
+    for f in directory:
+        name = f.info.name.name
+        if name in _SKIP_NAMES:
+            continue
+        entries.append((name, f))
+    entries.sort(key=lambda item: item[0])
+    for raw_name, f in entries:
+        name = raw_name.decode("utf-8", "surrogateescape")
+        path = f"{prefix}/{name}"
+        meta = f.info.meta
+        allocated = bool(f.info.name.flags & pytsk3.TSK_FS_NAME_FLAG_ALLOC)
+        kind = _META_KINDS.get(meta.type, OTHER) if meta else _NAME_KINDS.get(f.info.name.type, OTHER)
+        yield _entry(f, meta, path, partition, kind, allocated, local)
+        if meta is not None:
+            yield from _named_streams(f, meta, path, partition, allocated, local)
+        if kind == DIRECTORY and meta is not None and meta.addr not in ancestors:
+            try:
+                sub = f.as_directory()
+            except (IOError, OSError, RuntimeError):
+                continue
+            yield from _walk_dir(fs, sub, path, partition, local, ancestors | {meta.addr})
+
+
+def _entry(f, meta, path, partition, kind, allocated, local) -> FileEntry:
+    size = int(meta.size) if meta is not None and kind == FILE else 0
+    note = None
+    opener = None
+    if meta is not None and kind == FILE:
+        reused = not allocated and bool(meta.flags & pytsk3.TSK_FS_META_FLAG_ALLOC)
+        if reused:
+            note = "deleted name; its metadata now belongs to another file"
+        else:
+            opener = (lambda f=f, size=size: _TskStream(f, size))
+    link_target = None
+    if kind == LINK and meta is not None:
+        link_target = _link_target(f, meta)
+    return FileEntry(
+        partition=partition, path=path, inode=str(meta.addr) if meta is not None else None, size=size,
+        kind=kind, allocated=allocated, times=_times(meta, local) if meta is not None else {},
+        link_target=link_target, open=opener, note=note,
+    )
+
+
+def _link_target(f, meta) -> str | None:
+    target = getattr(meta, "link", None)
+    if target:
+        return target.decode("utf-8", "surrogateescape") if isinstance(target, bytes) else str(target)
+    try:
+        data = f.read_random(0, min(int(meta.size), 4096))
+    except (IOError, OSError):
+        return None
+    return data.decode("utf-8", "surrogateescape") if data else None
+
+
+def _named_streams(f, meta, path, partition, allocated, local) -> Iterator[FileEntry]:
+    """NTFS alternate data streams, listed as ``path:name`` exactly as fls does."""
+    try:
+        attributes = list(f)
+    except (IOError, OSError, RuntimeError):
+        return
+    named = []
+    for attr in attributes:
+        info = attr.info
+        if info.type != pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA or not info.name:
+            continue
+        stream = info.name.decode("utf-8", "surrogateescape") if isinstance(info.name, bytes) else str(info.name)
+        if stream in ("", "$Data"):
+            continue
+        named.append((stream, info.type, info.id, int(info.size)))
+    for stream, attr_type, attr_id, size in sorted(named):
+        yield FileEntry(
+            partition=partition, path=f"{path}:{stream}", inode=f"{meta.addr}-{int(attr_type)}-{attr_id}",
+            size=size, kind=FILE, allocated=allocated, times=_times(meta, local),
+            open=(lambda f=f, size=size, t=attr_type, i=attr_id: _TskStream(f, size, t, i)),
+        )

@@ -1,0 +1,132 @@
+"""The file inventory: one row per entry (deleted ones too) with hashes, MIME type and times, in one read.
+
+Each file's bytes are read exactly once: the same chunks feed sha256, md5, the MIME sniffer (first chunk only) and,
+for the files some parser asked for, a working copy in the spool folder. Parsers later read those copies, so an
+archive is never decompressed twice and the evidence itself is never opened by a parser.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import magic
+
+from forensics.entries import FILE, FileEntry
+from forensics.hashing import CHUNK, Digests
+
+MIME_HEAD = 1024
+
+
+@dataclass(frozen=True)
+class SpooledFile:
+    """A working copy of one evidence file, with the provenance of the original."""
+
+    local: Path
+    partition: str
+    path: str
+    inode: str | None
+    size: int
+    allocated: bool
+    evidence_id: str = ""
+
+
+class MimeSniffer:
+    """python-magic on the first KiB; libmagic's slow text heuristics dominate otherwise."""
+
+    def __init__(self) -> None:
+        self._magic = magic.Magic(mime=True)
+
+    def __call__(self, head: bytes, size: int) -> str:
+        if size == 0:
+            return "inode/x-empty"
+        return self._magic.from_buffer(head[:MIME_HEAD])
+
+
+def spool_path(spool_dir: Path, partition: str, path: str) -> Path:
+    """Where the working copy of ``path`` goes: the original tree mirrored, so a database keeps its -wal beside it.
+
+    Names come from evidence: empty, ``.``, ``..`` and NUL-bearing parts are neutralised so nothing lands outside
+    ``spool_dir``.
+    """
+    parts = [p.replace("\x00", "_") for p in path.split("/") if p not in ("", ".", "..")]
+    return spool_dir.joinpath(partition, *parts) if parts else spool_dir / partition / "_"
+
+
+def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callable[[str], bool],
+              spool_dir: Path, on_entry: Callable[[FileEntry], None] | None = None
+              ) -> Iterator[tuple[dict, SpooledFile | None]]:
+    """Yield (file row, spooled copy or None) for every entry of every source, reading each file once."""
+    sniff = MimeSniffer()
+    for _partition, source in sources:
+        for entry in source:
+            if on_entry is not None:
+                on_entry(entry)
+            yield _inventory_entry(entry, wanted, spool_dir, sniff)
+
+
+def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path, sniff: MimeSniffer):
+    row = {
+        "partition": entry.partition, "path": entry.path, "name": entry.name, "inode": entry.inode,
+        "size": entry.size, "kind": entry.kind, "allocated": entry.allocated, "recoverable": None,
+        "link_target": entry.link_target, "note": entry.note, "sha256": None, "md5": None, "mime_type": None,
+    }
+    for key in ("mtime", "atime", "ctime", "crtime"):
+        value = entry.times.get(key)
+        row[key], row[f"{key}_raw"], row[f"{key}_encoding"] = (value.iso, value.raw, value.encoding) if value \
+            else (None, None, None)
+    if entry.kind != FILE or entry.open is None:
+        if not entry.allocated and entry.kind == FILE:
+            row["recoverable"] = False
+        return row, None
+    target = spool_path(spool_dir, entry.partition, entry.path) if wanted(entry.path) else None
+    digests, head, error = _read(entry, target)
+    complete = error is None and digests.size == entry.size
+    if error is not None:
+        row["note"] = _join(row["note"], f"read error: {error}")
+    elif digests.size != entry.size:
+        row["note"] = _join(row["note"], f"read {digests.size} of {entry.size} bytes")
+    if error is None:
+        row["sha256"], row["md5"] = digests.sha256, digests.md5
+        row["mime_type"] = sniff(head, digests.size)
+    if not entry.allocated:
+        row["recoverable"] = complete and entry.size > 0
+    spooled = None
+    if target is not None and error is None:
+        spooled = SpooledFile(target, entry.partition, entry.path, entry.inode, digests.size, entry.allocated)
+    elif target is not None:
+        target.unlink(missing_ok=True)
+    return row, spooled
+
+
+def _read(entry: FileEntry, target: Path | None) -> tuple[Digests, bytes, str | None]:
+    digests = Digests()
+    head = b""
+    out = None
+    try:
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            out = open(target, "wb")
+        stream = entry.open()
+        try:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                if not head:
+                    head = chunk[:MIME_HEAD]
+                digests.update(chunk)
+                if out is not None:
+                    out.write(chunk)
+        finally:
+            stream.close()
+    except Exception as exc:  # any failure of a hostile stream is recorded on the row, never fatal
+        return digests, head, f"{type(exc).__name__}: {exc}"
+    finally:
+        if out is not None:
+            out.close()
+    return digests, head, None
+
+
+def _join(a: str | None, b: str) -> str:
+    return f"{a}; {b}" if a else b

@@ -1,0 +1,1 @@
+"""Pure decoders for binary formats that app parsers share: bytes in, plain Python values out, no file access."""

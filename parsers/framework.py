@@ -1,0 +1,322 @@
+"""The machinery every parser shares, written once: registration, path matching, opening working copies of
+databases (with their -wal), the schema fingerprint, recovery of malformed databases, provenance, and recording the
+outcome of every parser run on every file.
+
+A parser module only declares what it wants and how rows map to records::
+
+    @parser(name="android-sms", app="com.android.providers.telephony", platform="SMS",
+            paths=["*/com.android.providers.telephony/databases/mmssms.db"],
+            requires={"sms": {"_id", "address", "date", "type", "body"}})
+    def sms(db, ctx):
+        for row in db.execute("SELECT ... FROM sms"):
+            yield Message(app=ctx.app, ..., ts=timestamps.unix_ms(row["date"]), prov=ctx.prov("sms", row["_id"]))
+
+``db`` is a read-only ``sqlite3.Connection`` (rows as ``sqlite3.Row``) for database parsers, None for file
+parsers (``requires=None``), which read ``ctx.local`` instead.
+
+Patterns are fnmatch globs matched case-insensitively against the whole path where ``*`` also crosses ``/``, and
+are unanchored: a pattern that does not start with ``*`` is matched anywhere below the root, so vendor prefixes
+(``filesystem1/``, ``Dump/``) do not break them. A database's ``-wal``, ``-shm`` and ``-journal`` travel with it.
+"""
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import pkgutil
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Iterable
+
+from artifacts.records import Provenance, Record
+from forensics.inventory import SpooledFile
+
+SIDECARS = ("-wal", "-shm", "-journal")
+ENTRY_POINT_GROUP = "forensics.parsers"
+
+PARSED, NO_DATA, ERROR, ENCRYPTED, UNSUPPORTED = "parsed", "no data", "error", "encrypted", "unsupported version"
+
+
+class Encrypted(Exception):
+    """Raised by a parser when the file is encrypted and no key is available (outcome ``encrypted``)."""
+
+
+class Unsupported(Exception):
+    """Raised by a parser for a schema or format version it does not read (outcome ``unsupported version``)."""
+
+
+@dataclass
+class ParserSpec:
+    name: str
+    app: str
+    paths: list[str]
+    func: Callable
+    requires: dict[str, set[str]] | None = None
+    platform: str | None = None
+    version: str = "1"
+    description: str = ""
+    _regex: re.Pattern | None = field(default=None, repr=False)
+
+    @property
+    def regex(self) -> re.Pattern:
+        if self._regex is None:
+            self._regex = compile_patterns(self.paths)
+        return self._regex
+
+    def matches(self, path: str) -> bool:
+        return self.regex.match(path.lower()) is not None
+
+
+_REGISTRY: dict[str, ParserSpec] = {}
+
+
+def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
+           platform: str | None = None, version: str = "1", description: str = ""):
+    """Register a parser function; see the module docstring for the contract."""
+
+    def register(func: Callable) -> Callable:
+        if name in _REGISTRY and _REGISTRY[name].func is not func:
+            raise ValueError(f"parser name {name!r} registered twice")
+        _REGISTRY[name] = ParserSpec(name, app, list(paths), func, requires, platform, version,
+                                     description or (func.__doc__ or "").strip().splitlines()[0]
+                                     if func.__doc__ else description)
+        return func
+
+    return register
+
+
+def compile_patterns(patterns: Iterable[str]) -> re.Pattern:
+    """One regex for a set of globs: unanchored at the front, case-insensitive, sidecars included."""
+    parts = []
+    for pattern in patterns:
+        p = pattern.lower()
+        if not p.startswith("*"):
+            p = "*/" + p.lstrip("/")
+        parts.append(fnmatch.translate(p)[4:-3])  # strip fnmatch's (?s: ... )\Z wrapper
+    body = "|".join(f"(?:{p})" for p in parts) or "(?!)"
+    return re.compile(rf"(?s:(?:{body})(?:-wal|-shm|-journal)?)\Z")
+
+
+def load_parsers() -> list[ParserSpec]:
+    """Every parser: the modules of this package, then any a lab installed under the entry-point group."""
+    package = importlib.import_module("parsers")
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name not in ("framework",) and not info.ispkg:
+            importlib.import_module(f"parsers.{info.name}")
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        ep.load()
+    return sorted(_REGISTRY.values(), key=lambda s: s.name)
+
+
+@dataclass
+class RunContext:
+    """What a parser gets besides the database: identity, provenance factory, and the other spooled files."""
+
+    spec: ParserSpec
+    source: SpooledFile
+    local: Path
+    base: Provenance
+    spooled: list[SpooledFile]
+    recovered: bool = False
+
+    @property
+    def app(self) -> str:
+        return self.spec.app
+
+    @property
+    def platform(self) -> str | None:
+        return self.spec.platform
+
+    def prov(self, table: str | None = None, row_id=None) -> Provenance:
+        return replace(self.base, source_table=table, source_row=None if row_id is None else str(row_id),
+                       recovered=self.recovered)
+
+    def find(self, pattern: str) -> list[SpooledFile]:
+        """Other working copies whose original path matches ``pattern`` (same rules as parser paths), same layer
+        first, in path order; sidecars excluded."""
+        regex = compile_patterns([pattern])
+        hits = [s for s in self.spooled if regex.match(s.path.lower()) and not s.path.endswith(SIDECARS)]
+        return sorted(hits, key=lambda s: (s.partition != self.source.partition, s.path))
+
+
+def columns(db: sqlite3.Connection, table: str) -> set[str]:
+    """Column names of ``table`` (lower-case), empty when it does not exist."""
+    return {r[1].lower() for r in db.execute(f"PRAGMA table_info([{table}])")}
+
+
+def tables(db: sqlite3.Connection) -> set[str]:
+    return {r[0].lower() for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+
+
+def fingerprint_mismatch(db: sqlite3.Connection, requires: dict[str, set[str]]) -> str | None:
+    """None when every required table has every required column; else what is missing."""
+    present = tables(db)
+    missing = []
+    for table, cols in sorted(requires.items()):
+        if table.lower() not in present:
+            missing.append(f"table {table}")
+            continue
+        lacking = {c.lower() for c in cols} - columns(db, table)
+        if lacking:
+            missing.append(f"{table}({', '.join(sorted(lacking))})")
+    return "missing " + ", ".join(missing) if missing else None
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    db.text_factory = lambda b: b.decode("utf-8", "replace")
+    return db
+
+
+def recover(path: Path, work: Path) -> Path | None:
+    """A malformed database rebuilt by the sqlite3 CLI's ``.recover``; None when that yields nothing usable."""
+    target = work / (path.name + ".recovered")
+    target.unlink(missing_ok=True)
+    try:
+        dump = subprocess.run(["sqlite3", str(path), ".recover"], capture_output=True, timeout=600)
+        if dump.returncode != 0 or not dump.stdout:
+            return None
+        load = subprocess.run(["sqlite3", str(target)], input=dump.stdout, capture_output=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return target if load.returncode == 0 and target.exists() else None
+
+
+def main_file_rowids(local: Path, work: Path, table_names: Iterable[str]) -> dict[str, set[str]] | None:
+    """Row ids per table as the main database file holds them without its -wal; None when there is no -wal.
+
+    A record whose (table, row) is not among them was found only in the write-ahead log.
+    """
+    wal = Path(str(local) + "-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return None
+    base_dir = Path(tempfile.mkdtemp(dir=work))
+    try:
+        base = base_dir / local.name
+        shutil.copyfile(local, base)
+        db = open_readonly(base)
+        try:
+            present = tables(db)
+            return {t.lower(): {str(r[0]) for r in db.execute(f"SELECT rowid FROM [{t}]")}
+                    for t in table_names if t.lower() in present}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        shutil.rmtree(base_dir, ignore_errors=True)
+
+
+@dataclass
+class Outcome:
+    spec: ParserSpec
+    source: SpooledFile
+    outcome: str
+    records: int = 0
+    message: str | None = None
+    recovered: bool = False
+    from_wal: int = 0
+
+    def row(self, base: Provenance) -> dict:
+        return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
+                "partition": self.source.partition,
+                "source_path": self.source.path, "source_inode": self.source.inode, "parser": self.spec.name,
+                "parser_version": self.spec.version, "app": self.spec.app, "outcome": self.outcome,
+                "records": self.records, "message": self.message, "recovered": self.recovered,
+                "from_wal": self.from_wal}
+
+
+def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
+                progress: Callable[[], None] | None = None) -> list[Outcome]:
+    """Run every matching parser on every spooled file, in a fixed order, each run all-or-nothing in the store."""
+    outcomes = []
+    for source in sorted(spooled, key=lambda s: (s.partition, s.path)):
+        if source.path.endswith(SIDECARS):
+            continue
+        for spec in specs:
+            if spec.matches(source.path):
+                outcomes.append(_run(spec, source, base, spooled, store, work))
+                if progress:
+                    progress()
+    return outcomes
+
+
+def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
+    prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition, source_path=source.path, source_inode=source.inode,
+                   parser=spec.name, parser_version=spec.version)
+    ctx = RunContext(spec, source, source.local, prov, spooled)
+    try:
+        return _attempt(spec, ctx, store, work)
+    except _Malformed as exc:
+        rebuilt = recover(source.local, work)
+        if rebuilt is None:
+            return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({exc})")
+        ctx.local, ctx.recovered = rebuilt, True
+        try:
+            outcome = _attempt(spec, ctx, store, work)
+        except _Malformed as again:
+            return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({again})",
+                           recovered=True)
+        outcome.recovered = True
+        outcome.message = "database was damaged; rows come from sqlite3 .recover" + \
+            (f"; {outcome.message}" if outcome.message else "")
+        return outcome
+
+
+class _Malformed(Exception):
+    pass
+
+
+_MALFORMED = ("malformed", "not a database", "disk i/o error", "file is encrypted", "database corrupt")
+
+
+def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
+    db = None
+    wal_rows = None
+    try:
+        if spec.requires is not None:
+            db = open_readonly(ctx.local)
+            try:
+                mismatch = fingerprint_mismatch(db, spec.requires)
+            except sqlite3.DatabaseError as exc:
+                raise _Malformed(str(exc)) from None
+            if mismatch:
+                return Outcome(spec, ctx.source, UNSUPPORTED, message=f"unsupported version: {mismatch}",
+                               recovered=ctx.recovered)
+            if not ctx.recovered:
+                wal_rows = main_file_rowids(ctx.local, work, spec.requires)
+        count = wal_count = 0
+        with store.transaction(), store.record_writer() as writer:
+            for record in spec.func(db, ctx) or ():
+                if not record.prov.parser:
+                    record.prov = ctx.prov()
+                if wal_rows is not None and record.prov.source_table and record.prov.source_row is not None:
+                    rows = wal_rows.get(record.prov.source_table.lower())
+                    if rows is not None and record.prov.source_row not in rows:
+                        record.prov.from_wal = True
+                        wal_count += 1
+                writer.add(record)
+                count += 1
+        return Outcome(spec, ctx.source, PARSED if count else NO_DATA, count, recovered=ctx.recovered,
+                       from_wal=wal_count)
+    except Encrypted as exc:
+        return Outcome(spec, ctx.source, ENCRYPTED, message=f"encrypted: {exc}")
+    except Unsupported as exc:
+        return Outcome(spec, ctx.source, UNSUPPORTED, message=f"unsupported version: {exc}")
+    except sqlite3.DatabaseError as exc:
+        if any(m in str(exc).lower() for m in _MALFORMED) and not ctx.recovered:
+            raise _Malformed(str(exc)) from None
+        return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
+                       recovered=ctx.recovered)
+    except Exception as exc:  # one bad file never stops a device: the failure is recorded, never swallowed
+        return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
+                       recovered=ctx.recovered)
+    finally:
+        if db is not None:
+            db.close()
