@@ -359,6 +359,8 @@ class BackupSource:
     is not 40 hex digits are not yielded; each is described in ``anomalies`` (refilled by every iteration).
     """
 
+    partition = PARTITION
+
     def __init__(self, path, password: str | bytes | None = None):
         self.root = Path(path)
         if not is_backup(self.root):
@@ -462,7 +464,7 @@ class BackupSource:
         expected = hashlib.sha1(f"{row.domain}-{row.relative_path}".encode("utf-8", "surrogatepass")).hexdigest()
         if row.file_id != expected:
             row.notes.append("fileID is not SHA-1 of domain-relativePath")
-        entry = FileEntry(partition=PARTITION, path=path, inode=row.file_id, size=row.size or 0, kind=row.kind,
+        entry = FileEntry(partition=self.partition, path=path, inode=row.file_id, size=row.size or 0, kind=row.kind,
                           times=row.times, link_target=row.link_target)
         if row.kind == FILE:
             self._attach_content(entry, row)
