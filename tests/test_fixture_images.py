@@ -73,6 +73,7 @@ def test_write_tree_makes_files_folders_and_fixed_times(tmp_path):
         assert p.stat().st_mtime == im.FIXED_MTIME
     with pytest.raises(ValueError):
         im.write_tree(tmp_path / "u", {"../escape": "x"})
+    assert im.read_tree(root) == {"a/b.bin": b"\x00\x01", "c.txt": "é".encode(), "d": None}
 
 
 @needs("mke2fs", "debugfs", "fls", "icat", "istat", "e2fsck")
