@@ -175,17 +175,32 @@ def open_readonly(path: Path) -> sqlite3.Connection:
 
 
 def recover(path: Path, work: Path) -> Path | None:
-    """A malformed database rebuilt by the sqlite3 CLI's ``.recover``; None when that yields nothing usable."""
+    """A malformed database rebuilt from what the sqlite3 CLI can still read; None when nothing usable comes out.
+
+    ``.recover`` is tried first; where it fails (the CLI build lacks sqlite_dbpage, or gives up), ``.dump`` salvages
+    every row it can read and its closing ROLLBACK is turned into a COMMIT so those rows are kept.
+    """
     target = work / (path.name + ".recovered")
     target.unlink(missing_ok=True)
-    try:
-        dump = subprocess.run(["sqlite3", str(path), ".recover"], capture_output=True, timeout=600)
-        if dump.returncode != 0 or not dump.stdout:
+    script = None
+    for command in (".recover", ".dump"):
+        try:
+            out = subprocess.run(["sqlite3", "-readonly", str(path), command], capture_output=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired):
             return None
-        load = subprocess.run(["sqlite3", str(target)], input=dump.stdout, capture_output=True, timeout=600)
+        text = out.stdout.rstrip()
+        if text.endswith(b"COMMIT;"):
+            script = text
+            break
+        if command == ".dump" and text.endswith(b"ROLLBACK; -- due to errors"):
+            script = text[: -len(b"ROLLBACK; -- due to errors")] + b"COMMIT;"
+    if script is None:
+        return None
+    try:
+        load = subprocess.run(["sqlite3", str(target)], input=script, capture_output=True, timeout=900)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return target if load.returncode == 0 and target.exists() else None
+    return target if load.returncode in (0, 1) and target.exists() else None
 
 
 def main_file_rowids(local: Path, work: Path, table_names: Iterable[str]) -> dict[str, set[str]] | None:
@@ -264,7 +279,7 @@ def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({again})",
                            recovered=True)
         outcome.recovered = True
-        outcome.message = "database was damaged; rows come from sqlite3 .recover" + \
+        outcome.message = "database was damaged; rows come from what the sqlite3 CLI recovered" + \
             (f"; {outcome.message}" if outcome.message else "")
         return outcome
 
@@ -286,9 +301,11 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
                 mismatch = fingerprint_mismatch(db, spec.requires)
             except sqlite3.DatabaseError as exc:
                 raise _Malformed(str(exc)) from None
+            if mismatch and ctx.recovered:
+                return Outcome(spec, ctx.source, ERROR, recovered=True,
+                               message=f"error: damaged database; what could be recovered lacks {mismatch[8:]}")
             if mismatch:
-                return Outcome(spec, ctx.source, UNSUPPORTED, message=f"unsupported version: {mismatch}",
-                               recovered=ctx.recovered)
+                return Outcome(spec, ctx.source, UNSUPPORTED, message=f"unsupported version: {mismatch}")
             if not ctx.recovered:
                 wal_rows = main_file_rowids(ctx.local, work, spec.requires)
         count = wal_count = 0
@@ -305,6 +322,8 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
                 count += 1
         return Outcome(spec, ctx.source, PARSED if count else NO_DATA, count, recovered=ctx.recovered,
                        from_wal=wal_count)
+    except _Malformed:
+        raise
     except Encrypted as exc:
         return Outcome(spec, ctx.source, ENCRYPTED, message=f"encrypted: {exc}")
     except Unsupported as exc:

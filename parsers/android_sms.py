@@ -1,0 +1,76 @@
+"""Android SMS and MMS from the telephony provider's mmssms.db (sms, pdu, addr and part tables)."""
+from __future__ import annotations
+
+from artifacts import timestamps
+from artifacts.records import Message
+from parsers.framework import columns, parser
+
+APP = "com.android.providers.telephony"
+PATHS = ["*/com.android.providers.telephony/databases/mmssms.db"]
+
+# sms.type / pdu.msg_box
+_SMS_TYPES = {1: ("incoming", "received"), 2: ("outgoing", "sent"), 3: ("outgoing", "draft"),
+              4: ("outgoing", "outbox"), 5: ("outgoing", "failed"), 6: ("outgoing", "queued")}
+# addr.type: PduHeaders FROM / TO / CC / BCC
+_ADDR_FROM, _ADDR_RECIPIENTS = 0x89, (0x97, 0x82, 0x81)
+
+
+@parser(name="android-sms", app=APP, platform="SMS", paths=PATHS,
+        requires={"sms": {"_id", "thread_id", "address", "date", "type", "body"}})
+def sms(db, ctx):
+    """SMS text messages (sms table)."""
+    optional = columns(db, "sms")
+    date_sent = "date_sent" if "date_sent" in optional else "NULL"
+    read = "read" if "read" in optional else "NULL"
+    for row in db.execute(f"SELECT _id, thread_id, address, date, {date_sent} AS date_sent, {read} AS read, "
+                          f"type, body FROM sms ORDER BY _id"):
+        direction, status = _SMS_TYPES.get(row["type"], (None, f"type {row['type']}"))
+        address = row["address"]
+        received = timestamps.unix_ms(row["date"])
+        sent = timestamps.unix_ms(row["date_sent"])
+        yield Message(
+            app=ctx.app, platform=ctx.platform, thread_id=_text(row["thread_id"]), body=row["body"],
+            direction=direction, status=status, message_type="sms",
+            sender=address if direction == "incoming" else None,
+            recipients=[address] if direction == "outgoing" and address else [],
+            ts=sent if direction == "incoming" and sent else received,
+            received_ts=received if direction == "incoming" else None,
+            extra={"read": row["read"]} if row["read"] is not None else {},
+            prov=ctx.prov("sms", row["_id"]),
+        )
+
+
+@parser(name="android-mms", app=APP, platform="MMS", paths=PATHS,
+        requires={"pdu": {"_id", "thread_id", "date", "msg_box"}, "addr": {"msg_id", "address", "type"},
+                  "part": {"mid", "ct", "text"}})
+def mms(db, ctx):
+    """MMS messages (pdu with its addr and part rows); pdu.date is in seconds."""
+    part_cols = columns(db, "part")
+    data_col = "_data" if "_data" in part_cols else "NULL"
+    name_col = "cl" if "cl" in part_cols else "NULL"
+    for pdu in db.execute("SELECT _id, thread_id, date, msg_box FROM pdu ORDER BY _id"):
+        direction, status = _SMS_TYPES.get(pdu["msg_box"], (None, f"msg_box {pdu['msg_box']}"))
+        sender, recipients = None, []
+        for addr in db.execute("SELECT address, type FROM addr WHERE msg_id = ? ORDER BY _rowid_", [pdu["_id"]]):
+            if addr["type"] == _ADDR_FROM and addr["address"] != "insert-address-token":
+                sender = addr["address"]
+            elif addr["type"] in _ADDR_RECIPIENTS:
+                recipients.append(addr["address"])
+        texts, attachments = [], []
+        for part in db.execute(f"SELECT ct, text, {data_col} AS data, {name_col} AS name FROM part "
+                               f"WHERE mid = ? ORDER BY seq, _rowid_", [pdu["_id"]]):
+            if part["ct"] == "application/smil":
+                continue
+            if part["ct"] == "text/plain" and part["text"] is not None:
+                texts.append(part["text"])
+            else:
+                attachments.append({"mime_type": part["ct"], "name": part["name"], "path": part["data"]})
+        yield Message(
+            app=ctx.app, platform=ctx.platform, thread_id=_text(pdu["thread_id"]), body="\n".join(texts) or None,
+            direction=direction, status=status, message_type="mms", sender=sender, recipients=recipients,
+            attachments=attachments, ts=timestamps.unix_s(pdu["date"]), prov=ctx.prov("pdu", pdu["_id"]),
+        )
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,110 @@
+"""Android SMS/MMS: the real plaso test database, and a fixture built with the provider's schema."""
+import sqlite3
+
+import pytest
+
+from tests import parser_harness
+from tests.conftest_paths import TESTDATA
+from tests.fixtures.sqlite_db import damage, make_db
+
+SMS_PATH = "/data/data/com.android.providers.telephony/databases/mmssms.db"
+
+
+def test_real_mmssms_gives_nine_sms(tmp_path):
+    real = TESTDATA / "log2timeline+plaso/test_data/android/mmssms.db"
+    if not real.exists():
+        pytest.skip(f"third-party test data absent: {real}")
+    outcomes, rows = parser_harness.run(tmp_path, {SMS_PATH: real}, ["android-sms", "android-mms"])
+    by_parser = {o.spec.name: o for o in outcomes}
+    assert by_parser["android-sms"].outcome == "parsed" and by_parser["android-sms"].records == 9
+    assert by_parser["android-mms"].outcome == "no data"
+    messages = rows["messages"]
+    assert len(messages) == 9
+    first = messages[0]
+    assert first["body"] == "Yo Fred this is my new number."
+    assert first["ts"] == "2013-10-29T16:56:28.038000Z" and first["ts_raw"] == "1383065788038"
+    assert first["direction"] == "outgoing" and first["recipients"] == ["1 555-521-5554"]
+    incoming = messages[2]
+    assert incoming["direction"] == "incoming" and incoming["sender"] == "15555215554"
+    assert incoming["source_table"] == "sms" and incoming["source_row"] == "3"
+
+
+MMSSMS_SCHEMA = """
+    CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, person INTEGER, date INTEGER,
+        date_sent INTEGER DEFAULT 0, protocol INTEGER, read INTEGER DEFAULT 0, status INTEGER DEFAULT -1,
+        type INTEGER, reply_path_present INTEGER, subject TEXT, body TEXT, service_center TEXT,
+        locked INTEGER DEFAULT 0, error_code INTEGER DEFAULT 0, seen INTEGER DEFAULT 0);
+    CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0,
+        msg_box INTEGER, read INTEGER DEFAULT 0, m_type INTEGER, sub TEXT);
+    CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT,
+        type INTEGER, charset INTEGER);
+    CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT,
+        chset INTEGER, cd TEXT, fn TEXT, cid TEXT, cl TEXT, ctt_s INTEGER, ctt_t TEXT, _data TEXT, text TEXT);
+"""
+MMSSMS_ROWS = """
+    INSERT INTO sms (_id, thread_id, address, date, date_sent, type, body, read)
+        VALUES (1, 7, '+15551230001', 1600000000123, 1600000000000, 1, '=HYPERLINK("http://x")', 1);
+    INSERT INTO pdu VALUES (1, 7, 1600000100, 0, 1, 1, 132, NULL);
+    INSERT INTO addr VALUES (1, 1, NULL, '+15551230001', 137, 106), (2, 1, NULL, 'insert-address-token', 151, 106);
+    INSERT INTO part VALUES
+        (1, 1, -1, 'application/smil', NULL, NULL, NULL, NULL, NULL, 'smil.xml', NULL, NULL, NULL, '<smil/>'),
+        (2, 1, 0, 'image/jpeg', NULL, NULL, NULL, NULL, NULL, 'IMG_1.jpg', NULL, NULL,
+         '/data/user_de/0/com.android.providers.telephony/app_parts/PART_1', NULL),
+        (3, 1, 1, 'text/plain', NULL, 106, NULL, NULL, NULL, 'text_0.txt', NULL, NULL, NULL, 'see photo');
+"""
+WAL_ROW = "INSERT INTO sms (_id, thread_id, address, date, type, body) " \
+          "VALUES (2, 7, '+15551230001', 1600000200000, 2, 'only in the WAL');"
+
+
+def test_fixture_sms_mms_wal_and_damage(tmp_path):
+    src = tmp_path / "src"
+    make_db(src / "mmssms.db", MMSSMS_SCHEMA + MMSSMS_ROWS, wal_sql=WAL_ROW)
+    files = {SMS_PATH: src / "mmssms.db", SMS_PATH + "-wal": src / "mmssms.db-wal"}
+    outcomes, rows = parser_harness.run(tmp_path / "a", files)
+    sms = [m for m in rows["messages"] if m["message_type"] == "sms"]
+    assert [m["body"] for m in sms] == ['=HYPERLINK("http://x")', "only in the WAL"]
+    assert [m["from_wal"] for m in sms] == [False, True]
+    assert sms[0]["ts"] == "2020-09-13T12:26:40.000000Z" and sms[0]["received_ts"] == "2020-09-13T12:26:40.123000Z"
+    mms = [m for m in rows["messages"] if m["message_type"] == "mms"]
+    assert len(mms) == 1 and mms[0]["body"] == "see photo" and mms[0]["sender"] == "+15551230001"
+    assert mms[0]["ts"] == "2020-09-13T12:28:20.000000Z"
+    assert mms[0]["attachments"][0]["mime_type"] == "image/jpeg"
+
+    # the same database without its -wal: the WAL-only row is absent
+    outcomes, rows = parser_harness.run(tmp_path / "b", {SMS_PATH: src / "mmssms.db"}, ["android-sms"])
+    assert [m["body"] for m in rows["messages"]] == ['=HYPERLINK("http://x")']
+
+
+
+def test_damaged_database_is_recovered_and_says_so(tmp_path):
+    many = "".join(f"INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES "
+                   f"({i}, 1, '555', {1600000000000 + i}, 1, '{'x' * 300} {i}');" for i in range(1, 201))
+    good = make_db(tmp_path / "good.db", MMSSMS_SCHEMA + many)
+    pages = good.stat().st_size // 4096
+    bad = damage(good, tmp_path / "bad.db", page=pages // 2)
+    outcomes, rows = parser_harness.run(tmp_path / "run", {SMS_PATH: bad}, ["android-sms"])
+    (outcome,) = outcomes
+    assert outcome.outcome == "parsed" and outcome.recovered
+    assert "damaged" in outcome.message
+    assert 150 < outcome.records < 200  # the rows of the one destroyed page are lost, the rest are kept
+    assert all(m["recovered"] for m in rows["messages"])
+
+    # the header page destroyed: nothing recognisable is left, and that is an error, not "no data"
+    hopeless = damage(good, tmp_path / "hopeless.db", page=1)
+    outcomes, rows = parser_harness.run(tmp_path / "run2", {SMS_PATH: hopeless}, ["android-sms"])
+    assert outcomes[0].outcome == "error" and outcomes[0].message.startswith("error: damaged database")
+    assert rows["messages"] == []
+
+
+def test_schema_variant_without_date_sent(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript("""CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, date INTEGER,
+                        type INTEGER, body TEXT);
+                        INSERT INTO sms VALUES (5, 1, '555', 1300000000000, 2, 'old schema');""")
+    db.commit()
+    db.close()
+    outcomes, rows = parser_harness.run(tmp_path, {SMS_PATH: path}, ["android-sms", "android-mms"])
+    assert {o.spec.name: o.outcome for o in outcomes} == {"android-sms": "parsed",
+                                                          "android-mms": "unsupported version"}
+    assert rows["messages"][0]["body"] == "old schema"
