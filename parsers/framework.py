@@ -279,8 +279,8 @@ def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({again})",
                            recovered=True)
         outcome.recovered = True
-        outcome.message = "database was damaged; rows come from what the sqlite3 CLI recovered" + \
-            (f"; {outcome.message}" if outcome.message else "")
+        if outcome.outcome in (PARSED, NO_DATA):
+            outcome.message = "database was damaged; rows come from what the sqlite3 CLI recovered"
         return outcome
 
 
