@@ -163,11 +163,37 @@ def _zip_mtime(info: zipfile.ZipInfo) -> timestamps.TimeValue | None:
                                 "dos_datetime(local time, zone unknown)")
 
 
+_COMPRESSED = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
+
+
 def is_tar(path: Path) -> bool:
-    try:
-        return tarfile.is_tarfile(path)
-    except (OSError, tarfile.TarError, EOFError):
+    """A (possibly compressed) tar by its first header: ``ustar`` magic, or a valid v7 header checksum.
+
+    ``tarfile.is_tarfile`` is not used: it accepts any file starting with a zero block, such as a disk image.
+    """
+    import bz2
+    import gzip
+    import lzma
+
+    openers = {"gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+    with open(path, "rb") as f:
+        head = f.read(512)
+    kind = next((k for magic, k in _COMPRESSED.items() if head.startswith(magic)), None)
+    if kind:
+        try:
+            with openers[kind](path, "rb") as stream:
+                head = stream.read(512)
+        except (OSError, EOFError, lzma.LZMAError):
+            return False
+    if len(head) < 512 or not head[:100].strip(b"\x00"):
         return False
+    if head[257:262] == b"ustar":
+        return True
+    try:
+        stored = int(head[148:156].replace(b"\x00", b" ").strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return stored == sum(head[:148]) + 8 * 32 + sum(head[156:512])
 
 
 def is_zip(path: Path) -> bool:

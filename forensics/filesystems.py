@@ -1,8 +1,9 @@
 """Walk a file system with The Sleuth Kit and yield every entry it knows, deleted ones included.
 
 The set of paths is meant to equal what ``fls -r -p`` prints for the same volume: TSK's virtual entries
-(``$OrphanFiles`` and its orphans, FAT's ``$MBR``/``$FAT1``) are kept, ``.`` and ``..`` are not, and every named
-NTFS data stream is an entry of its own (``file:stream``). Directory entries are visited sorted by name so that
+(``$OrphanFiles`` and its orphans, FAT's ``$MBR``/``$FAT1``) are kept, ``.`` and ``..`` are not, and on NTFS
+every named data stream or index is an entry of its own (``file:stream``) — alternate data streams are exactly
+where hidden data lives. As fls does, an NTFS file with only named attributes (``$Secure``) has no plain entry. Directory entries are visited sorted by name so that
 two runs over the same image produce the same order.
 """
 from __future__ import annotations
@@ -96,12 +97,14 @@ def _times(meta, local: bool) -> dict[str, timestamps.TimeValue | None]:
 
 def walk(fs: pytsk3.FS_Info, partition: str) -> Iterator[FileEntry]:
     """Every entry of ``fs`` below its root, depth first, sorted by name within each directory."""
-    local = fs_type_name(fs).startswith(_LOCAL_TIME_FS)
+    fs_type = fs_type_name(fs)
     root = fs.open_dir(path="/")
-    yield from _walk_dir(fs, root, "", partition, local, ancestors={fs.info.root_inum})
+    yield from _walk_dir(fs, root, "", partition, fs_type.startswith(_LOCAL_TIME_FS), fs_type.startswith("ntfs"),
+                         ancestors={fs.info.root_inum})
 
 
-def _walk_dir(fs, directory, prefix: str, partition: str, local: bool, ancestors: set) -> Iterator[FileEntry]:
+def _walk_dir(fs, directory, prefix: str, partition: str, local: bool, ntfs: bool,
+              ancestors: set) -> Iterator[FileEntry]:
     entries = []
     for f in directory:
         name = f.info.name.name
@@ -115,15 +118,21 @@ def _walk_dir(fs, directory, prefix: str, partition: str, local: bool, ancestors
         meta = f.info.meta
         allocated = bool(f.info.name.flags & pytsk3.TSK_FS_NAME_FLAG_ALLOC)
         kind = _META_KINDS.get(meta.type, OTHER) if meta else _NAME_KINDS.get(f.info.name.type, OTHER)
-        yield _entry(f, meta, path, partition, kind, allocated, local)
-        if meta is not None:
-            yield from _named_streams(f, meta, path, partition, allocated, local)
+        streams = _ntfs_attributes(f) if ntfs and meta is not None else None
+        if streams is None or any(name is None for name, *_ in streams):
+            yield _entry(f, meta, path, partition, kind, allocated, local)
+        for name, attr_type, attr_id, size in sorted(s for s in streams or () if s[0] is not None):
+            yield FileEntry(
+                partition=partition, path=f"{path}:{name}", inode=f"{meta.addr}-{int(attr_type)}-{attr_id}",
+                size=size, kind=FILE, allocated=allocated, times=_times(meta, local),
+                open=(lambda f=f, size=size, t=attr_type, i=attr_id: _TskStream(f, size, t, i)),
+            )
         if kind == DIRECTORY and meta is not None and meta.addr not in ancestors:
             try:
                 sub = f.as_directory()
             except (IOError, OSError, RuntimeError):
                 continue
-            yield from _walk_dir(fs, sub, path, partition, local, ancestors | {meta.addr})
+            yield from _walk_dir(fs, sub, path, partition, local, ntfs, ancestors | {meta.addr})
 
 
 def _entry(f, meta, path, partition, kind, allocated, local) -> FileEntry:
@@ -157,24 +166,22 @@ def _link_target(f, meta) -> str | None:
     return data.decode("utf-8", "surrogateescape") if data else None
 
 
-def _named_streams(f, meta, path, partition, allocated, local) -> Iterator[FileEntry]:
-    """NTFS alternate data streams, listed as ``path:name`` exactly as fls does."""
+_NTFS_LISTED = (pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA, pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
+_DEFAULT_NAMES = ("", "$Data", "$I30")
+
+
+def _ntfs_attributes(f) -> list[tuple] | None:
+    """The data and index-root attributes of an NTFS file as (name or None for the default one, type, id, size);
+    None when it has neither (then only the plain entry is listed)."""
     try:
         attributes = list(f)
     except (IOError, OSError, RuntimeError):
-        return
-    named = []
+        return None
+    found = []
     for attr in attributes:
         info = attr.info
-        if info.type != pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA or not info.name:
+        if info.type not in _NTFS_LISTED:
             continue
-        stream = info.name.decode("utf-8", "surrogateescape") if isinstance(info.name, bytes) else str(info.name)
-        if stream in ("", "$Data"):
-            continue
-        named.append((stream, info.type, info.id, int(info.size)))
-    for stream, attr_type, attr_id, size in sorted(named):
-        yield FileEntry(
-            partition=partition, path=f"{path}:{stream}", inode=f"{meta.addr}-{int(attr_type)}-{attr_id}",
-            size=size, kind=FILE, allocated=allocated, times=_times(meta, local),
-            open=(lambda f=f, size=size, t=attr_type, i=attr_id: _TskStream(f, size, t, i)),
-        )
+        name = info.name.decode("utf-8", "surrogateescape") if isinstance(info.name, bytes) else (info.name or "")
+        found.append((None if name in _DEFAULT_NAMES else name, info.type, info.id, int(info.size)))
+    return found or None
