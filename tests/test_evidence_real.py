@@ -81,14 +81,15 @@ def test_ntfs_named_streams_and_orphans_are_entries():
     evidence = open_evidence([path])
     try:
         entries = {e.path: e for _, source in evidence.sources() for e in source}
+        with entries["/$Secure:$SDS"].open() as stream:
+            sds = stream.read()
     finally:
         evidence.close()
+    assert len(sds) == entries["/$Secure:$SDS"].size
     assert entries["/$Secure:$SDS"].inode == "9-128-2" and entries["/$Secure:$SDS"].size > 0
     assert "/$Secure" not in entries  # only named attributes: no plain entry, as fls lists it
     assert entries["/$BadClus:$Bad"].inode == "8-128-1"
     assert "/$OrphanFiles" in entries and not entries["/$OrphanFiles/OrphanFile-16"].allocated
-    with entries["/$Secure:$SDS"].open() as stream:
-        assert len(stream.read()) == entries["/$Secure:$SDS"].size
 
 
 def test_same_media_in_every_container_hashes_alike():
