@@ -137,7 +137,7 @@ def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id
             partial.replace(output)
             click.echo(f"{count} {artifact} rows written to {output}", err=True)
         else:
-            exports.export(store, artifact, fmt, click.get_text_stream("stdout"), device_id)
+            exports.export(store, artifact, fmt, sys.stdout, device_id)
     finally:
         store.close()
     target.audit.write("export", artifact=artifact, format=fmt, output=output, device_id=device_id)
