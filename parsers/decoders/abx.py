@@ -19,8 +19,10 @@ what the text-XML files of the same data hold:
 
 - int and long: decimal (``"1024"``, ``"-1"``);
 - int hex and long hex: lowercase hex digits with no prefix, a minus sign for negatives (Java ``Long.toString(v,
-  16)``). ``packages.xml`` writes ``ft``/``it``/``ut`` (milliseconds since 1970) as long hex, and its text form as
-  ``Long.toHexString``, so ``artifacts.timestamps.hex_ms`` decodes the attribute from either kind of file;
+  16)``). Text ``packages.xml`` holds ``ft``/``it``/``ut`` (milliseconds since 1970) as ``Long.toHexString`` text;
+  stored as long hex in ABX they come out as the same text, so ``artifacts.timestamps.hex_ms`` decodes both. Should
+  a file store them under another type (a plain long would read as decimal), ``abx_attribute_type`` says so: a
+  packages parser should check it rather than assume;
 - bytes hex: lowercase hex of the bytes; bytes base64: standard base64 with padding;
 - boolean: ``"true"``/``"false"``;
 - float and double: Python's shortest round-trip form of the stored value (single precision for float), e.g.

@@ -587,7 +587,7 @@ def decode_message(data: bytes) -> dict:
     - ``media``: None, or ``{"kind", "constructor", ...}`` where kind is ``"photo"``, ``"document"``, ``"geo"``,
       ``"geo_live"``, ``"venue"``, ``"contact"``, ``"webpage"``, ``"dice"``, ``"poll"``, ``"empty"``, ... or the
       constructor hex when unknown. Location kinds add ``lat``/``long`` (floats; None for an empty point), contact
-      adds ``phone_number``/``first_name``/``last_name``/``user_id`` (and ``vcard`` from layer 82), webpage adds a
+      adds ``phone_number``/``first_name``/``last_name``/``user_id`` (and ``vcard`` after layer 81), webpage adds a
       nested ``webpage`` dict (``url``, ``site_name``, ``title``, ``description`` when the page was resolved);
     - ``ttl``: secret-chat self-destruct seconds (secret messages only);
     - ``reply_to``: the replied-to message id or None; ``reply_header``: the whole decoded reply header (quote text,
