@@ -9,8 +9,8 @@ APK file's time), ``it`` (first install) and ``ut`` (last update). Text XML writ
 (``Long.toHexString``), and so does ABX with its long-hex type; an attribute stored with ABX's decimal int/long type
 is decoded as decimal: the stored type decides, never the value's size. ``<updated-package>`` is the factory version
 of a system app that an update replaced; it is folded into that package's record. ``<shared-user>`` names the
-shared user ids that packages refer to with ``sharedUserId``. Newer Android releases keep the first-install time per
-user only, in package-restrictions.xml's ``first-install-time`` (long hex), so such packages have no ``ts`` here.
+shared user ids that packages refer to with ``sharedUserId``. Newer Android releases also keep a first-install time
+per user, in package-restrictions.xml's ``first-install-time`` (long hex); a package without ``it`` has no ``ts`` here.
 
 package-restrictions.xml: one ``<pkg>`` per package known to that user, with whether it is installed for the user
 (``inst``, default true), stopped, never launched (``nl``), hidden, its enabled state, install reason and the
