@@ -134,8 +134,19 @@ class Store:
         self.db[table].upsert(_encode(table, row), pk=PRIMARY_KEYS[table], alter=False)
 
     def insert_rows(self, table: str, rows: Iterable[dict]) -> None:
-        """Insert plain dict rows (files, parser_runs) in batches."""
-        self.db[table].insert_all((_encode(table, r) for r in rows), batch_size=2000)
+        """Insert plain dict rows (files, parser_runs); keys missing from a row are NULL, unknown keys an error."""
+        columns = [c for c in ALL_TABLES[table] if c != "id"]
+        known = set(columns)
+        encoded = []
+        for row in rows:
+            unknown = set(row) - known
+            if unknown:
+                raise KeyError(f"{table} has no column(s) {sorted(unknown)}")
+            row = _encode(table, row)
+            encoded.append(tuple(row.get(c) for c in columns))
+        sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+               f"VALUES ({', '.join('?' * len(columns))})")
+        self.db.conn.executemany(sql, encoded)
 
     def record_writer(self, batch_size: int = 5000) -> "RecordWriter":
         return RecordWriter(self, batch_size)

@@ -8,6 +8,7 @@ two runs over the same image produce the same order.
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import time
@@ -69,6 +70,18 @@ class _TskStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int = -1) -> bytes:
+        """Hands TSK's buffer over as it is (no copy through readinto)."""
+        want = self._size - self._pos if size is None or size < 0 else min(size, self._size - self._pos)
+        if want <= 0:
+            return b""
+        if self._attr:
+            data = self._file.read_random(self._pos, want, self._attr[0], self._attr[1])
+        else:
+            data = self._file.read_random(self._pos, want)
+        self._pos += len(data)
+        return data
+
     def readinto(self, buffer) -> int:
         want = min(len(buffer), self._size - self._pos)
         if want <= 0:
@@ -85,14 +98,22 @@ class _TskStream(io.RawIOBase):
 
 
 def _times(meta, local: bool) -> dict[str, timestamps.TimeValue | None]:
+    return {"mtime": _time_value(meta.mtime, meta.mtime_nano, local),
+            "atime": _time_value(meta.atime, meta.atime_nano, local),
+            "ctime": _time_value(meta.ctime, meta.ctime_nano, local),
+            "crtime": _time_value(meta.crtime, meta.crtime_nano, local)}
+
+
+@functools.lru_cache(maxsize=1 << 16)  # files installed together share their times: decode each instant once
+def _time_value(seconds: int, nanos: int, local: bool) -> timestamps.TimeValue | None:
+    """TSK gives seconds and nanoseconds since 1970; 0 means the file system does not keep that time."""
+    if not seconds:
+        return None
+    value = timestamps.unix_ns(seconds * 1_000_000_000 + (nanos or 0))
+    if value is None:
+        return None
     encoding = "unix_s(local time, zone unknown)" if local else "unix_s"
-    out = {}
-    for key in ("mtime", "atime", "ctime", "crtime"):
-        seconds = getattr(meta, key, 0) or 0
-        nanos = getattr(meta, f"{key}_nano", 0) or 0
-        value = timestamps.unix_ns(seconds * 1_000_000_000 + nanos) if seconds else None
-        out[key] = (timestamps.TimeValue(value.iso, f"{seconds}.{nanos:09d}", encoding) if value else None)
-    return out
+    return timestamps.TimeValue(value.iso, f"{seconds}.{nanos or 0:09d}", encoding)
 
 
 def walk(fs: pytsk3.FS_Info, partition: str) -> Iterator[FileEntry]:

@@ -6,6 +6,8 @@ archive is never decompressed twice and the evidence itself is never opened by a
 """
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -15,7 +17,7 @@ import magic
 from forensics.entries import FILE, FileEntry
 from forensics.hashing import CHUNK, Digests
 
-MIME_HEAD = 1024
+MIME_HEAD = 512
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class SpooledFile:
 
 
 class MimeSniffer:
-    """python-magic on the first KiB; libmagic's slow text heuristics dominate otherwise."""
+    """python-magic on the first 512 bytes: libmagic's text heuristics cost in proportion to what they are given."""
 
     def __init__(self) -> None:
         self._magic = magic.Magic(mime=True)
@@ -56,16 +58,35 @@ def spool_path(spool_dir: Path, partition: str, path: str) -> Path:
 def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callable[[str], bool],
               spool_dir: Path, on_entry: Callable[[FileEntry], None] | None = None
               ) -> Iterator[tuple[dict, SpooledFile | None]]:
-    """Yield (file row, spooled copy or None) for every entry of every source, reading each file once."""
+    """Yield (file row, spooled copy or None) for every entry of every source, in order, reading each file once.
+
+    MIME identification runs on a second thread (libmagic is called through ctypes, which releases the GIL), so
+    it overlaps with reading and hashing the next files instead of adding to them.
+    """
     sniff = MimeSniffer()
-    for _partition, source in sources:
-        for entry in source:
-            if on_entry is not None:
-                on_entry(entry)
-            yield _inventory_entry(entry, wanted, spool_dir, sniff)
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mime") as pool:
+        for _partition, source in sources:
+            for entry in source:
+                if on_entry is not None:
+                    on_entry(entry)
+                row, spooled, head = _inventory_entry(entry, wanted, spool_dir)
+                mime = pool.submit(sniff, head, row["size"]) if head is not None else None
+                pending.append((row, spooled, mime))
+                while pending and (len(pending) > 512 or pending[0][2] is None or pending[0][2].done()):
+                    yield _finished(*pending.popleft())
+        while pending:
+            yield _finished(*pending.popleft())
 
 
-def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path, sniff: MimeSniffer):
+def _finished(row: dict, spooled: SpooledFile | None, mime: Future | None) -> tuple[dict, SpooledFile | None]:
+    if mime is not None:
+        row["mime_type"] = mime.result()
+    return row, spooled
+
+
+def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path):
+    """The row (without its MIME type), the spooled copy, and the head bytes to identify (None: nothing read)."""
     row = {
         "partition": entry.partition, "path": entry.path, "name": entry.name, "inode": entry.inode,
         "size": entry.size, "kind": entry.kind, "allocated": entry.allocated, "recoverable": None,
@@ -78,7 +99,7 @@ def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path, sniff: MimeSniff
     if entry.kind != FILE or entry.open is None:
         if not entry.allocated and entry.kind == FILE:
             row["recoverable"] = False
-        return row, None
+        return row, None, None
     target = spool_path(spool_dir, entry.partition, entry.path) if wanted(entry.path) else None
     digests, head, error = _read(entry, target)
     complete = error is None and digests.size == entry.size
@@ -87,8 +108,7 @@ def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path, sniff: MimeSniff
     elif digests.size != entry.size:
         row["note"] = _join(row["note"], f"read {digests.size} of {entry.size} bytes")
     if error is None:
-        row["sha256"], row["md5"] = digests.sha256, digests.md5
-        row["mime_type"] = sniff(head, digests.size)
+        row["sha256"], row["md5"], row["size"] = digests.sha256, digests.md5, digests.size
     if not entry.allocated:
         row["recoverable"] = complete and entry.size > 0
     spooled = None
@@ -96,7 +116,7 @@ def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path, sniff: MimeSniff
         spooled = SpooledFile(target, entry.partition, entry.path, entry.inode, digests.size, entry.allocated)
     elif target is not None:
         target.unlink(missing_ok=True)
-    return row, spooled
+    return row, spooled, head if error is None else None
 
 
 def _read(entry: FileEntry, target: Path | None) -> tuple[Digests, bytes, str | None]:
