@@ -1,12 +1,9 @@
 """Instagram for iOS direct messages: plaso's real DirectSQLiteDatabase file, and fixtures archived at test time."""
-import plistlib
-import sqlite3
-
 import pytest
 
-from parsers.instagram_ios import unarchive
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
+from tests.fixtures.nskeyedarchive import Date, Obj, keyed_archive
 from tests.fixtures.sqlite_db import damage, make_db
 
 DIRECT = ("/private/var/mobile/Containers/Data/Application/0E4B1A7C-5D2F-4E11-9C0B-6F1D2A3B4C5D/Library/"
@@ -51,51 +48,6 @@ def test_real_direct_database(tmp_path):
     assert (account["user_id"], account["username"], account["display_name"]) == (VIEWER, "thisisdfir", "ThisIsDFIR")
     assert [(c["user_id"], c["handles"]) for c in rows["contacts"]] == [
         ("22824420", ["Instagram User"]), ("49849116416", ["dfirtwo"]), ("42293925776", ["thisisdfirtwo"])]
-
-
-# --- fixtures: NSKeyedArchiver archives built the way the app archives its objects ---
-
-class Obj:
-    def __init__(self, classname, **fields):
-        self.classname, self.fields = classname, fields
-
-
-class Date:
-    def __init__(self, cocoa):
-        self.cocoa = cocoa
-
-
-def keyed_archive(root: Obj) -> bytes:
-    """Archive ``root`` as NSKeyedArchiver does: objects, strings and dates by reference, numbers inline."""
-    objects, classes = ["$null"], {}
-
-    def ref(value):
-        if value is None:
-            return plistlib.UID(0)
-        if isinstance(value, (bool, int, float)):
-            return value
-        index = len(objects)
-        objects.append(None)
-        if isinstance(value, str):
-            objects[index] = value
-        elif isinstance(value, Date):
-            objects[index] = {"NS.time": value.cocoa, "$class": class_uid("NSDate")}
-        elif isinstance(value, list):
-            objects[index] = {"NS.objects": [ref(v) for v in value], "$class": class_uid("NSArray")}
-        else:
-            fields = {key: ref(v) for key, v in value.fields.items()}
-            objects[index] = {**fields, "$class": class_uid(value.classname)}
-        return plistlib.UID(index)
-
-    def class_uid(name):
-        if name not in classes:
-            classes[name] = len(objects)
-            objects.append({"$classname": name, "$classes": [name, "NSObject"]})
-        return plistlib.UID(classes[name])
-
-    top = ref(root)
-    return plistlib.dumps({"$archiver": "NSKeyedArchiver", "$version": 100000, "$objects": objects,
-                           "$top": {"root": top}}, fmt=plistlib.FMT_BINARY)
 
 
 def message(sender, cocoa, text=None, activity=None):
@@ -211,22 +163,3 @@ def test_damaged_database_is_recovered(tmp_path):
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200
     assert all(m["recovered"] and m["body"] == "x" * 300 for m in rows["messages"])
-
-
-def test_unarchive_rejects_hostile_archives():
-    cyclic = plistlib.dumps({"$archiver": "NSKeyedArchiver", "$top": {"root": plistlib.UID(1)},
-                             "$objects": ["$null", {"self": plistlib.UID(1)}]}, fmt=plistlib.FMT_BINARY)
-    with pytest.raises(ValueError, match="cyclic"):
-        unarchive(cyclic)
-    out_of_range = plistlib.dumps({"$archiver": "NSKeyedArchiver", "$top": {"root": plistlib.UID(9)},
-                                   "$objects": ["$null"]}, fmt=plistlib.FMT_BINARY)
-    with pytest.raises(ValueError, match="bad or cyclic"):
-        unarchive(out_of_range)
-    with pytest.raises(ValueError, match="not a binary plist"):
-        unarchive(b"<plist/>")
-    # shared objects are resolved once, so a wide DAG stays cheap
-    shared = ["$null", {"a": plistlib.UID(2), "b": plistlib.UID(2)}, {"c": plistlib.UID(3), "d": plistlib.UID(3)},
-              "leaf"]
-    assert unarchive(plistlib.dumps({"$archiver": "NSKeyedArchiver", "$top": {"root": plistlib.UID(1)},
-                                     "$objects": shared}, fmt=plistlib.FMT_BINARY)) == {
-        "a": {"c": "leaf", "d": "leaf"}, "b": {"c": "leaf", "d": "leaf"}}
