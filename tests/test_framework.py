@@ -1,0 +1,75 @@
+"""The parser framework: path matching, lab parsers through entry points, and all-or-nothing runs."""
+import sys
+
+import pytest
+
+from artifacts import timestamps
+from artifacts.records import Message
+from parsers import framework
+from tests import parser_harness
+from tests.fixtures.sqlite_db import make_db
+
+
+def test_patterns_are_unanchored_case_insensitive_and_carry_sidecars():
+    regex = framework.compile_patterns(["*/com.whatsapp/databases/msgstore.db", "Library/SMS/sms.db"])
+    for path in ["/data/data/com.whatsapp/databases/msgstore.db",
+                 "/filesystem1/data/data/com.whatsapp/databases/msgstore.db-wal",
+                 "/Dump/DATA/DATA/COM.WHATSAPP/DATABASES/MSGSTORE.DB",
+                 "/private/var/mobile/Library/SMS/sms.db-journal"]:
+        assert regex.match(path.lower()), path
+    for path in ["/data/data/com.whatsapp/databases/msgstore.db.bak", "/x/msgstore.db",
+                 "/private/var/mobile/Library/SMS/sms.db-wal.old"]:
+        assert not regex.match(path.lower()), path
+
+
+@pytest.fixture
+def lab_package(tmp_path):
+    """A lab's own parser package, installed only as an entry point (a dist-info on sys.path)."""
+    pkg = tmp_path / "labparsers"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "from artifacts.records import Message\n"
+        "from parsers.framework import parser\n"
+        "@parser(name='lab-notes', app='org.lab.notes', paths=['*/org.lab.notes/notes.db'],\n"
+        "        requires={'notes': {'id', 'text'}})\n"
+        "def notes(db, ctx):\n"
+        "    for row in db.execute('SELECT id, text FROM notes ORDER BY id'):\n"
+        "        yield Message(app=ctx.app, body=row['text'], prov=ctx.prov('notes', row['id']))\n")
+    info = tmp_path / "labparsers-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: labparsers\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[forensics.parsers]\nnotes = labparsers\n")
+    sys.path.insert(0, str(tmp_path))
+    yield
+    sys.path.remove(str(tmp_path))
+    sys.modules.pop("labparsers", None)
+    framework._REGISTRY.pop("lab-notes", None)
+
+
+def test_lab_parser_registered_through_entry_point(lab_package, tmp_path):
+    assert "lab-notes" in {s.name for s in framework.load_parsers()}
+    db = make_db(tmp_path / "notes.db", "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"
+                                        "INSERT INTO notes VALUES (1, 'meet at 9');")
+    outcomes, rows = parser_harness.run(tmp_path / "run", {"/data/data/org.lab.notes/notes.db": db}, ["lab-notes"])
+    assert outcomes[0].outcome == "parsed" and rows["messages"][0]["body"] == "meet at 9"
+
+
+def test_a_failing_parser_leaves_no_half_written_rows(tmp_path):
+    @framework.parser(name="test-halfway", app="org.test", paths=["*/org.test/half.db"],
+                      requires={"t": {"id"}})
+    def halfway(db, ctx):
+        for row in db.execute("SELECT id FROM t ORDER BY id"):
+            if row["id"] == 3:
+                raise ValueError("bad row 3")
+            yield Message(app=ctx.app, body=str(row["id"]), ts=timestamps.unix_s(row["id"]),
+                          prov=ctx.prov("t", row["id"]))
+
+    try:
+        db = make_db(tmp_path / "half.db", "CREATE TABLE t (id INTEGER PRIMARY KEY);"
+                                           "INSERT INTO t VALUES (1), (2), (3), (4);")
+        outcomes, rows = parser_harness.run(tmp_path / "run", {"/data/data/org.test/half.db": db},
+                                            ["test-halfway"])
+    finally:
+        framework._REGISTRY.pop("test-halfway", None)
+    assert outcomes[0].outcome == "error" and outcomes[0].message == "error: ValueError: bad row 3"
+    assert rows["messages"] == []
