@@ -7,7 +7,8 @@ Files:
 - Samsung's ``logs.db`` ``logs`` table (LogsProvider), which also logs messages: only its call ``logtype`` rows
   are calls.
 
-A Samsung ``calls`` table may also carry a ``logtype`` column; rows whose logtype is not a call type are skipped.
+A Samsung ``calls`` table may also carry a ``logtype`` column; rows whose logtype is set and is not a call type are
+skipped.
 
 Times: ``date`` is Unix milliseconds (call start); ``duration`` is seconds; ``last_modified`` Unix milliseconds.
 ``type``: 1 incoming, 2 outgoing, 3 missed, 4 voicemail, 5 rejected, 6 blocked, 7 answered externally.
@@ -26,7 +27,7 @@ from parsers.framework import columns, parser
 
 APP = "com.android.providers.contacts"
 SAMSUNG_APP = "com.samsung.android.providers.contacts"
-PROVIDERS = ("com.android.providers.contacts", "com.samsung.android.providers.contacts")
+PROVIDERS = (APP, SAMSUNG_APP)
 
 # CallLog.Calls.TYPE → (direction, answered, status)
 _TYPES = {
@@ -93,7 +94,7 @@ def _calls(db, ctx, table: str):
     app = SAMSUNG_APP if f"/{SAMSUNG_APP}/" in ctx.source.path.lower() else ctx.app
     for row in db.execute(f"SELECT {select} FROM [{table}] ORDER BY _id"):
         values = dict(zip(row.keys(), row))
-        if "logtype" in values and values["logtype"] not in _SAMSUNG_CALL_LOGTYPES:
+        if values.get("logtype") is not None and values["logtype"] not in _SAMSUNG_CALL_LOGTYPES:
             continue
         direction, answered, status = _TYPES.get(values["type"], (None, None, f"type {values['type']}"))
         features, duration, number = values.get("features"), values["duration"], values["number"]

@@ -160,7 +160,8 @@ def _contact(rows: list[dict], account_type: str | None) -> dict:
                 handle = app_handles[(owner, value)] = {"kind": "app", "app": owner, "platform": platform_for(owner),
                                                          "value": value, "label": d["data3"], "mimetypes": []}
                 handles.append(handle)
-            _add(handle["mimetypes"], kind)
+            if kind:  # a data row whose mimetype row is gone (damaged database) is kept, unnamed
+                _add(handle["mimetypes"], kind)
     return {"name": name, "phones": phones, "emails": emails, "handles": handles, "organization": organization,
             "note": "\n".join(notes) or None, "extra": dict(extra)}
 

@@ -135,11 +135,14 @@ def test_samsung_calllog_path_and_logtype_column(tmp_path):
         INSERT INTO calls (_id, number, date, duration, type, logtype) VALUES (1, '+15551230001', 1700000000000,
                                                                                  9, 1, 100);
         INSERT INTO calls (_id, number, date, duration, type, logtype) VALUES (2, '+15551230001', 1700000100000,
-                                                                                 0, 1, 300);""")
+                                                                                 0, 1, 300);
+        INSERT INTO calls (_id, number, date, duration, type, logtype) VALUES (3, '+15551230001', 1700000200000,
+                                                                                 5, 2, NULL);""")
     outcomes, rows = parser_harness.run(tmp_path / "run", {SAMSUNG_CALLLOG_PATH: path}, CALL_PARSERS)
-    assert [(o.spec.name, o.records) for o in outcomes] == [("android-calllog", 1)]
-    (call,) = rows["calls"]
+    assert [(o.spec.name, o.records) for o in outcomes] == [("android-calllog", 2)]
+    call, unmarked = rows["calls"]  # a row without a logtype is a call like any other
     assert call["app"] == "com.samsung.android.providers.contacts" and call["extra"]["samsung_logtype"] == 100
+    assert unmarked["source_row"] == "3" and "samsung_logtype" not in unmarked["extra"]
 
 
 # contacts2.db at version 1109 (Android 6): the calls table the provider later moves to calllog.db
