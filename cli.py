@@ -1,6 +1,7 @@
 """Command-line interface: Click commands only; the work is done in ``cases``."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def _guard(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except click.ClickException:
+        except (click.ClickException, BrokenPipeError):
             raise
         except EXPECTED as exc:
             raise InputError(str(exc)) from None
@@ -76,8 +77,9 @@ def case_init(case_dir: str, name: str | None) -> None:
 @click.argument("case_dir", type=click.Path())
 @click.argument("evidence", nargs=-1, required=True, type=click.Path())
 @click.option("--device-id", help="Identifier of the device (default: derived from the evidence name).")
-@click.option("--password", help="Password of an encrypted iTunes backup (prompted when the backup needs one "
-                                 "and this is not given; never stored).")
+@click.option("--password", envvar="FORENSICS_BACKUP_PASSWORD",
+              help="Password of an encrypted iTunes backup (or set FORENSICS_BACKUP_PASSWORD; prompted without echo "
+                   "when the backup needs one and neither is given). Never stored or logged.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_guard
 def ingest(case_dir: str, evidence: tuple[str, ...], device_id: str | None, password: str | None,
@@ -157,7 +159,8 @@ def verify(case_dir: str) -> None:
 
 @main.command()
 @click.argument("evidence", nargs=-1, required=True, type=click.Path())
-@click.option("--password", help="Password of an encrypted iTunes backup.")
+@click.option("--password", envvar="FORENSICS_BACKUP_PASSWORD",
+              help="Password of an encrypted iTunes backup (or set FORENSICS_BACKUP_PASSWORD).")
 @_guard
 def info(evidence: tuple[str, ...], password: str | None) -> None:
     """Show the container, volumes and file systems found in EVIDENCE, without ingesting anything."""
@@ -172,9 +175,11 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
         for name, value in sorted(stored.items()):
             click.echo(f"stored {name}: {value}")
         for layer in opened.layers:
-            where = f" at offset {layer.offset}, {layer.length} bytes" if layer.kind in ("partition", "volume") else ""
-            what = layer.fs_type or layer.error or ""
-            click.echo(f"layer {layer.address}: {layer.kind}{where} {layer.description} -> {what}".rstrip())
+            if layer.kind in ("partition", "volume"):
+                click.echo(f"layer {layer.address}: {layer.kind} at offset {layer.offset}, {layer.length} bytes "
+                           f"({layer.description}) -> {layer.fs_type or layer.error}")
+            else:
+                click.echo(f"layer {layer.address}: {layer.description}")
         for key, value in sorted(opened.facts.items()):
             click.echo(f"device {key}: {value}")
     finally:
@@ -218,5 +223,14 @@ def parsers_cmd() -> None:
             click.echo(f"    {pattern}")
 
 
+def run() -> None:
+    """Console entry point: a reader that closes the pipe early (``| head``) ends the export quietly."""
+    try:
+        main()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as the Python docs advise for SIGPIPE
+        sys.exit(0)
+
+
 if __name__ == "__main__":
-    main()
+    run()
