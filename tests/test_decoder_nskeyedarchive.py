@@ -17,6 +17,8 @@ def test_objects_arrays_dictionaries_dates_and_urls():
                                          "list": ["x", Obj("Inner", flag=True)], "missing": None}))
     assert unarchive(blob) == {"NSString*name": "a", "count": 3, "when": {"NS.time": 700000000.5},
                                "list": ["x", {"flag": True}], "missing": None}
+    assert unarchive(keyed_archive({"type": "photo_uploaded", "objects": [{"id": 1}]})) == {
+        "type": "photo_uploaded", "objects": [{"id": 1}]}
     objects = ["$null", {"NS.keys": [plistlib.UID(2)], "NS.objects": [plistlib.UID(3)]}, "key",
                {"NS.base": plistlib.UID(0), "NS.relative": plistlib.UID(4)}, "https://example.org/a"]
     assert unarchive(_archive(objects)) == {"key": "https://example.org/a"}
