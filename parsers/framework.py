@@ -167,10 +167,22 @@ def fingerprint_mismatch(db: sqlite3.Connection, requires: dict[str, set[str]]) 
     return "missing " + ", ".join(missing) if missing else None
 
 
+# Collations Android registers in its own SQLite build; stand-ins so queries that touch such columns still run.
+ANDROID_COLLATIONS = ("PHONEBOOK", "LOCALIZED", "UNICODE")
+_FOREIGN_COLLATE = re.compile(rb"\bCOLLATE\s+(?!BINARY\b|NOCASE\b|RTRIM\b)[\"'`\[]?\w+[\"'`\]]?", re.IGNORECASE)
+
+
+def _casefold_compare(a: str, b: str) -> int:
+    a, b = a.casefold(), b.casefold()
+    return (a > b) - (a < b)
+
+
 def open_readonly(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     db.text_factory = lambda b: b.decode("utf-8", "replace")
+    for name in ANDROID_COLLATIONS:
+        db.create_collation(name, _casefold_compare)
     return db
 
 
@@ -196,6 +208,7 @@ def recover(path: Path, work: Path) -> Path | None:
             script = text[: -len(b"ROLLBACK; -- due to errors")] + b"COMMIT;"
     if script is None:
         return None
+    script = _FOREIGN_COLLATE.sub(b"", script)  # the CLI lacks Android's collations: keep the tables, drop those
     try:
         load = subprocess.run(["sqlite3", str(target)], input=script, capture_output=True, timeout=900)
     except (OSError, subprocess.TimeoutExpired):

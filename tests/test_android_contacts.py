@@ -255,8 +255,6 @@ def test_real_plaso_contacts2_has_no_raw_contacts(tmp_path):
     assert rows["contacts"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="framework recovery reloads the dump with the sqlite3 CLI, which has no "
-                                       "PHONEBOOK collation, so raw_contacts is lost; see the lead's report")
 def test_damaged_contacts2_is_recovered(tmp_path, monkeypatch):
     many = "".join(f"INSERT INTO raw_contacts (_id, account_id, contact_id, display_name, sort_key) VALUES "
                    f"({i}, 1, {i}, 'Person {i} {'x' * 300}', 'Person {i}');" for i in range(1, 201))
