@@ -185,8 +185,23 @@ class Location(Record):
     source_kind: str | None = None
 
 
+@dataclass(kw_only=True)
+class DeviceFact(Record):
+    """A fact about the device itself found in its files (model, OS version, serial, phone number, time zone...).
+
+    ``key`` is one of DEVICE_FACT_KEYS where it has a column on the device row; other keys are kept as facts.
+    """
+
+    TABLE: ClassVar[str] = "device_facts"
+    key: str
+    value: str | None = None
+
+
+DEVICE_FACT_KEYS = ("platform", "model", "os_version", "serial", "udid", "phone_number", "device_name",
+                    "time_zone")
+
 RECORD_TYPES: tuple[type[Record], ...] = (
-    Message, Call, Contact, Account, InstalledApp, WebVisit, SearchTerm, Download, Media, Location,
+    Message, Call, Contact, Account, InstalledApp, WebVisit, SearchTerm, Download, Media, Location, DeviceFact,
 )
 
 

@@ -13,8 +13,6 @@ from typing import TextIO
 
 from artifacts.store import ALL_TABLES, Store
 
-ARTIFACTS = ("devices", "evidence", "files", "parser_runs", "messages", "calls", "contacts", "accounts", "apps",
-             "web_visits", "searches", "downloads", "media", "locations")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -121,6 +121,9 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     for o in outcomes:
         result.outcomes[o.outcome] = result.outcomes.get(o.outcome, 0) + 1
         result.records += o.records
+    for fact in store.rows("device_facts"):  # facts the evidence layer found (backup plists) come first
+        if fact["value"] not in (None, ""):
+            facts.setdefault(fact["key"], fact["value"])
 
 
 def _device_row(device_id: str, result: DeviceResult) -> dict:
