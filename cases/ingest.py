@@ -38,6 +38,7 @@ class DeviceResult:
     outcomes: dict[str, int] = field(default_factory=dict)
     records: int = 0
     facts: dict = field(default_factory=dict)
+    anomalies: list[str] = field(default_factory=list)
 
 
 def check_device_id(device_id: str) -> str:
@@ -102,6 +103,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                     rows = []
             store.insert_rows("files", rows)
             hashes = hasher.wait()
+            result.anomalies += evidence.collect_anomalies()
         finally:
             evidence.close()
         after = file_state([p for p in group if p.is_file()])
@@ -157,6 +159,7 @@ def ingest(case: Case, paths: list[Path], device_id: str | None = None, password
         store.close()
     case.audit.write("ingest end", device_id=device_id, status=result.status, error=result.error,
                      files=result.files, records=result.records, outcomes=result.outcomes,
+                     anomalies=result.anomalies,
                      evidence_hashes=[{k: e.get(k) for k in ("evidence_id", "sha256", "md5", "stored_md5",
                                                                "hash_verified")} for e in result.evidence])
     return result

@@ -30,9 +30,10 @@ class Layer:
     description: str = ""
     fs_type: str | None = None
     error: str | None = None
+    anomalies: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "", [])}
 
 
 @dataclass
@@ -50,6 +51,17 @@ class Evidence:
 
     def sources(self) -> Iterator[tuple[str, Iterable[FileEntry]]]:
         yield from self._sources
+
+    def collect_anomalies(self) -> list[str]:
+        """After the sources were read: what they skipped as hostile (e.g. backup rows whose path climbs out),
+        attached to their layers and returned."""
+        found = []
+        for address, source in self._sources:
+            for layer in self.layers:
+                if layer.address == address:
+                    layer.anomalies = list(getattr(source, "anomalies", []))
+                    found += layer.anomalies
+        return found
 
     def stored_hashes(self) -> dict[str, str]:
         return self._reader.stored_hashes() if self._reader is not None else {}
