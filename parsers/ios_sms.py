@@ -22,6 +22,8 @@ _PLATFORMS = {"imessage": "iMessage", "sms": "SMS", "rcs": "SMS"}
 _OPTIONAL = ("attributedBody", "service", "date_read", "date_delivered", "is_read", "is_sent", "is_delivered",
              "error", "item_type", "associated_message_guid", "associated_message_type", "subject", "account",
              "destination_caller_id")
+_EXTRA_COLUMNS = ("service", "account", "destination_caller_id", "subject", "associated_message_guid",
+                  "associated_message_type", "item_type", "error")
 _UNDECODABLE = (typedstream.InvalidTypedStreamError, ValueError, TypeError, EOFError, UnicodeDecodeError,
                 RecursionError)
 
@@ -59,12 +61,7 @@ def messages(db, ctx):
         else:
             sender = handle
             recipients = [p for p in participants if p != handle] if len(participants) > 1 else []
-        for key in ("service", "account", "destination_caller_id", "subject", "associated_message_guid"):
-            if row[key]:
-                extra[key] = row[key]
-        for key in ("item_type", "associated_message_type", "error"):
-            if row[key]:
-                extra[key] = row[key]
+        extra.update({key: row[key] for key in _EXTRA_COLUMNS if row[key]})
         if chat:
             extra["chat_guid"] = chat["guid"]
         delivered = timestamps.cocoa_auto(row["date_delivered"])
