@@ -68,7 +68,8 @@ def locations(db, ctx):
     state = "m.ZSTATE" if "zstate" in columns(db, "ZVIBERMESSAGE") else "NULL AS ZSTATE"
     for row in db.execute(f"SELECT l.Z_PK, l.ZLATITUDE, l.ZLONGITUDE, {address}, m.Z_PK AS message, m.ZDATE, "
                           f"m.ZCONVERSATION, {state} FROM ZVIBERLOCATION l "
-                          f"JOIN ZVIBERMESSAGE m ON m.ZLOCATION = l.Z_PK WHERE l.ZLATITUDE IS NOT NULL AND l.ZLONGITUDE IS NOT NULL ORDER BY l.Z_PK, m.Z_PK"):
+                          f"JOIN ZVIBERMESSAGE m ON m.ZLOCATION = l.Z_PK "
+                          f"WHERE l.ZLATITUDE IS NOT NULL AND l.ZLONGITUDE IS NOT NULL ORDER BY l.Z_PK, m.Z_PK"):
         yield Location(app=ctx.app, latitude=row["ZLATITUDE"], longitude=row["ZLONGITUDE"], label=row["ZADDRESS"],
                        source_kind="chat message", ts=timestamps.cocoa_s(row["ZDATE"]),
                        extra={"message_pk": row["message"], "thread_id": _text(row["ZCONVERSATION"]),
