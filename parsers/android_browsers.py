@@ -1,4 +1,5 @@
-"""Browser history on Android: the Chromium family (Chrome and its beta/dev/canary builds, Samsung Internet, Opera,
+"""Browser history of the Chromium family, on Android and on iOS (Chrome for iOS uses the same History database):
+the Chromium family (Chrome and its beta/dev/canary builds, Samsung Internet, Opera,
 Brave, Edge, and Android System WebView inside any app), and the system download manager's ``downloads.db``.
 
 Chromium ``History`` (one per browser profile) holds ``urls`` (one row per page), ``visits`` (one row per visit),
@@ -51,6 +52,10 @@ _BROWSERS = (
     ("brave", "Brave", "com.brave.browser", _profiles(["com.brave.browser"], "app_chrome")),
     ("edge", "Microsoft Edge", "com.microsoft.emmx", _profiles(["com.microsoft.emmx"], "app_chrome")),
     ("android-webview", "Android WebView", "com.google.android.webview", ["*/app_webview/Default/History"]),
+    # Chrome for iOS keeps the same Chromium History in its app container (bundle com.google.chrome.ios).
+    ("chrome-ios", "Chrome", "com.google.chrome.ios",
+     ["*/Library/Application Support/Google/Chrome/Default/History",
+      "*/Library/Application Support/Google/Chrome/Profile */History"]),
 )
 
 

@@ -279,3 +279,17 @@ def test_download_manager_fixture_wal_and_no_credentials(tmp_path):
     assert first["extra"]["notificationpackage"] == "org.telegram.messenger"
     assert "SECRET" not in repr(rows["downloads"])
     assert second["state"] == "cancelled" and second["from_wal"] and second["target_path"] is None
+
+
+def test_chrome_for_ios_reads_the_same_history_in_its_app_container(tmp_path):
+    real = PLASO / "chrome/History"
+    if not real.exists():
+        pytest.skip(f"third-party test data absent: {real}")
+    path = ("/private/var/mobile/Containers/Data/Application/6A2C1F0E-0000-4000-8000-000000000001"
+            "/Library/Application Support/Google/Chrome/Default/History")
+    outcomes, rows = parser_harness.run(tmp_path, {path: real})
+    assert {o.spec.name: (o.outcome, o.records) for o in outcomes} == {
+        "chrome-ios-history": ("parsed", 69), "chrome-ios-downloads": ("parsed", 2),
+        "chrome-ios-searches": ("parsed", 3)}
+    assert {v["app"] for v in rows["web_visits"]} == {"com.google.chrome.ios"}
+    assert rows["web_visits"][-1]["ts"] == "2011-05-23T08:37:27.061516Z"

@@ -1,0 +1,113 @@
+"""Parser throughput on a large WhatsApp database, against a plain SQLite copy of the same rows in the same run.
+
+Builds (once, cached) a current-schema ``msgstore.db`` with 1,000,000 messages (+ its ``wa.db``), then times
+  (a) the reference: a fresh database filled with ``INSERT INTO ... SELECT`` of the ``message`` rows, and
+  (b) the WhatsApp parser run through the real framework (fingerprint, provenance, outcome) into a fresh store,
+each in its own process so that peak memory is measured per step. Prints messages/s and the ratio b/a; the last
+line is ``name=value`` pairs.
+
+    python benchmarks/parse.py [--workdir DIR] [--messages 1000000]
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+MSGSTORE = "/data/data/com.whatsapp/databases/msgstore.db"
+WA_DB = "/data/data/com.whatsapp/databases/wa.db"
+
+
+def build(workdir: Path, n_messages: int) -> Path:
+    from tests.fixtures.whatsapp_android import generate_msgstore, generate_wa_db
+
+    folder = workdir / f"whatsapp-{n_messages}"
+    msgstore = folder / "msgstore.db"
+    if not msgstore.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / "msgstore.db.partial"
+        generate_msgstore(partial, n_messages)
+        generate_wa_db(folder / "wa.db")
+        partial.replace(msgstore)
+    return folder
+
+
+def reference_copy(folder: Path, out: Path) -> None:
+    """Plain SQLite: the message rows copied into a fresh database with INSERT INTO ... SELECT."""
+    out.unlink(missing_ok=True)
+    db = sqlite3.connect(out)
+    db.execute("ATTACH DATABASE ? AS src", (f"file:{folder / 'msgstore.db'}?mode=ro",))
+    sql = db.execute("SELECT sql FROM src.sqlite_master WHERE name = 'message'").fetchone()[0]
+    db.execute(sql)
+    db.execute("INSERT INTO main.message SELECT * FROM src.message")
+    db.commit()
+    db.close()
+
+
+def parse(folder: Path, out: Path) -> int:
+    """The WhatsApp parsers through the framework into a fresh store; returns the number of messages stored."""
+    from artifacts.records import Provenance
+    from artifacts.store import Store
+    from forensics.inventory import SpooledFile
+    from parsers.framework import load_parsers, run_parsers
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(out) + suffix).unlink(missing_ok=True)
+    spooled = [SpooledFile(folder / "msgstore.db", "p1", MSGSTORE, None, 0, True, "bench:e1"),
+               SpooledFile(folder / "wa.db", "p1", WA_DB, None, 0, True, "bench:e1")]
+    specs = [s for s in load_parsers() if s.app == "com.whatsapp"]
+    store = Store(out)
+    work = Path(tempfile.mkdtemp(dir=out.parent))
+    try:
+        run_parsers(specs, spooled, Provenance(device_id="bench", evidence_id="bench:e1"), store, work)
+        return store.count("messages")
+    finally:
+        store.close()
+
+
+def _child(step: str, folder: Path, out: Path) -> tuple[float, float, str]:
+    """Run one step in a fresh process; returns (seconds, peak RSS MiB, its output)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, "--child", step, str(folder), str(out)], check=True,
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    return elapsed, peak, done.stdout.strip()
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "forensics-bench")
+    args.add_argument("--messages", type=int, default=1_000_000)
+    args.add_argument("--child", nargs=3, metavar=("STEP", "FOLDER", "OUT"), help=argparse.SUPPRESS)
+    opts = args.parse_args()
+    if opts.child:
+        step, folder, out = opts.child
+        if step == "reference":
+            reference_copy(Path(folder), Path(out))
+        else:
+            print(parse(Path(folder), Path(out)))
+        return
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    folder = build(opts.workdir, opts.messages)
+    ref_s, ref_peak, _ = _child("reference", folder, opts.workdir / "reference.sqlite")
+    parse_s, parse_peak, stored = _child("parse", folder, opts.workdir / "parsed.sqlite")
+    stored = int(stored)
+    print(f"msgstore.db: {opts.messages} messages; stored {stored} message records")
+    print(f"reference INSERT INTO ... SELECT: {ref_s:.2f} s; parse: {parse_s:.2f} s "
+          f"({stored / parse_s:,.0f} messages/s); peak RSS of the parse process: {parse_peak:.0f} MiB")
+    print(f"ratio={parse_s / ref_s:.2f} messages_per_s={stored / parse_s:.0f} reference_s={ref_s:.2f} "
+          f"parse_s={parse_s:.2f} peak_rss_mib={parse_peak:.0f} messages={stored}")
+
+
+if __name__ == "__main__":
+    main()
