@@ -268,13 +268,14 @@ def test_generated_database_business_app_and_companion_from_the_same_folder(tmp_
 
 def test_damaged_msgstore_is_recovered_and_says_so(tmp_path):
     good = generate_msgstore(tmp_path / "good.db", 3000)
-    pages = good.stat().st_size // 4096
-    bad = damage(good, tmp_path / "bad.db", page=pages // 4)
+    page = good.read_bytes().index(b"message 1500") // 4096 + 1  # the table page holding message 1500
+    bad = damage(good, tmp_path / "bad.db", page=page)
     outcomes, rows = parser_harness.run(tmp_path / "run", {DIR + "msgstore.db": bad}, ["whatsapp-android-messages"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and "damaged" in outcome.message
     assert 2000 < len(rows["messages"]) < 3000
     assert all(m["recovered"] for m in rows["messages"])
+    assert "message 1500" not in {m["body"] for m in rows["messages"]}
 
 
 @pytest.mark.parametrize("path", ["/data/data/com.whatsapp/databases/msgstore.db",
