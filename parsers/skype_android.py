@@ -12,9 +12,9 @@ main.db (facts from plaso's ``skype.py`` and Skyperious' ``skypedata.py``): ``Ac
 else the chat's ``Chats.participants``) are the recipients, an SMS row's ``identities`` its numbers.
 ``Messages.type`` says what a row is (61 a message, 64 an SMS, 68 a file, 30/39 call start/end, ...); ``body_xml``
 is Skype's XML, kept raw in extra beside its plain text; an edited row with an empty body was deleted. ``SMSes`` are
-SMS the account sent (Skype sent, never received, SMS); ``Transfers.type`` 1 means ``partner_handle`` sent the file, 2 that it was sent to them. ``Calls`` ⋈ ``CallMembers``
-(``call_db_id``): ``is_incoming``, members' ``start_timestamp`` (accepted) and ``call_duration`` (seconds),
-``videostatus`` 3 a video call.
+SMS the account sent (Skype sent, never received, SMS); ``Transfers.type`` 1 means ``partner_handle`` sent the file,
+2 that it was sent to them. ``Calls`` ⋈ ``CallMembers`` (``call_db_id``): ``is_incoming``, members'
+``start_timestamp`` (accepted) and ``call_duration`` (seconds), ``videostatus`` 3 a video call.
 
 Times: main.db timestamps are Unix seconds (``timestamp__ms`` on Skype 7, Unix milliseconds, is preferred when set);
 live ``chatitem.time`` is Unix milliseconds. The messages file of Skype 8 on the desktop is not main.db.
