@@ -39,7 +39,8 @@ def tinder(db, ctx):
         person_id, person_name = matches.get(row["match_id"], (None, None))
         direction = "incoming" if person_id and row["from_id"] == person_id else \
             "outgoing" if person_id and row["to_id"] == person_id else None
-        extra = {k: row[k] for k in ("id", "delivery_status", "is_liked", "is_seen") if k in keys and row[k] is not None}
+        extra = {k: row[k] for k in ("id", "delivery_status", "is_liked", "is_seen")
+                 if k in keys and row[k] is not None}
         extra.update(_raw_message_fields(row["raw_message_data"] if "raw_message_data" in keys else None))
         yield Message(
             app=ctx.app, platform=ctx.platform, thread_id=row["match_id"], thread_name=person_name,
