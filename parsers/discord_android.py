@@ -54,12 +54,17 @@ def kv_messages(db, ctx):
         paths=["*/com.hammerandchisel.discord/fsCachedData/*"])
 def cached_messages(db, ctx):
     """Messages in cached API responses (a JSON array of message objects)."""
+    with open(ctx.local, "rb") as handle:
+        head = handle.read(256)
+    gzipped = head[:2] == b"\x1f\x8b"
+    if not gzipped and head.lstrip()[:1] != b"[":
+        return  # an image or another kind of response: nothing to read
     if ctx.local.stat().st_size > MAX_CACHE_BYTES:
         raise Unsupported(f"cache file larger than {MAX_CACHE_BYTES} bytes")
     data = ctx.local.read_bytes()
-    if data[:2] == b"\x1f\x8b":
+    if gzipped:
         data = _gunzip(data)
-    if not data.lstrip()[:1] == b"[":
+    if data.lstrip()[:1] != b"[":
         return
     try:
         items = json.loads(data)
