@@ -124,3 +124,12 @@ def test_damaged_kv_storage_is_recovered(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {KV: bad}, ["discord-android-messages"])
     assert outcomes[0].outcome == "parsed" and outcomes[0].recovered and 100 < outcomes[0].records < 150
     assert all(x["recovered"] for x in rows["messages"])
+
+
+def test_cache_bodies_beyond_the_size_limit_are_refused(tmp_path, monkeypatch):
+    from parsers import discord_android
+    monkeypatch.setattr(discord_android, "MAX_CACHE_BYTES", 1000)
+    bomb = gzip.compress(b"[" + b" " * 5000 + b"]")
+    outcomes, rows = parser_harness.run(tmp_path, {ANDROID_CACHE: bomb}, ["discord-android-api-cache"])
+    assert outcomes[0].outcome == "unsupported version" and "inflates beyond 1000 bytes" in outcomes[0].message
+    assert rows["messages"] == []
