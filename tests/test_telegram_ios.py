@@ -116,6 +116,9 @@ def test_damaged_plaintext_postbox_is_recovered(tmp_path):
 def test_decoder_refuses_hostile_values():
     with pytest.raises(ValueError, match="expected 20"):
         telegram_postbox.message_key(b"\x00" * 8)
+    assert telegram_postbox.decode_message(pb.message("", True, entry_type=1)) is None
+    with pytest.raises(ValueError, match="unknown entry type 7"):
+        telegram_postbox.decode_message(pb.message("", True, entry_type=7))
     with pytest.raises(ValueError, match="unknown data flags"):
         telegram_postbox.decode_message(b"\x00" + b"\x00" * 8 + b"\x80")
     huge_count = pb.message("a", True)[:-4] + b"\xff\xff\xff\x7f"

@@ -4,7 +4,7 @@ encoding (PostboxEncoder) used for peers (t2), message attributes and media.
 Facts from public readers of the format (iLEAPP's telegramMesssages.py after Stek29's decoder):
 
 * t7 key, big-endian: peer id int64, namespace int32, timestamp int32 (Unix seconds), message id int32.
-* t7 value, little-endian: entry type int8 (0 = message), stable id uint32, stable version uint32, data flags uint8
+* t7 value, little-endian: entry type int8 (0 = message, 1 = history hole), stable id uint32, stable version uint32, data flags uint8
   and the optional fields they announce (globally unique id int64, global tags uint32, grouping key int64, group
   stable id uint32, local tags uint32, thread id int64), message flags uint32 (4 = incoming), tags uint32, forward
   info (flags int8; author int64, date int32, then optional source id, source message, signature, PSA type, flags),
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 
-MESSAGE_ENTRY = 0
+MESSAGE_ENTRY, HOLE_ENTRY = 0, 1
 INCOMING = 4
 _DATA_FIELDS = ((1, "q"), (2, "I"), (4, "q"), (8, "I"), (16, "I"), (32, "q"))  # data flag → field width
 _KNOWN_DATA_FLAGS = 63
@@ -65,10 +65,13 @@ def message_key(key: bytes) -> tuple[int, int, int, int]:
 
 
 def decode_message(value: bytes) -> dict | None:
-    """The fields of a t7 message entry; None for entries that are not messages (history holes)."""
+    """The fields of a t7 message entry; None for a history hole (a gap marker, not a message)."""
     r = Reader(value)
-    if r.unpack("b") != MESSAGE_ENTRY:
+    entry = r.unpack("b")
+    if entry == HOLE_ENTRY:
         return None
+    if entry != MESSAGE_ENTRY:
+        raise ValueError(f"unknown entry type {entry}")
     message = {"stable_id": r.unpack("I"), "stable_version": r.unpack("I")}
     data_flags = r.unpack("B")
     if data_flags & ~_KNOWN_DATA_FLAGS:
