@@ -5,11 +5,12 @@ Facts from public readers of the format (iLEAPP's telegramMesssages.py after Ste
 
 * t7 key, big-endian: peer id int64, namespace int32, timestamp int32 (Unix seconds), message id int32.
 * t7 value, little-endian: entry type int8 (0 = message, 1 = history hole), stable id uint32, stable version
-  uint32, data flags uint8 and the optional fields they announce (globally unique id int64, global tags uint32, grouping key int64, group
-  stable id uint32, local tags uint32, thread id int64), message flags uint32 (4 = incoming), tags uint32, forward
-  info (flags int8; author int64, date int32, then optional source id, source message, signature, PSA type, flags),
-  author (int8 present + int64), text (int32 length + UTF-8), attributes and embedded media (int32 count, each
-  int32 length + encoded object), referenced media (int32 count of namespace int32 + id int64).
+  uint32, data flags uint8 and the optional fields they announce (globally unique id int64, global tags uint32,
+  grouping key int64, group stable id uint32, local tags uint32, thread id int64), message flags uint32
+  (4 = incoming), tags uint32, forward info (flags int8; author int64, date int32, then optional source id, source
+  message, signature, PSA type, flags), author (int8 present + int64), text (int32 length + UTF-8), attributes and
+  embedded media (int32 count, each int32 length + encoded object), referenced media (int32 count of namespace
+  int32 + id int64).
 * Encoded object: a run of (key: uint8 length + UTF-8, value type uint8, value); an object value is type hash int32,
   length int32 and its own run; the root object sits under key ``_``.
 """
