@@ -63,14 +63,14 @@ SCHEMA = """
     CREATE TABLE Z_METADATA (Z_VERSION INTEGER PRIMARY KEY, Z_UUID VARCHAR(255), Z_PLIST BLOB);
 """
 GROUP = "g.1234567890"
+PHOTO = keyed_archive({"type": "photo_uploaded", "objects": [
+    {"filename": "a.webp", "object_id": ".obj1", "type_specific_params": {"mime": "image/webp"}}]})
 ROWS = f"""
     INSERT INTO ZIMOCHATMSG (Z_PK, Z_ENT, ZISSENT, ZSENDERTS, ZSTATE, ZTS, ZTYPE, ZA_UID, ZALIAS, ZBUID,
                              ZCONTACT_ALIAS, ZTEXT, ZIMDATA) VALUES
         (1, 1, 0, 1700000000000000000, 4, 1700000000123456789, 0, '777', 'Van Driver', '{GROUP}', 'Depot', 'at gate',
          NULL),
-        (2, 1, 1, 1700000060000000000, 3, 1700000060000000000, 1, NULL, NULL, '{GROUP}', 'Depot', 'photo', X'{
-            keyed_archive({"type": "photo_uploaded", "objects": [
-                {"filename": "a.webp", "object_id": ".obj1", "type_specific_params": {"mime": "image/webp"}}]}).hex()}'),
+        (2, 1, 1, 1700000060000000000, 3, 1700000060000000000, 1, NULL, NULL, '{GROUP}', 'Depot', 'photo', X'{PHOTO.hex()}'),
         (3, 1, 0, NULL, 4, 1700000120000000000, 12, '777', 'Van Driver', '{GROUP}', 'Depot',
          'This message was deleted', X'{keyed_archive({"type": "__deleted_im"}).hex()}'),
         (4, 1, 0, NULL, 4, 1700000130000000000, 0, '777', 'Van Driver', '{GROUP}', 'Depot', NULL, X'00');
