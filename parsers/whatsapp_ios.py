@@ -41,13 +41,13 @@ def messages(db, ctx):
         outgoing = _flag(row["ZISFROMME"])
         extra = {"session_type": SESSION_TYPES.get(row["ZSESSIONTYPE"], row["ZSESSIONTYPE"]),
                  "message_type_raw": message_type, "starred": _flag(row["ZSTARRED"]),
-                 "stanza_id": row["ZSTANZAID"], "message_status": row["ZMESSAGESTATUS"]}
+                 "stanza_id": row["ZSTANZAID"], "message_status": row["ZMESSAGESTATUS"], "push_name": row["ZPUSHNAME"]}
         sender = sender_name = None
         recipients = []
         if outgoing is False:
             sender, lid = lids.resolve(row["ZMEMBERJID"] or row["ZFROMJID"] or chat_jid)
-            sender_name = row["ZCONTACTNAME"] or row["ZPUSHNAME"] or (
-                row["ZPARTNERNAME"] if row["ZSESSIONTYPE"] != 1 else None)
+            partner = row["ZPARTNERNAME"] if row["ZSESSIONTYPE"] != 1 else None  # a group's name is not a sender's
+            sender_name = row["ZCONTACTNAME"] or partner or row["ZPUSHNAME"]
             extra["sender_lid"] = lid
         elif outgoing:
             recipient, lid = lids.resolve(row["ZTOJID"] or chat_jid)

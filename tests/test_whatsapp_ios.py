@@ -139,11 +139,11 @@ def test_messages_senders_lids_media_and_wal(tmp_path):
     assert first["ts"] == "2023-03-08T20:26:40.123000Z" and first["ts_raw"] == "700000000.123"
     assert first["ts_encoding"] == "cocoa_s"
     assert (first["direction"], first["sender"], first["sender_name"], first["recipients"]) == (
-        "incoming", ALICE, "Ally", [])
+        "incoming", ALICE, "Alice", [])
     assert (first["thread_id"], first["thread_name"], first["body"], first["message_type"]) == (
         ALICE, "Alice", "pick up at 9", "text")
     assert first["extra"] == {"session_type": "direct", "message_type_raw": 0, "starred": True,
-                              "stanza_id": "3EB0A1", "message_status": 8}
+                              "stanza_id": "3EB0A1", "message_status": 8, "push_name": "Ally"}
     assert first["source_table"] == "ZWAMESSAGE" and first["app"] == "net.whatsapp.WhatsApp"
     assert first["platform"] == "WhatsApp" and not first["from_wal"]
 
