@@ -10,7 +10,7 @@ Files:
   order (product, odm, vendor, system_ext, system), and later-loaded images (product last) override earlier ones.
   So each run reads every build.prop of the device and reports a fact only from the file that supplies the value
   Android itself would use; the property it came from is kept in ``extra``.
-- ``/data/property/persistent_properties`` (Android 9+): the persistent system properties as a protobuf
+- ``/data/property/persistent_properties`` (Android 9+; ``/property/...`` at the root of a userdata partition): the persistent system properties as a protobuf
   ``PersistentProperties { repeated PersistentPropertyRecord properties = 1; }`` with records
   ``{ string name = 1; string value = 2; }``; and the older layout of one file per property, named after it
   (``/data/property/persist.sys.timezone``). ``persist.sys.timezone`` is the user's Olson time zone.
@@ -57,17 +57,16 @@ PERSISTENT_FACTS = {"persist.sys.timezone": "time_zone", "persist.sys.locale": "
 @parser(name="android-build-props", app="system", platform="Android", paths=BUILD_PROP_PATHS)
 def build_props(db, ctx):
     """Model, maker, OS version, fingerprint and serial from the device's build.prop files."""
-    own = _read_limited(ctx.local)
+    me = (ctx.source.partition, ctx.source.path)
+    files = [(me, _properties(_read_limited(ctx.local)))]
     siblings = {(s.partition, s.path): s for pattern in BUILD_PROP_PATHS for s in ctx.find(pattern)}
-    siblings.pop((ctx.source.partition, ctx.source.path), None)
-    files = [((ctx.source.partition, ctx.source.path), _properties(own))]
+    siblings.pop(me, None)
     for key, sibling in siblings.items():
         try:
             files.append((key, _properties(_read_limited(sibling.local))))
         except ValueError:
             continue  # that file's own run reports it
     files.sort(key=lambda item: (_image_rank(item[0][1]), item[0]))  # the image whose value Android keeps first
-    me = (ctx.source.partition, ctx.source.path)
     first_source = None
     for fact, candidates in BUILD_FACTS.items():
         winner = _first(files, candidates)
