@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+from forensics.backups import backup_path
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
 from tests.fixtures.nskeyedarchive import keyed_archive
@@ -119,3 +121,10 @@ def test_damaged_database_is_recovered(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {IMO: bad}, ["imo-ios-messages"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "imo-ios-messages")
+    for path in (IMO, "filesystem1" + IMO, backup_path("AppDomain-com.imoim.imoiphone", "Documents/IMODb2.sqlite")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/Documents/IMODb2.sqlite.bak")

@@ -1,6 +1,8 @@
 """Instagram for iOS direct messages: plaso's real DirectSQLiteDatabase file, and fixtures archived at test time."""
 import pytest
 
+from forensics.backups import backup_path
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
 from tests.fixtures.nskeyedarchive import Date, Obj, keyed_archive
@@ -163,3 +165,10 @@ def test_damaged_database_is_recovered(tmp_path):
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200
     assert all(m["recovered"] and m["body"] == "x" * 300 for m in rows["messages"])
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "instagram-ios-messages")
+    for path in (DIRECT + "9368974384.db", "filesystem1" + DIRECT + "9368974384.db", backup_path("AppDomain-com.burbn.instagram", "Library/Application Support/DirectSQLiteDatabase/9368974384.db")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/Containers/Data/Application/X/Documents/9368974384.db")

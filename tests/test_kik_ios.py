@@ -1,4 +1,6 @@
 """Kik for iOS: kik.sqlite fixtures built with the app's Core Data schema (as plaso's kik_ios plugin records it)."""
+from forensics.backups import backup_path
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.fixtures.sqlite_db import damage, make_db
 
@@ -106,3 +108,10 @@ def test_damaged_store_is_recovered(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {KIK: bad}, ["kik-ios-messages"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records <= 204
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "kik-ios-messages")
+    for path in (KIK, "filesystem1" + KIK, backup_path("AppDomainGroup-group.com.kik.chat", "cores/private/0a1b2c3d/kik.sqlite")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/kik.sqlite.old")

@@ -1,4 +1,6 @@
 """LINE for iOS: Line.sqlite fixtures built with the app's Core Data schema."""
+from forensics.backups import backup_path
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.fixtures.sqlite_db import damage, make_db
 
@@ -107,3 +109,10 @@ def test_damaged_store_is_recovered(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {LINE: bad}, ["line-ios-messages"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records <= 205
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "line-ios-messages")
+    for path in (LINE, "filesystem1" + LINE, backup_path("AppDomainGroup-group.com.linecorp.line", "Library/Application Support/PrivateStore/P_u42/Messages/Line.sqlite")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/Line.sqlite.tmp")

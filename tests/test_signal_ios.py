@@ -2,6 +2,8 @@
 plaintext copy built with the app's table layout."""
 import pytest
 
+from forensics.backups import backup_path
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.fixtures.sqlite_db import damage, make_db
 
@@ -71,3 +73,10 @@ def test_plaintext_store_of_another_layout_and_damaged_copy(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run2", {SIGNAL: bad}, ["signal-ios-messages"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records <= 204
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "signal-ios-messages")
+    for path in (SIGNAL, "filesystem1" + SIGNAL, backup_path("AppDomainGroup-group.org.whispersystems.signal.group", "grdb/signal.sqlite")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/Containers/Data/Application/X/grdb/signal.sqlite")

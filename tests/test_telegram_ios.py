@@ -1,7 +1,9 @@
 """Telegram for iOS: plaintext Postbox stores written at test time; SQLCipher-encrypted ones made with sqlcipher3."""
 import pytest
 
+from forensics.backups import backup_path
 from parsers.decoders import telegram_postbox
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.fixtures import telegram_postbox as pb
 from tests.fixtures.sqlite_db import damage, make_db
@@ -132,3 +134,10 @@ def test_decoder_refuses_hostile_values():
     with pytest.raises(ValueError, match="too deeply"):
         telegram_postbox.decode_object(nested)
     assert telegram_postbox.decode_object(pb.root(7, pb.string("t", "ok"))) == {"t": "ok", "@type": 7}
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "telegram-ios-messages")
+    for path in (POSTBOX, "filesystem1" + POSTBOX, backup_path("AppDomainGroup-group.ph.telegra.Telegraph", "telegram-data/account-123/postbox/db/db_sqlite")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/telegram-data/account-1/postbox/media/db_sqlite")

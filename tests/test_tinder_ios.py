@@ -1,4 +1,6 @@
 """Tinder for iOS: Tinder2.sqlite fixtures built with the app's Core Data schema."""
+from forensics.backups import backup_path
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.fixtures.sqlite_db import damage, make_db
 
@@ -82,3 +84,10 @@ def test_damaged_store_is_recovered(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {TINDER: bad}, ["tinder-ios-messages"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records <= 202
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "tinder-ios-messages")
+    for path in (TINDER, "filesystem1" + TINDER, backup_path("AppDomain-com.cardify.tinder", "Library/Application Support/Tinder/Tinder2.sqlite")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/Containers/Data/Application/X/Library/Tinder2.sqlite")

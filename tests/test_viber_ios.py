@@ -1,4 +1,6 @@
 """Viber for iOS: Contacts.data and Settings.data fixtures built with the app's Core Data / key-value schemas."""
+from forensics.backups import backup_path
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.fixtures.sqlite_db import damage, make_db
 
@@ -139,3 +141,10 @@ def test_damaged_store_is_recovered(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {CONTACTS: bad}, ["viber-ios-messages"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records <= 205
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "viber-ios-messages")
+    for path in (CONTACTS, "filesystem1" + CONTACTS, backup_path("AppDomainGroup-group.viber.share.container", "com.viber/database/Contacts.data")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/Library/AddressBook/Contacts.data")

@@ -1,6 +1,8 @@
 """WhatsApp for iOS: ChatStorage, ContactsV2, CallHistory and LID stores built with the app's Core Data schemas."""
 import sqlite3
 
+from forensics.backups import backup_path
+from parsers.framework import load_parsers
 from tests import parser_harness
 from tests.fixtures.sqlite_db import damage, make_db
 
@@ -245,3 +247,10 @@ def test_damaged_chat_storage_is_recovered(tmp_path):
     assert outcome.outcome == "parsed" and outcome.recovered and "damaged" in outcome.message
     assert 150 < outcome.records < 207
     assert all(m["recovered"] for m in rows["messages"])
+
+
+def test_paths_match_device_vendor_and_backup_layouts():
+    spec = next(s for s in load_parsers() if s.name == "whatsapp-ios-messages")
+    for path in (CHATS, "filesystem1" + CHATS, backup_path("AppDomainGroup-group.net.whatsapp.WhatsApp.shared", "ChatStorage.sqlite")):
+        assert spec.matches(path), path
+    assert not spec.matches("/private/var/mobile/Library/ChatStorage.sqlite")
