@@ -10,10 +10,10 @@ Files:
   order (product, odm, vendor, system_ext, system), and later-loaded images (product last) override earlier ones.
   So each run reads every build.prop of the device and reports a fact only from the file that supplies the value
   Android itself would use; the property it came from is kept in ``extra``.
-- ``/data/property/persistent_properties`` (Android 9+; ``/property/...`` at the root of a userdata partition): the persistent system properties as a protobuf
-  ``PersistentProperties { repeated PersistentPropertyRecord properties = 1; }`` with records
-  ``{ string name = 1; string value = 2; }``; and the older layout of one file per property, named after it
-  (``/data/property/persist.sys.timezone``). ``persist.sys.timezone`` is the user's Olson time zone.
+- ``/data/property/persistent_properties`` (Android 9+; ``/property/...`` at the root of a userdata partition):
+  the persistent system properties as a protobuf ``PersistentProperties { repeated PersistentPropertyRecord
+  properties = 1; }`` with records ``{ string name = 1; string value = 2; }``; and the older layout of one file
+  per property, named after it (``/data/property/persist.sys.timezone``). ``persist.sys.timezone`` is the user's Olson time zone.
 
 No timestamps. Files are hostile: each is read up to a size limit, decoded as UTF-8 with replacement, and each value
 cut to a bounded length. ``source_row`` is the line number (build.prop) or the record's position (protobuf).
