@@ -13,7 +13,8 @@ Files:
 - ``/data/property/persistent_properties`` (Android 9+; ``/property/...`` at the root of a userdata partition):
   the persistent system properties as a protobuf ``PersistentProperties { repeated PersistentPropertyRecord
   properties = 1; }`` with records ``{ string name = 1; string value = 2; }``; and the older layout of one file
-  per property, named after it (``/data/property/persist.sys.timezone``). ``persist.sys.timezone`` is the user's Olson time zone.
+  per property, named after it (``/data/property/persist.sys.timezone``). ``persist.sys.timezone`` is the user's
+  Olson time zone.
 
 No timestamps. Files are hostile: each is read up to a size limit, decoded as UTF-8 with replacement, and each value
 cut to a bounded length. ``source_row`` is the line number (build.prop) or the record's position (protobuf).
