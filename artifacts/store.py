@@ -7,13 +7,16 @@ One schema serves both a device shard (written by one device's processing, in it
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import quote
 
 import sqlite_utils
 
+from artifacts import timestamps
 from artifacts.records import RECORD_TYPES, Record, column_kinds
 
 _SQL_TYPES = {"text": str, "int": int, "float": float, "bool": int, "json": str}
@@ -109,8 +112,10 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.db = sqlite_utils.Database(self.path)
+        # URI filenames, so that read-only ATTACH of source databases (file:...?mode=ro) is possible
+        self.db = sqlite_utils.Database(sqlite3.connect(f"file:{quote(str(self.path.absolute()))}", uri=True))
         self.db.conn.isolation_level = None  # explicit transactions: one parser run is all or nothing
+        timestamps.register_sql_functions(self.db.conn)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._ensure_schema()
@@ -168,6 +173,75 @@ class Store:
         return self.db.execute(f"SELECT count(*) FROM [{table}] {where}", args).fetchone()[0]
 
     # -- shards ------------------------------------------------------------------------------------------------
+    def insert_select(self, record_type: type[Record], select_sql: str, params, provenance: dict,
+                      times: dict[str, str], wal_main_rows: str | None = None) -> tuple[int, int]:
+        """Map rows to records inside SQLite: ``INSERT INTO <table> SELECT ...`` over a parser's query.
+
+        The query names its result columns after the record's fields (``source_row`` for the row id; a time field
+        gives its raw value, decoded here with ``times[field]``'s encoding, in SQL, identically to the Python
+        decoders; list/dict fields as JSON text). ``provenance`` gives the constant provenance columns.
+        ``wal_main_rows`` names a temporary table of the row ids the main database file holds, when the database
+        has a -wal: rows not in it are flagged ``from_wal``. Returns (records, WAL-only records).
+        """
+        kinds = {n: k for n, k in column_kinds(record_type).items() if k != "prov"}
+        probe = self.db.conn.execute(f"SELECT * FROM ({select_sql}) LIMIT 0", params)
+        given = [d[0] for d in probe.description]
+        unknown = set(given) - set(kinds) - {"source_row"}
+        if unknown or "source_row" not in given or set(times) - set(given):
+            raise ValueError(f"bulk query columns {sorted(given)} do not fit {record_type.__name__} "
+                             f"(unknown {sorted(unknown)}, times {sorted(times)})")
+        inner = ", ".join([f"q.[{c}]" for c in given] +
+                          [f"{timestamps.sql_iso(enc, f'q.[{name}]')} AS [__iso_{name}]"
+                           for name, enc in times.items()])
+        wal = f"CASE WHEN CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.[{wal_main_rows}]) THEN 0 ELSE 1 END" \
+            if wal_main_rows else "0"
+        names, values, args = [], [], []
+        for column in PROVENANCE_COLUMNS:
+            names.append(column)
+            if column == "source_row":
+                values.append("CAST(x.[source_row] AS TEXT)")
+            elif column == "from_wal":
+                values.append(wal)
+            else:
+                values.append("?")
+                args.append(provenance.get(column))
+        defaults = {f.name: f for f in dataclasses.fields(record_type)}
+        for name, kind in kinds.items():
+            if kind == "time":
+                names += [name, f"{name}_raw", f"{name}_encoding"]
+                if name in times:
+                    iso = f"x.[__iso_{name}]"
+                    values += [iso, f"CASE WHEN {iso} IS NULL THEN NULL ELSE time_raw(x.[{name}]) END",
+                               f"CASE WHEN {iso} IS NULL THEN NULL ELSE '{times[name]}' END"]
+                else:
+                    values += ["NULL", "NULL", "NULL"]
+                continue
+            names.append(name)
+            if name in given:
+                values.append(f"x.[{name}]")
+            elif name == "app":
+                values.append("?")
+                args.append(provenance.get("app"))
+            elif kind == "json":
+                values.append("?")
+                factory = defaults[name].default_factory
+                args.append(json.dumps(factory()) if factory is not dataclasses.MISSING else None)
+            else:
+                default = defaults[name].default
+                values.append("?")
+                args.append(None if default is dataclasses.MISSING else default)
+        sql = (f"INSERT INTO main.[{record_type.TABLE}] ({', '.join(f'[{n}]' for n in names)}) "
+               f"SELECT {', '.join(values)} FROM (SELECT {inner} FROM ({select_sql}) AS q) AS x")
+        before = self.db.conn.total_changes
+        self.db.conn.execute(sql, [*args, *params])  # the outer SELECT's placeholders come first
+        count = self.db.conn.total_changes - before
+        wal_count = 0
+        if wal_main_rows and count:
+            wal_count = self.db.conn.execute(
+                f"SELECT count(*) FROM main.[{record_type.TABLE}] WHERE rowid > last_insert_rowid() - ? "
+                f"AND from_wal = 1", [count]).fetchone()[0]
+        return count, wal_count
+
     def transaction(self):
         """BEGIN … COMMIT, or ROLLBACK when the block raises: what a parser run writes lands whole or not at all."""
         return _Transaction(self.db.conn)

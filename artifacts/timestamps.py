@@ -194,3 +194,55 @@ DECODERS = {
 def decode(encoding: str, raw) -> TimeValue | None:
     """Decode ``raw`` with the named encoding (a key of DECODERS)."""
     return DECODERS[encoding](raw)
+
+
+# --- the same decoders in SQL, for parsers that map millions of rows in one INSERT ... SELECT -------------------
+# (encoding → units per second, epoch offset from 1970 in seconds) for the integer encodings.
+_INTEGER_ENCODINGS = {
+    "unix_s": (1, 0), "unix_ms": (1000, 0), "unix_us": (1_000_000, 0), "unix_ns": (1_000_000_000, 0),
+    "cocoa_s": (1, COCOA_OFFSET_S), "cocoa_ns": (1_000_000_000, COCOA_OFFSET_S),
+    "webkit_us": (1_000_000, -WEBKIT_OFFSET_S), "filetime": (10_000_000, -WEBKIT_OFFSET_S),
+}
+_MIN_US = -11644473600 * 1_000_000  # 1601-01-01T00:00:00Z
+_MAX_US = 253402300799 * 1_000_000 + 999_999  # 9999-12-31T23:59:59.999999Z
+
+
+def _floor_div(expr: str, divisor: int) -> str:
+    """Floor division in SQLite (whose ``/`` truncates toward zero) without overflow near the int64 limits."""
+    return f"((({expr}) / {divisor}) - (CASE WHEN ({expr}) % {divisor} < 0 THEN 1 ELSE 0 END))"
+
+
+def sql_iso(encoding: str, column: str) -> str:
+    """An SQL expression giving exactly what ``decode(encoding, value).iso`` gives (NULL for None).
+
+    Integers are decoded by integer arithmetic in SQL; any other value (text, real) goes through the Python decoder
+    registered by ``register_sql_functions``, so both paths share one definition of every encoding.
+    """
+    fallback = f"decode_time('{encoding}', {column})"
+    if encoding not in _INTEGER_ENCODINGS:
+        return f"(CASE WHEN {column} IS NULL THEN NULL ELSE {fallback} END)"
+    units, offset = _INTEGER_ENCODINGS[encoding]
+    if units <= 1_000_000:
+        micros = f"({column} * {1_000_000 // units})"
+    else:
+        micros = _floor_div(column, units // 1_000_000)
+    total = f"({micros} + {offset * 1_000_000})"
+    seconds = _floor_div(total, 1_000_000)
+    fraction = f"((({total}) % 1000000) + 1000000) % 1000000"
+    low = -((-(_MIN_US - offset * 1_000_000) * units) // 1_000_000)  # ceil
+    high = -((-(_MAX_US - offset * 1_000_000 + 1) * units) // 1_000_000) - 1
+    fast = (f"CASE WHEN {column} = 0 OR {column} < {low} OR {column} > {high} THEN NULL ELSE "
+            f"strftime('%Y-%m-%dT%H:%M:%S', {seconds}, 'unixepoch') || printf('.%06dZ', {fraction}) END")
+    return (f"(CASE WHEN typeof({column}) = 'integer' THEN ({fast}) "
+            f"WHEN {column} IS NULL THEN NULL ELSE {fallback} END)")
+
+
+def register_sql_functions(conn) -> None:
+    """``decode_time(encoding, value)`` and ``time_raw(value)`` for the SQL path (the Python decoders)."""
+    def decode_time(encoding, value):
+        decoded = decode(encoding, value)
+        return decoded.iso if decoded else None
+
+    conn.create_function("decode_time", 2, decode_time, deterministic=True)
+    conn.create_function("time_raw", 1, lambda value: None if value is None else _raw_text(value),
+                         deterministic=True)

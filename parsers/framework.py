@@ -20,8 +20,10 @@ are unanchored: a pattern that does not start with ``*`` is matched anywhere bel
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import importlib
+import itertools
 import pkgutil
 import re
 import shutil
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable
+from urllib.parse import quote
 
 from artifacts.records import Provenance, Record
 from forensics.inventory import SpooledFile
@@ -114,6 +117,23 @@ def load_parsers() -> list[ParserSpec]:
 
 
 @dataclass
+class Bulk:
+    """Rows a parser maps in SQL rather than in Python: ``INSERT INTO <record table> SELECT ...`` over ``sql``.
+
+    For tables of millions of rows. ``sql`` reads the source database as schema ``src`` (and any database the
+    parser attached with ``ctx.attach``) and names its result columns after the record's fields, with
+    ``source_row`` for the row id of ``table``; a time field gives its raw value and ``times`` its encoding (the
+    store decodes it in SQL exactly as ``artifacts.timestamps`` does); list and dict fields are JSON text.
+    """
+
+    record_type: type[Record]
+    table: str
+    sql: str
+    params: tuple = ()
+    times: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class RunContext:
     """What a parser gets besides the database: identity, provenance factory, and the other spooled files."""
 
@@ -123,6 +143,9 @@ class RunContext:
     base: Provenance
     spooled: list[SpooledFile]
     recovered: bool = False
+    store: object = None
+    work: Path | None = None
+    attached: list[str] = field(default_factory=list)
 
     @property
     def app(self) -> str:
@@ -135,6 +158,21 @@ class RunContext:
     def prov(self, table: str | None = None, row_id=None) -> Provenance:
         return replace(self.base, source_table=table, source_row=None if row_id is None else str(row_id),
                        recovered=self.recovered)
+
+    def attach_source(self) -> None:
+        """The database being parsed, readable as ``src`` by Bulk queries."""
+        self.attach("src", self.local, check=False)
+
+    def bulk(self, record_type: type[Record], table: str, sql: str, params: tuple = (),
+             times: dict[str, str] | None = None) -> Bulk:
+        return Bulk(record_type, table, sql, tuple(params), dict(times or {}))
+
+    def attach(self, alias: str, path: Path, check: bool = True) -> None:
+        """Make another database readable as ``alias`` in ``Bulk`` queries (call before the first yield)."""
+        if check and (not re.fullmatch(r"[a-z_][a-z0-9_]*", alias) or alias in ("main", "temp", "src")):
+            raise ValueError(f"bad alias {alias!r}")
+        self.store.db.conn.execute(f"ATTACH DATABASE ? AS [{alias}]", (f"file:{quote(str(path))}?mode=ro",))
+        self.attached.append(alias)
 
     def find(self, pattern: str) -> list[SpooledFile]:
         """Other working copies whose original path matches ``pattern`` (same rules as parser paths), same layer
@@ -278,7 +316,7 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
     prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition, source_path=source.path, source_inode=source.inode,
                    parser=spec.name, parser_version=spec.version)
-    ctx = RunContext(spec, source, source.local, prov, spooled)
+    ctx = RunContext(spec, source, source.local, prov, spooled, store=store, work=work)
     try:
         return _attempt(spec, ctx, store, work)
     except _Malformed as exc:
@@ -307,6 +345,7 @@ _MALFORMED = ("malformed", "not a database", "disk i/o error", "file is encrypte
 def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     db = None
     wal_rows = None
+    conn = store.db.conn
     try:
         if spec.requires is not None:
             db = open_readonly(ctx.local)
@@ -321,17 +360,26 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
                 return Outcome(spec, ctx.source, UNSUPPORTED, message=f"unsupported version: {mismatch}")
             if not ctx.recovered:
                 wal_rows = main_file_rowids(ctx.local, work, spec.requires)
+            ctx.attach_source()
         count = wal_count = 0
+        items = iter(spec.func(db, ctx) or ())
+        first = next(items, None)  # the parser's preamble (ctx.attach) runs before the transaction opens
         with store.transaction(), store.record_writer() as writer:
-            for record in spec.func(db, ctx) or ():
-                if not record.prov.parser:
-                    record.prov = ctx.prov()
-                if wal_rows is not None and record.prov.source_table and record.prov.source_row is not None:
-                    rows = wal_rows.get(record.prov.source_table.lower())
-                    if rows is not None and record.prov.source_row not in rows:
-                        record.prov.from_wal = True
+            for item in itertools.chain([first] if first is not None else [], items):
+                if isinstance(item, Bulk):
+                    writer.flush()
+                    added, from_wal = _bulk(item, ctx, store, wal_rows)
+                    count += added
+                    wal_count += from_wal
+                    continue
+                if not item.prov.parser:
+                    item.prov = ctx.prov()
+                if wal_rows is not None and item.prov.source_table and item.prov.source_row is not None:
+                    rows = wal_rows.get(item.prov.source_table.lower())
+                    if rows is not None and item.prov.source_row not in rows:
+                        item.prov.from_wal = True
                         wal_count += 1
-                writer.add(record)
+                writer.add(item)
                 count += 1
         return Outcome(spec, ctx.source, PARSED if count else NO_DATA, count, recovered=ctx.recovered,
                        from_wal=wal_count)
@@ -352,3 +400,21 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     finally:
         if db is not None:
             db.close()
+        for alias in reversed(ctx.attached):
+            conn.execute(f"DETACH DATABASE [{alias}]")
+        ctx.attached.clear()
+
+
+def _bulk(item: Bulk, ctx: RunContext, store, wal_rows) -> tuple[int, int]:
+    """Run one Bulk mapping inside the store; the main file's row ids go to a temporary table for WAL flags."""
+    provenance = dataclasses.asdict(ctx.prov(item.table))
+    provenance["app"] = ctx.app
+    main_rows = None
+    rows = wal_rows.get(item.table.lower()) if wal_rows is not None else None
+    if rows is not None:
+        main_rows = "_main_rows"
+        conn = store.db.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _main_rows (r TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM temp._main_rows")
+        conn.executemany("INSERT INTO temp._main_rows VALUES (?)", ((r,) for r in rows))
+    return store.insert_select(item.record_type, item.sql, item.params, provenance, item.times, main_rows)
