@@ -198,6 +198,10 @@ def status_cmd(case_dir: str, all_runs: bool) -> None:
             d = summary["device"]
             click.echo(f"device {d['device_id']}: {d['status']}" + (f" ({d['error']})" if d["error"] else "") +
                        f", {d['file_count'] or 0} files")
+            facts = ", ".join(f"{k} {d[k]}" for k in ("platform", "model", "os_version", "device_name",
+                                                        "phone_number", "time_zone") if d.get(k))
+            if facts:
+                click.echo(f"  device: {facts}")
             if summary["records"]:
                 click.echo("  records: " + ", ".join(f"{t} {n}" for t, n in sorted(summary["records"].items())))
             if summary["outcomes"]:
@@ -205,8 +209,10 @@ def status_cmd(case_dir: str, all_runs: bool) -> None:
             runs = store.rows("parser_runs", d["device_id"]) if all_runs else status.problem_runs(store,
                                                                                                    d["device_id"])
             for run in runs:
-                detail = run["message"] or f"{run['records']} records"
-                click.echo(f"  {run['parser']} {run['source_path']}: {run['outcome']}: {detail}")
+                detail = run["message"] or f"{run['outcome']}: {run['records']} records"
+                if not detail.startswith(run["outcome"]):
+                    detail = f"{run['outcome']}: {detail}"
+                click.echo(f"  {run['parser']} {run['source_path']}: {detail}")
     finally:
         store.close()
 

@@ -49,7 +49,7 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
     "parser_runs": {
         "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
         "parser": str, "parser_version": str, "app": str, "outcome": str, "records": int, "message": str,
-        "recovered": int, "from_wal": int,
+        "recovered": int, "wal_records": int,
     },
 }
 PRIMARY_KEYS = {"devices": "device_id", "evidence": "evidence_id"}

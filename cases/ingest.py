@@ -65,8 +65,13 @@ def process_device(device_id: str, paths: list[Path], shard_path: Path, work_roo
     try:
         try:
             _process(device_id, paths, store, work, password, on_bytes, result)
-        except EvidenceError as exc:
-            result.status, result.error = "failed", str(exc)
+        except Exception as exc:  # one bad device never stops a batch: it is recorded as failed, with the reason
+            result.status = "failed"
+            result.error = str(exc) if isinstance(exc, EvidenceError) else \
+                f"internal error: {type(exc).__name__}: {exc}"
+            store = _fresh_store(store, partial)  # nothing half-written: a failed device keeps its device row only
+            result.files = result.records = 0
+            result.outcomes = {}
         store.upsert("devices", _device_row(device_id, result))
     finally:
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -75,6 +80,13 @@ def process_device(device_id: str, paths: list[Path], shard_path: Path, work_roo
         shutil.rmtree(work, ignore_errors=True)
     partial.replace(shard_path)
     return result
+
+
+def _fresh_store(store: Store, partial: Path) -> Store:
+    store.close()
+    for leftover in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return Store(partial)
 
 
 def _process(device_id, paths, store: Store, work: Path, password, on_bytes, result: DeviceResult) -> None:

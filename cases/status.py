@@ -21,5 +21,14 @@ def device_summaries(store: Store) -> list[dict]:
 
 
 def problem_runs(store: Store, device_id: str | None = None) -> list[dict]:
-    """Parser runs that did not parse: errors, encrypted files, unsupported versions."""
-    return [r for r in store.rows("parser_runs", device_id) if r["outcome"] not in ("parsed", "no data")]
+    """Parser runs that did not parse: errors, encrypted files, unsupported versions.
+
+    An "unsupported version" is not a problem when a sibling parser read the same file (the legacy-schema parser
+    of a database that has the current schema); it stays in the store and in ``--all-runs``.
+    """
+    runs = list(store.rows("parser_runs", device_id))
+    read = {(r["device_id"], r["evidence_id"], r["partition"], r["source_path"]) for r in runs
+            if r["outcome"] in ("parsed", "no data")}
+    return [r for r in runs if r["outcome"] not in ("parsed", "no data") and not (
+        r["outcome"] == "unsupported version" and
+        (r["device_id"], r["evidence_id"], r["partition"], r["source_path"]) in read)]

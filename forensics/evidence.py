@@ -50,7 +50,9 @@ class Evidence:
     _sources: list = field(default_factory=list)
 
     def sources(self) -> Iterator[tuple[str, Iterable[FileEntry]]]:
-        yield from self._sources
+        """Each layer's entries; a source that breaks while being read raises EvidenceError with its reason."""
+        for address, source in self._sources:
+            yield address, _reading(address, source)
 
     def collect_anomalies(self) -> list[str]:
         """After the sources were read: what they skipped as hostile (e.g. backup rows whose path climbs out),
@@ -167,6 +169,17 @@ def _open_image(paths: list[Path]) -> Evidence:
                                 f"(unsupported or corrupt evidence)")
         raise EvidenceError(f"{paths[0].name}: no readable file system in any partition")
     return evidence
+
+
+def _reading(address: str, source: Iterable[FileEntry]) -> Iterator[FileEntry]:
+    from forensics.backups import BackupError
+
+    try:
+        yield from source
+    except (archives.ArchiveError, BackupError) as exc:
+        raise EvidenceError(str(exc)) from None
+    except OSError as exc:  # The Sleuth Kit on a damaged file system
+        raise EvidenceError(f"layer {address} could not be read: {exc}") from None
 
 
 class _FsSource:

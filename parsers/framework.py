@@ -295,7 +295,7 @@ class Outcome:
                 "source_path": self.source.path, "source_inode": self.source.inode, "parser": self.spec.name,
                 "parser_version": self.spec.version, "app": self.spec.app, "outcome": self.outcome,
                 "records": self.records, "message": self.message, "recovered": self.recovered,
-                "from_wal": self.from_wal}
+                "wal_records": self.from_wal}
 
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,

@@ -112,3 +112,27 @@ def test_exports_escape_formulas_and_write_files(tmp_path):
             "direction", "body", "thread_id"} <= set(jsonl[0])
     status = runner.invoke(main, ["status", str(case), "--all-runs"])
     assert "android-sms /data/data/com.android.providers.telephony/databases/mmssms.db: parsed" in status.output
+
+
+def test_truncated_archive_fails_the_device_cleanly(tmp_path):
+    import tarfile
+
+    archive = tmp_path / "ffs.tar"
+    with tarfile.open(archive, "w") as tar:
+        for i in range(20):
+            data = bytes([i]) * 5000
+            info = tarfile.TarInfo(f"sdcard/file{i}.bin")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    archive.write_bytes(archive.read_bytes()[:30000])  # cut in the middle of a member
+    runner = CliRunner()
+    case = tmp_path / "case"
+    runner.invoke(main, ["case", "init", str(case)])
+    result = runner.invoke(main, ["ingest", str(case), str(archive), "--device-id", "cut", "--quiet"])
+    _one_line_error(result, "device cut failed")
+    assert "tar" in result.output
+    assert not list((case / "shards").glob("*.partial*"))
+    db = sqlite3.connect(case / "case.sqlite")
+    assert db.execute("SELECT status FROM devices").fetchall() == [("failed",)]
+    assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 0  # nothing half-written
+    assert json.loads((case / "audit.log").read_text().splitlines()[-1])["action"] == "ingest end"

@@ -213,9 +213,6 @@ def test_truncated_manifest_is_one_clear_error(small_backup):
     one_line_error(result, "Manifest.db is unreadable (truncated or corrupt?): database disk image is malformed")
 
 
-@pytest.mark.xfail(strict=True, reason="a BackupError raised while the manifest is iterated (not when it is opened) "
-                                       "is not an EvidenceError: the ingest reports 'internal error', records no "
-                                       "failed device row and no 'ingest end'")
 def test_truncated_manifest_fails_the_device_row(small_backup):
     case, result = _ingest_truncated(small_backup)
     assert "internal error" not in result.output
