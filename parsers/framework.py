@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 from artifacts.records import Provenance, Record
 from forensics.inventory import SpooledFile
+from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, is_sqlcipher
 
 SIDECARS = ("-wal", "-shm", "-journal")
 ENTRY_POINT_GROUP = "forensics.parsers"
@@ -320,6 +321,10 @@ def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store
     try:
         return _attempt(spec, ctx, store, work)
     except _Malformed as exc:
+        with open(source.local, "rb") as f:
+            if is_sqlcipher(f.read(SQLCIPHER_HEAD)):
+                return Outcome(spec, source, ENCRYPTED,
+                               message="encrypted: SQLCipher database and no key for it in the evidence")
         rebuilt = recover(source.local, work)
         if rebuilt is None:
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({exc})")

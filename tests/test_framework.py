@@ -73,3 +73,18 @@ def test_a_failing_parser_leaves_no_half_written_rows(tmp_path):
         framework._REGISTRY.pop("test-halfway", None)
     assert outcomes[0].outcome == "error" and outcomes[0].message == "error: ValueError: bad row 3"
     assert rows["messages"] == []
+
+
+def test_sqlcipher_database_under_a_plain_parser_is_reported_encrypted(tmp_path):
+    sqlcipher3 = pytest.importorskip("sqlcipher3")
+    path = tmp_path / "mmssms.db"
+    db = sqlcipher3.connect(str(path))
+    db.execute("PRAGMA key = 'secret'")
+    db.execute("CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id, address, date, type, body)")
+    db.execute("INSERT INTO sms VALUES (1, 1, '555', 1, 1, 'hidden')")
+    db.commit()
+    db.close()
+    outcomes, rows = parser_harness.run(
+        tmp_path / "run", {"/data/data/com.android.providers.telephony/databases/mmssms.db": path}, ["android-sms"])
+    assert outcomes[0].outcome == "encrypted" and "SQLCipher" in outcomes[0].message
+    assert rows["messages"] == []
