@@ -151,7 +151,11 @@ class Store:
             encoded.append(tuple(row.get(c) for c in columns))
         sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
                f"VALUES ({', '.join('?' * len(columns))})")
-        self.db.conn.executemany(sql, encoded)
+        if self.db.conn.in_transaction:
+            self.db.conn.executemany(sql, encoded)
+        else:
+            with self.transaction():  # in autocommit mode every row would otherwise be a transaction of its own
+                self.db.conn.executemany(sql, encoded)
 
     def record_writer(self, batch_size: int = 5000) -> "RecordWriter":
         return RecordWriter(self, batch_size)
