@@ -88,3 +88,33 @@ def test_sqlcipher_database_under_a_plain_parser_is_reported_encrypted(tmp_path)
         tmp_path / "run", {"/data/data/com.android.providers.telephony/databases/mmssms.db": path}, ["android-sms"])
     assert outcomes[0].outcome == "encrypted" and "SQLCipher" in outcomes[0].message
     assert rows["messages"] == []
+
+
+def test_real_wal_pair_rows_only_in_the_wal_show_only_with_it(tmp_path):
+    from tests.conftest_paths import TESTDATA
+
+    base = TESTDATA / "log2timeline+plaso/test_data/wal_database.db"
+    if not base.exists():
+        pytest.skip(f"third-party test data absent: {base}")
+
+    @framework.parser(name="test-wal-pair", app="org.test", paths=["*/wal_database.db"],
+                      requires={"MyTable": {"Field1"}})
+    def rows_of(db, ctx):
+        for row in db.execute("SELECT rowid, Field1 FROM MyTable ORDER BY rowid"):
+            yield Message(app=ctx.app, body=str(row["Field1"]), prov=ctx.prov("MyTable", row["rowid"]))
+
+    path = "/data/data/org.test/databases/wal_database.db"
+    try:
+        _, with_wal = parser_harness.run(tmp_path / "a", {path: base, path + "-wal": base.with_name(
+            "wal_database.db-wal")}, ["test-wal-pair"])
+        _, without = parser_harness.run(tmp_path / "b", {path: base}, ["test-wal-pair"])
+    finally:
+        framework._REGISTRY.pop("test-wal-pair", None)
+    # the WAL adds rows 11-13, changes row 4 and deletes rows 3 and 6 of the main file
+    assert [m["source_row"] for m in with_wal["messages"]] == ["1", "2", "4", "5", "7", "8", "9", "10", "11", "12",
+                                                               "13"]
+    assert [(m["source_row"], m["body"]) for m in with_wal["messages"] if m["from_wal"]] == [
+        ("11", "Unhashable Row 2"), ("12", "New Text 1"), ("13", "New Text 2")]
+    assert with_wal["messages"][2]["body"] == "Modified Committed Text 3"
+    assert [m["source_row"] for m in without["messages"]] == [str(i) for i in range(1, 11)]
+    assert not any(m["from_wal"] for m in without["messages"])
