@@ -222,3 +222,23 @@ def test_folder_source(tmp_path):
     files = _by_path(_export(case, "files"))
     assert files[("folder", "/sdcard/a.txt")]["sha256"] == hashlib.sha256(b"folder file").hexdigest()
     assert files[("folder", "/sdcard/link")]["kind"] == "link"
+
+
+@pytest.mark.parametrize("mode, suffix", [("w", "tar"), ("w:bz2", "tar.bz2"), ("w:xz", "tar.xz")])
+def test_every_tar_compression(tmp_path, mode, suffix):
+    archive = tmp_path / f"ffs.{suffix}"
+    with tarfile.open(archive, mode) as tar:
+        info = tarfile.TarInfo("Dump/data/data/app/file.txt")
+        info.size, info.mtime = 5, 1600000000
+        tar.addfile(info, io.BytesIO(b"hello"))
+    case, _ = _ingest(tmp_path, archive)
+    row = _by_path(_export(case, "files"))[("tar", "/Dump/data/data/app/file.txt")]
+    assert row["sha256"] == hashlib.sha256(b"hello").hexdigest()
+    assert row["mtime"] == "2020-09-13T12:26:40.000000Z"
+
+
+def test_unsupported_container_is_named(tmp_path):
+    vhd = tmp_path / "disk.vhd"
+    vhd.write_bytes(bytes(4096) + b"conectix" + bytes(504))
+    result = CliRunner().invoke(main, ["info", str(vhd)])
+    assert result.exit_code == 2 and "unsupported container" in result.output and "Traceback" not in result.output
