@@ -188,6 +188,14 @@ def columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {r[1].lower() for r in db.execute(f"PRAGMA table_info([{table}])")}
 
 
+def optional_columns(db: sqlite3.Connection, table: str, wanted, alias: str | None = None) -> str:
+    """A SELECT list naming each of ``wanted`` (as written) from ``table``, or ``NULL AS <name>`` where this schema
+    version lacks it — how a parser tolerates optional columns without a query per version."""
+    present = columns(db, table)
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{c}" if c.lower() in present else f"NULL AS {c}" for c in wanted)
+
+
 def tables(db: sqlite3.Connection) -> set[str]:
     return {r[0].lower() for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
 

@@ -118,3 +118,12 @@ def test_real_wal_pair_rows_only_in_the_wal_show_only_with_it(tmp_path):
     assert with_wal["messages"][2]["body"] == "Modified Committed Text 3"
     assert [m["source_row"] for m in without["messages"]] == [str(i) for i in range(1, 11)]
     assert not any(m["from_wal"] for m in without["messages"])
+
+
+def test_optional_columns_fill_missing_ones_with_null(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE m (Z_PK INTEGER PRIMARY KEY, ZTEXT TEXT)")
+    assert framework.optional_columns(db, "m", ["ZTEXT", "ZDATE"], alias="x") == "x.ZTEXT, NULL AS ZDATE"
+    assert framework.optional_columns(db, "m", ["zText"]) == "zText"
