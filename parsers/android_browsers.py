@@ -23,7 +23,7 @@ import re
 
 from artifacts import timestamps
 from artifacts.records import Download, SearchTerm, WebVisit
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 # ui::PageTransition: the core type is the low byte, qualifiers are high bits.
 _CORE_TRANSITIONS = ("link", "typed", "auto_bookmark", "auto_subframe", "manual_subframe", "generated",
@@ -107,7 +107,7 @@ def downloads(db, ctx):
     wanted = ["id", "start_time", "state", "end_time", "received_bytes", "total_bytes", "target_path",
               "current_path", "full_path", "url", "mime_type", "danger_type", "interrupt_reason", "opened",
               "last_access_time", "referrer", "tab_url", "site_url", "by_ext_name"]
-    select = ", ".join(c if c in present else f"NULL AS {c}" for c in wanted)
+    select = optional_columns(db, "downloads", wanted)
     app = _owner(ctx)
     for row in db.execute(f"SELECT {select} FROM downloads ORDER BY id"):
         chain = [row["url"]] if legacy else chains.get(row["id"], [])
@@ -172,11 +172,10 @@ def _download_manager_state(status) -> str | None:
         requires={"downloads": {"_id", "uri", "lastmod", "status"}})
 def download_manager(db, ctx):
     """Downloads requested through Android's DownloadManager by any app (downloads.db)."""
-    present = columns(db, "downloads")
     wanted = ["_data", "hint", "mimetype", "total_bytes", "current_bytes", "notificationpackage", "title",
               "description", "referer", "deleted", "errormsg", "destination", "mediaprovider_uri", "mediastore_uri",
               "is_visible_in_downloads_ui"]
-    select = ", ".join(c if c in present else f"NULL AS {c}" for c in wanted)
+    select = optional_columns(db, "downloads", wanted)
     for row in db.execute(f"SELECT _id, uri, lastmod, status, {select} FROM downloads ORDER BY _id"):
         extra = {key: row[key] for key in ("status", "notificationpackage", "title", "description", "referer",
                                            "errormsg", "destination", "hint", "current_bytes", "mediaprovider_uri",

@@ -28,7 +28,7 @@ from collections import defaultdict
 from artifacts import timestamps
 from artifacts.records import Contact
 from parsers.android_accounts import platform_for
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "com.android.providers.contacts"
 SAMSUNG_APP = "com.samsung.android.providers.contacts"
@@ -93,8 +93,7 @@ def _accounts(db, raw_cols: set[str]) -> dict:
 def _details(db) -> dict[int, list[dict]]:
     """data rows per raw contact, in row order, with their kind and writing package."""
     data_cols = columns(db, "data")
-    fields = ", ".join(f"d.{c}" if c in data_cols else f"NULL AS {c}"
-                       for c in ("data1", "data2", "data3", "data4", "data5", "data6"))
+    fields = optional_columns(db, "data", ("data1", "data2", "data3", "data4", "data5", "data6"), alias="d")
     packages = "packages" in tables(db) and "package_id" in data_cols
     package = "p.package" if packages else "NULL"
     join = "LEFT JOIN packages p ON p._id = d.package_id" if packages else ""

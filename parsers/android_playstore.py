@@ -16,15 +16,10 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import InstalledApp
-from parsers.framework import columns, parser
+from parsers.framework import optional_columns, parser
 
 APP = "com.android.vending"
 _ANDROID_APP = 1  # finsky DocumentType.ANDROID_APP
-
-
-def _select(db, table: str, wanted: list[str]) -> str:
-    present = columns(db, table)
-    return ", ".join(c if c in present else f"NULL AS {c}" for c in wanted)
 
 
 def _kept(row, keys) -> dict:
@@ -36,9 +31,9 @@ def _kept(row, keys) -> dict:
         requires={"appstate": {"package_name", "first_download_ms"}})
 def installs(db, ctx):
     """Apps Play installed or manages (localappstate.db appstate)."""
-    select = _select(db, "appstate", ["title", "account", "account_for_update", "last_update_timestamp_ms",
-                                      "install_reason", "auto_update", "desired_version", "installer_state",
-                                      "referrer", "requesting_package_name", "install_request_timestamp_ms"])
+    select = optional_columns(db, "appstate", ["title", "account", "account_for_update", "last_update_timestamp_ms",
+                                               "install_reason", "auto_update", "desired_version", "installer_state",
+                                               "referrer", "requesting_package_name", "install_request_timestamp_ms"])
     for row in db.execute(f"SELECT rowid AS rid, package_name, first_download_ms, {select} FROM appstate "
                           f"ORDER BY rowid"):
         extra = _kept(row, ("account", "account_for_update", "install_reason", "auto_update", "desired_version",
@@ -59,8 +54,8 @@ def installs(db, ctx):
         requires={"ownership": {"account", "doc_id", "doc_type"}})
 def library(db, ctx):
     """Apps the device's Google accounts own (library.db ownership, doc_type 1)."""
-    select = _select(db, "ownership", ["library_id", "backend", "offer_type", "purchase_time", "preordered",
-                                       "owned_via_license", "shared_by_me"])
+    select = optional_columns(db, "ownership", ["library_id", "backend", "offer_type", "purchase_time",
+                                                "preordered", "owned_via_license", "shared_by_me"])
     for row in db.execute(f"SELECT rowid AS rid, account, doc_id, {select} FROM ownership WHERE doc_type = ? "
                           f"ORDER BY rowid", [_ANDROID_APP]):
         extra = _kept(row, ("account", "library_id", "backend", "offer_type", "preordered", "owned_via_license",
@@ -76,7 +71,7 @@ def library(db, ctx):
         requires={"frosting": {"pk", "last_updated"}})
 def frosting(db, ctx):
     """Installed APKs Play holds provenance metadata for (frosting.db frosting)."""
-    select = _select(db, "frosting", ["apk_path"])
+    select = optional_columns(db, "frosting", ["apk_path"])
     for row in db.execute(f"SELECT rowid AS rid, pk, last_updated, {select} FROM frosting ORDER BY rowid"):
         yield InstalledApp(app=ctx.app, package=row["pk"], updated_ts=timestamps.unix_ms(row["last_updated"]),
                            extra=_kept(row, ("apk_path",)), prov=ctx.prov("frosting", row["rid"]))

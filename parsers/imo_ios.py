@@ -10,7 +10,7 @@ from __future__ import annotations
 from artifacts import timestamps
 from artifacts.records import Account, Contact, Message
 from parsers.decoders.nskeyedarchive import unarchive
-from parsers.framework import columns, parser
+from parsers.framework import optional_columns, parser
 
 APP = "com.imoim.imoiphone"
 PATHS = ["*/IMODb2.sqlite"]
@@ -21,9 +21,8 @@ DELETED = "__deleted_im"
         requires={"ZIMOCHATMSG": {"Z_PK", "ZTS", "ZISSENT", "ZBUID", "ZTEXT"}})
 def messages(db, ctx):
     """Chat messages: ``ZBUID`` is the conversation's buddy (or group) id, ``ZA_UID``/``ZALIAS`` the author."""
-    present = columns(db, "ZIMOCHATMSG")
-    optional = ", ".join(c if c.lower() in present else f"NULL AS {c}"
-                         for c in ("ZA_UID", "ZALIAS", "ZCONTACT_ALIAS", "ZSENDERTS", "ZSTATE", "ZTYPE", "ZIMDATA"))
+    optional = optional_columns(db, "ZIMOCHATMSG",
+                                ("ZA_UID", "ZALIAS", "ZCONTACT_ALIAS", "ZSENDERTS", "ZSTATE", "ZTYPE", "ZIMDATA"))
     for row in db.execute(f"SELECT Z_PK, ZTS, ZISSENT, ZBUID, ZTEXT, {optional} FROM ZIMOCHATMSG ORDER BY Z_PK"):
         outgoing = None if row["ZISSENT"] is None else bool(row["ZISSENT"])
         extra = {"type_raw": row["ZTYPE"], "state": row["ZSTATE"]}
@@ -55,9 +54,8 @@ def messages(db, ctx):
         requires={"ZIMOCONTACT": {"Z_PK", "ZBUID", "ZDISPLAY"}})
 def contacts(db, ctx):
     """imo contacts and groups, with the phone-book name and number imo matched them to."""
-    present = columns(db, "ZIMOCONTACT")
-    optional = ", ".join(c if c.lower() in present else f"NULL AS {c}"
-                         for c in ("ZALIAS", "ZPH_NAME", "ZPHONE", "ZDIGIT_PHONE", "ZIS_GROUP", "ZBLOCK_STATE"))
+    optional = optional_columns(db, "ZIMOCONTACT",
+                                ("ZALIAS", "ZPH_NAME", "ZPHONE", "ZDIGIT_PHONE", "ZIS_GROUP", "ZBLOCK_STATE"))
     for row in db.execute(f"SELECT Z_PK, ZBUID, ZDISPLAY, {optional} FROM ZIMOCONTACT ORDER BY Z_PK"):
         extra = {"alias": row["ZALIAS"], "phonebook_name": row["ZPH_NAME"], "digit_phone": row["ZDIGIT_PHONE"],
                  "is_group": None if row["ZIS_GROUP"] is None else bool(row["ZIS_GROUP"]),

@@ -11,7 +11,7 @@ import re
 
 from artifacts import timestamps
 from artifacts.records import Account
-from parsers.framework import columns, parser
+from parsers.framework import optional_columns, parser
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _FLAGS = {"ZACTIVE": "active", "ZAUTHENTICATED": "authenticated", "ZVISIBLE": "visible"}
@@ -22,10 +22,8 @@ _FLAGS = {"ZACTIVE": "active", "ZAUTHENTICATED": "authenticated", "ZVISIBLE": "v
                   "ZACCOUNTTYPE": {"Z_PK", "ZIDENTIFIER", "ZACCOUNTTYPEDESCRIPTION"}})
 def accounts(db, ctx):
     """One record per account, with its type, username, description and owning app."""
-    have = columns(db, "ZACCOUNT")
-    optional = ", ".join(f"a.{c}" if c.lower() in have else f"NULL AS {c}"
-                         for c in ("ZACCOUNTDESCRIPTION", "ZIDENTIFIER", "ZOWNINGBUNDLEID", "ZPARENTACCOUNT",
-                                   *_FLAGS))
+    optional = optional_columns(db, "ZACCOUNT", ("ZACCOUNTDESCRIPTION", "ZIDENTIFIER", "ZOWNINGBUNDLEID",
+                                                 "ZPARENTACCOUNT", *_FLAGS), alias="a")
     for row in db.execute(f"SELECT a.Z_PK, a.ZUSERNAME, a.ZDATE, {optional}, t.ZIDENTIFIER AS type_id, "
                           f"t.ZACCOUNTTYPEDESCRIPTION AS type_name FROM ZACCOUNT a "
                           f"LEFT JOIN ZACCOUNTTYPE t ON t.Z_PK = a.ZACCOUNTTYPE ORDER BY a.Z_PK"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import Call
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 # ZCALLTYPE → (platform, call type); 0 (third-party app) is resolved per row
 _CALL_TYPES = {1: ("Phone", "audio"), 8: ("FaceTime", "video"), 16: ("FaceTime", "audio")}
@@ -40,9 +40,8 @@ _EXTRA_COLUMNS = {"ZLOCATION": "location", "ZISO_COUNTRY_CODE": "country_code", 
         requires={"ZCALLRECORD": {"Z_PK", "ZDATE", "ZDURATION", "ZORIGINATED", "ZANSWERED", "ZCALLTYPE", "ZADDRESS"}})
 def calls(db, ctx):
     """Every call record: phone, FaceTime, and third-party VoIP calls under their app's bundle id."""
-    have = columns(db, "ZCALLRECORD")
     wanted = ("ZNAME", "ZCALL_CATEGORY", *_EXTRA_COLUMNS)
-    optional = ", ".join(c if c.lower() in have else f"NULL AS {c}" for c in wanted if c != "ZCALLTYPE")
+    optional = optional_columns(db, "ZCALLRECORD", [c for c in wanted if c != "ZCALLTYPE"])
     participants = _remote_participants(db)
     for row in db.execute(f"SELECT Z_PK, ZDATE, ZDURATION, ZORIGINATED, ZANSWERED, ZCALLTYPE, ZADDRESS, {optional} "
                           f"FROM ZCALLRECORD ORDER BY Z_PK"):
@@ -69,8 +68,7 @@ def calls(db, ctx):
         requires={"call": {"ROWID", "address", "date", "duration", "flags"}})
 def legacy_calls(db, ctx):
     """Calls from the pre-iOS 8 call_history.db; only the direction bit of ``flags`` is interpreted."""
-    have = columns(db, "call")
-    optional = ", ".join(c if c in have else f"NULL AS {c}" for c in ("name", "country_code", "read", "id"))
+    optional = optional_columns(db, "call", ("name", "country_code", "read", "id"))
     for row in db.execute(f"SELECT ROWID, address, date, duration, flags, {optional} FROM call ORDER BY ROWID"):
         address = _text(row["address"])
         flags = row["flags"]

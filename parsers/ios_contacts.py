@@ -13,7 +13,7 @@ import dataclasses
 
 from artifacts import timestamps
 from artifacts.records import Contact
-from parsers.framework import columns, parser, tables
+from parsers.framework import optional_columns, parser, tables
 
 PHONE, EMAIL, ADDRESS, IM, URL, RELATED, SOCIAL = 3, 4, 5, 13, 22, 23, 46
 _NAME_PARTS = ("Prefix", "First", "Middle", "Last", "Suffix")
@@ -28,8 +28,7 @@ _OPTIONAL = (*_NAME_PARTS, "Organization", "Department", "JobTitle", "Nickname",
 def contacts(db, ctx):
     """One record per person: names, phone numbers, e-mail addresses, IM and social handles."""
     values = _multivalues(db)
-    have = columns(db, "ABPerson")
-    optional = ", ".join(c if c.lower() in have else f"NULL AS {c}" for c in _OPTIONAL if c not in ("First", "Last"))
+    optional = optional_columns(db, "ABPerson", [c for c in _OPTIONAL if c not in ("First", "Last")])
     for row in db.execute(f"SELECT ROWID, First, Last, {optional} FROM ABPerson ORDER BY ROWID"):
         mine = values.get(row["ROWID"], [])
         name = " ".join(row[p] for p in _NAME_PARTS if row[p]) or row["DisplayName"] or None
