@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from artifacts import timestamps
 from artifacts.records import Location, Media
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "com.apple.mobileslideshow"
 PATHS = ["*/mobile/Media/PhotoData/Photos.sqlite"]
@@ -47,12 +47,10 @@ def generic_assets(db, ctx):
 
 
 def _assets(db, ctx, table: str):
-    have = columns(db, table)
-    select = [f"a.{c}" if c.lower() in have else f"NULL AS {c}" for c in _ASSET_COLUMNS]
+    select = [optional_columns(db, table, _ASSET_COLUMNS, alias="a")]
     join = ""
-    if "zadditionalassetattributes" in tables(db) and "zadditionalattributes" in have:
-        extra_cols = columns(db, "ZADDITIONALASSETATTRIBUTES")
-        select += [f"x.{c}" if c.lower() in extra_cols else f"NULL AS {c}" for c in _ATTRIBUTE_COLUMNS]
+    if "zadditionalassetattributes" in tables(db) and "zadditionalattributes" in columns(db, table):
+        select.append(optional_columns(db, "ZADDITIONALASSETATTRIBUTES", _ATTRIBUTE_COLUMNS, alias="x"))
         join = "LEFT JOIN ZADDITIONALASSETATTRIBUTES x ON x.Z_PK = a.ZADDITIONALATTRIBUTES"
     else:
         select += [f"NULL AS {c}" for c in _ATTRIBUTE_COLUMNS]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import WebVisit
-from parsers.framework import columns, parser
+from parsers.framework import optional_columns, parser
 
 _ORIGINS = {0: "this device", 1: "iCloud"}
 
@@ -18,10 +18,9 @@ _ORIGINS = {0: "this device", 1: "iCloud"}
         requires={"history_visits": {"id", "history_item", "visit_time"}, "history_items": {"id", "url"}})
 def history(db, ctx):
     """One record per visit, with the page title, the item's visit count and redirect links."""
-    have = columns(db, "history_visits")
-    optional = ", ".join(f"v.{c}" if c in have else f"NULL AS {c}"
-                         for c in ("title", "redirect_source", "redirect_destination", "origin", "load_successful"))
-    count = "i.visit_count" if "visit_count" in columns(db, "history_items") else "NULL AS visit_count"
+    optional = optional_columns(db, "history_visits", ("title", "redirect_source", "redirect_destination", "origin",
+                                                       "load_successful"), alias="v")
+    count = optional_columns(db, "history_items", ["visit_count"], alias="i")
     for row in db.execute(f"SELECT v.id, v.visit_time, i.url, {count}, {optional} FROM history_visits v "
                           f"JOIN history_items i ON i.id = v.history_item ORDER BY v.id"):
         extra = {key: row[key] for key in ("redirect_source", "redirect_destination") if row[key] is not None}

@@ -15,7 +15,7 @@ from typedstream.types.foundation import NSString
 
 from artifacts import timestamps
 from artifacts.records import Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "com.apple.MobileSMS"
 _PLATFORMS = {"imessage": "iMessage", "sms": "SMS", "rcs": "SMS"}
@@ -39,8 +39,7 @@ def messages(db, ctx):
     threads = _message_chats(db, present, "chat_message_join")
     deleted = _message_chats(db, present, "chat_recoverable_message_join")
     attachments = _attachments(db, present)
-    have = columns(db, "message")
-    optional = ", ".join(c if c.lower() in have else f"NULL AS {c}" for c in _OPTIONAL)
+    optional = optional_columns(db, "message", _OPTIONAL)
     for row in db.execute(f"SELECT ROWID, guid, text, handle_id, date, is_from_me, {optional} "
                           f"FROM message ORDER BY ROWID"):
         rowid = row["ROWID"]
@@ -137,9 +136,8 @@ def _message_chats(db, present: set[str], table: str) -> dict[int, tuple]:
 def _attachments(db, present: set[str]) -> dict[int, list]:
     if not {"attachment", "message_attachment_join"} <= present:
         return {}
-    have = columns(db, "attachment")
     wanted = ("filename", "transfer_name", "mime_type", "uti", "total_bytes", "created_date")
-    select = ", ".join(f"a.{c}" if c in have else f"NULL AS {c}" for c in wanted)
+    select = optional_columns(db, "attachment", wanted, alias="a")
     found: dict[int, list] = {}
     for row in db.execute(f"SELECT j.message_id, a.ROWID AS attachment_id, {select} FROM message_attachment_join j "
                           f"JOIN attachment a ON a.ROWID = j.attachment_id ORDER BY j.message_id, a.ROWID"):

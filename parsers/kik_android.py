@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import Contact, Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "kik.android"
 PLATFORM = "Kik"
@@ -30,9 +30,8 @@ def messages(db, ctx):
     """Chat messages (messagesTable, with KIKcontactsTable names and KIKContentTable attachments)."""
     names = _contact_names(db)
     content = _content(db)
-    have = columns(db, "messagesTable")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("bin_id", "read_state", "uid", "content_id", "app_id", "sys_msg", "stat_msg"))
+    optional = optional_columns(db, "messagesTable",
+                                ("bin_id", "read_state", "uid", "content_id", "app_id", "sys_msg", "stat_msg"))
     for row in db.execute(f"SELECT _id, body, partner_jid, was_me, timestamp, {optional} FROM messagesTable "
                           f"ORDER BY _id"):
         outgoing = row["was_me"] == 1

@@ -12,7 +12,7 @@ import re
 
 from artifacts import timestamps
 from artifacts.records import Contact, Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "com.kik.chat"
 PATHS = ["*/kik.sqlite"]
@@ -26,8 +26,7 @@ KINDS = {1: "received", 2: "sent", 3: "group admin", 4: "group message"}
 def messages(db, ctx):
     """Messages with their author (ZUSER), chat partner or group (the chat's ZUSER) and attachments."""
     chat_of = _chat_join(db)
-    optional = ", ".join(f"m.{c}" if c.lower() in columns(db, "ZKIKMESSAGE") else f"NULL AS {c}"
-                         for c in ("ZRECEIVEDTIMESTAMP", "ZSTATE", "ZSTANZAID"))
+    optional = optional_columns(db, "ZKIKMESSAGE", ("ZRECEIVEDTIMESTAMP", "ZSTATE", "ZSTANZAID"), alias="m")
     attachments = _attachments(db)
     for row in db.execute(
             f"SELECT m.Z_PK, m.ZBODY, m.ZTYPE, m.ZTIMESTAMP, {optional}, u.ZUSERNAME, u.ZJID, u.ZDISPLAYNAME, "
@@ -54,8 +53,8 @@ def messages(db, ctx):
         requires={"ZKIKUSER": {"Z_PK", "ZUSERNAME", "ZDISPLAYNAME", "ZJID"}})
 def users(db, ctx):
     """Every Kik user and group the app knows (ZKIKUSER)."""
-    optional = ", ".join(c if c.lower() in columns(db, "ZKIKUSER") else f"NULL AS {c}"
-                         for c in ("ZFIRSTNAME", "ZLASTNAME", "ZEMAIL", "ZPPTIMESTAMP", "ZPPURL", "ZGROUPTAG"))
+    optional = optional_columns(db, "ZKIKUSER",
+                                ("ZFIRSTNAME", "ZLASTNAME", "ZEMAIL", "ZPPTIMESTAMP", "ZPPURL", "ZGROUPTAG"))
     for row in db.execute(f"SELECT Z_PK, ZUSERNAME, ZDISPLAYNAME, ZJID, {optional} FROM ZKIKUSER ORDER BY Z_PK"):
         full = " ".join(filter(None, (row["ZFIRSTNAME"], row["ZLASTNAME"]))) or None
         picture = timestamps.unix_ms(row["ZPPTIMESTAMP"])
