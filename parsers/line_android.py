@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import Call, Contact, Location, Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "jp.naver.line.android"
 PLATFORM = "LINE"
@@ -40,11 +40,10 @@ def messages(db, ctx):
         for chat, member in _pairs(db, table, key, mid, unique=False):
             if member not in members.setdefault(chat, []):
                 members[chat].append(member)
-    have = columns(db, "chat_history")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("server_id", "type", "status", "delivered_time", "attachement_type",
-                                   "attachement_local_uri", "location_name", "location_address", "location_latitude",
-                                   "location_longitude", "parameter"))
+    optional = optional_columns(db, "chat_history",
+                                ("server_id", "type", "status", "delivered_time", "attachement_type",
+                                 "attachement_local_uri", "location_name", "location_address", "location_latitude",
+                                 "location_longitude", "parameter"))
     for row in db.execute(f"SELECT id, chat_id, from_mid, content, created_time, {optional} FROM chat_history "
                           f"ORDER BY id"):
         chat, sender = row["chat_id"], row["from_mid"] or None
@@ -89,9 +88,8 @@ def contacts(db, ctx):
         requires={"call_history": {"id", "call_type", "caller_mid", "start_time", "end_time", "voip_type"}})
 def calls(db, ctx):
     """Call log (call_history)."""
-    have = columns(db, "call_history")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("caller_name", "phone_number", "duration", "voip_gc_media_type", "result"))
+    optional = optional_columns(db, "call_history",
+                                ("caller_name", "phone_number", "duration", "voip_gc_media_type", "result"))
     for row in db.execute(f"SELECT id, call_type, caller_mid, start_time, end_time, voip_type, {optional} "
                           f"FROM call_history ORDER BY id"):
         start, end = timestamps.unix_ms(row["start_time"]), timestamps.unix_ms(row["end_time"])

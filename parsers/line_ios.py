@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import Contact, Location, Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "jp.naver.line"
 PATHS = ["*/Line.sqlite"]
@@ -26,8 +26,7 @@ def messages(db, ctx):
     """Messages with their chat (a friend's or a group's mid) and sender."""
     names = _chat_names(db)
     message = columns(db, "ZMESSAGE")
-    picks = ", ".join(f"m.{c}" if c.lower() in message else f"NULL AS {c}"
-                      for c in ("ZID", "ZCONTENTTYPE", "ZSENDSTATUS", "ZREADCOUNT"))
+    picks = optional_columns(db, "ZMESSAGE", ("ZID", "ZCONTENTTYPE", "ZSENDSTATUS", "ZREADCOUNT"), alias="m")
     custom = "u.ZCUSTOMNAME" if "zcustomname" in columns(db, "ZUSER") else "NULL"
     chat_type = "c.ZTYPE" if "ztype" in columns(db, "ZCHAT") else "NULL"
     for row in db.execute(f"SELECT m.Z_PK, m.ZTIMESTAMP, m.ZSENDER, m.ZTEXT, {picks}, c.ZMID AS chat_mid, "
@@ -72,9 +71,8 @@ def locations(db, ctx):
         requires={"ZUSER": {"Z_PK", "ZMID", "ZNAME"}})
 def contacts(db, ctx):
     """Friends and other users LINE knows (ZUSER), with the name the account gave them and their status line."""
-    present = columns(db, "ZUSER")
-    picks = ", ".join(c if c.lower() in present else f"NULL AS {c}"
-                      for c in ("ZCUSTOMNAME", "ZADDRESSBOOKNAME", "ZSTATUSMESSAGE", "ZISFRIEND", "ZCREATEDTIME"))
+    picks = optional_columns(db, "ZUSER",
+                             ("ZCUSTOMNAME", "ZADDRESSBOOKNAME", "ZSTATUSMESSAGE", "ZISFRIEND", "ZCREATEDTIME"))
     for row in db.execute(f"SELECT Z_PK, ZMID, ZNAME, {picks} FROM ZUSER ORDER BY Z_PK"):
         extra = {"profile_name": row["ZNAME"], "custom_name": row["ZCUSTOMNAME"],
                  "address_book_name": row["ZADDRESSBOOKNAME"],

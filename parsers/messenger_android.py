@@ -22,7 +22,7 @@ import re
 
 from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 PLATFORM = "Facebook Messenger"
 MESSENGER, FACEBOOK = "com.facebook.orca", "com.facebook.katana"
@@ -49,10 +49,9 @@ def threads_messages(db, ctx):
     titles = {}
     if {"thread_key", "name"} <= columns(db, "threads"):
         titles = {r[0]: r[1] for r in db.execute("SELECT thread_key, name FROM threads") if r[1]}
-    have = columns(db, "messages")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("msg_type", "attachments", "shares", "snippet", "timestamp_sent_ms",
-                                   "generic_admin_message_extensible_data", "admin_text_thread_rtc_event"))
+    optional = optional_columns(db, "messages",
+                                ("msg_type", "attachments", "shares", "snippet", "timestamp_sent_ms",
+                                 "generic_admin_message_extensible_data", "admin_text_thread_rtc_event"))
     for row in db.execute(f"SELECT _rowid_ AS row_id, msg_id, thread_key, timestamp_ms, sender, text, {optional} "
                           f"FROM messages ORDER BY _rowid_"):
         sender = _json(row["sender"], {})
@@ -150,9 +149,8 @@ def msys_messages(db, ctx):
 def msys_calls(db, ctx):
     """Call log of an MSYS database (call_log)."""
     names = _msys_names(db)
-    have = columns(db, "call_log")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("call_duration", "call_direction", "call_media_type", "has_been_seen"))
+    optional = optional_columns(db, "call_log",
+                                ("call_duration", "call_direction", "call_media_type", "has_been_seen"))
     for row in db.execute(f"SELECT _rowid_ AS row_id, call_timestamp_ms, thread_key, {optional} FROM call_log "
                           f"ORDER BY _rowid_"):
         thread, duration = _text(row["thread_key"]), _number(row["call_duration"])
@@ -171,10 +169,9 @@ def msys_calls(db, ctx):
         paths=_paths(FACEBOOK, "/msys_database_*"), requires={"contacts": {"id", "name"}})
 def msys_contacts(db, ctx):
     """People known to an MSYS database (contacts)."""
-    have = columns(db, "contacts")
     fields = ("username", "phone_number", "email_address", "work_company_name", "is_messenger_user",
               "friendship_status", "blocked_by_viewer_status", "birthday_timestamp")
-    optional = ", ".join(c if c in have else f"NULL AS {c}" for c in fields)
+    optional = optional_columns(db, "contacts", fields)
     for row in db.execute(f"SELECT _rowid_ AS row_id, id, name, {optional} FROM contacts ORDER BY _rowid_"):
         extra = {k: row[k] for k in ("is_messenger_user", "friendship_status", "blocked_by_viewer_status",
                                      "birthday_timestamp") if row[k] is not None}

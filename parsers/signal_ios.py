@@ -11,7 +11,7 @@ from __future__ import annotations
 from artifacts import timestamps
 from artifacts.records import Message
 from parsers.decoders.sqlcipher import HEAD_SIZE, is_sqlcipher
-from parsers.framework import Encrypted, Unsupported, columns, open_readonly, parser, tables
+from parsers.framework import Encrypted, Unsupported, open_readonly, optional_columns, parser, tables
 
 APP = "org.whispersystems.signal"
 PATHS = ["*/AppGroup/*/grdb/signal.sqlite"]
@@ -28,13 +28,13 @@ def messages(_, ctx):
     try:
         if not {"model_tsinteraction", "model_tsthread"} <= tables(db):
             raise Unsupported("plaintext signal.sqlite without model_TSInteraction and model_TSThread")
-        interaction, thread = columns(db, "model_TSInteraction"), columns(db, "model_TSThread")
-        picks = [f"i.{c}" if c.lower() in interaction else f"NULL AS {c}"
-                 for c in ("uniqueId", "recordType", "body", "timestamp", "receivedAtTimestamp", "authorPhoneNumber",
-                           "authorUUID", "uniqueThreadId", "read", "wasRemotelyDeleted", "isViewOnceMessage")]
-        picks += [f"t.{c}" if c.lower() in thread else f"NULL AS {c}" for c in ("contactPhoneNumber", "contactUUID")]
-        for row in db.execute(f"SELECT i.id, {', '.join(picks)} FROM model_TSInteraction i LEFT JOIN model_TSThread t "
-                              f"ON t.uniqueId = i.uniqueThreadId ORDER BY i.id"):
+        interaction = optional_columns(db, "model_TSInteraction",
+                                       ("uniqueId", "recordType", "body", "timestamp", "receivedAtTimestamp",
+                                        "authorPhoneNumber", "authorUUID", "uniqueThreadId", "read",
+                                        "wasRemotelyDeleted", "isViewOnceMessage"), alias="i")
+        thread = optional_columns(db, "model_TSThread", ("contactPhoneNumber", "contactUUID"), alias="t")
+        for row in db.execute(f"SELECT i.id, {interaction}, {thread} FROM model_TSInteraction i "
+                              f"LEFT JOIN model_TSThread t ON t.uniqueId = i.uniqueThreadId ORDER BY i.id"):
             kind = row["recordType"]
             direction = {INCOMING: "incoming", OUTGOING: "outgoing"}.get(kind)
             contact = row["contactPhoneNumber"] or row["contactUUID"]
