@@ -29,7 +29,7 @@ from xml.etree.ElementTree import ParseError
 
 from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 PLATFORM = "Skype"
 ANDROID = "com.skype.raider"
@@ -67,10 +67,9 @@ def main_messages(db, ctx):
     members = _participants(db)
     titles = _conversation_titles(db)
     chats = _chat_members(db)
-    have = columns(db, "Messages")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("timestamp__ms", "from_dispname", "dialog_partner", "chatname", "edited_timestamp",
-                                   "sending_status", "identities", "call_guid"))
+    optional = optional_columns(db, "Messages",
+                                ("timestamp__ms", "from_dispname", "dialog_partner", "chatname", "edited_timestamp",
+                                 "sending_status", "identities", "call_guid"))
     for row in db.execute(f"SELECT id, convo_id, author, timestamp, type, body_xml, {optional} FROM Messages "
                           f"ORDER BY id"):
         author = row["author"]
@@ -99,8 +98,7 @@ def main_messages(db, ctx):
 
 
 def _smses(db, ctx, owner):
-    have = columns(db, "SMSes")
-    optional = ", ".join(c if c in have else f"NULL AS {c}" for c in ("status", "failurereason", "chatmsg_id", "price"))
+    optional = optional_columns(db, "SMSes", ("status", "failurereason", "chatmsg_id", "price"))
     for row in db.execute(f"SELECT id, timestamp, body, target_numbers, {optional} FROM SMSes ORDER BY id"):
         extra = {k: row[k] for k in ("chatmsg_id", "failurereason", "price") if row[k] is not None}
         yield Message(app=ctx.app, platform=ctx.platform, sender=owner, direction="outgoing", message_type="sms",
@@ -111,10 +109,9 @@ def _smses(db, ctx, owner):
 
 
 def _transfers(db, ctx, owner, titles):
-    have = columns(db, "Transfers")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("partner_dispname", "status", "finishtime", "accepttime", "filepath", "filesize",
-                                   "convo_id", "parent_id", "pk_id"))
+    optional = optional_columns(db, "Transfers",
+                                ("partner_dispname", "status", "finishtime", "accepttime", "filepath", "filesize",
+                                 "convo_id", "parent_id", "pk_id"))
     for row in db.execute(f"SELECT id, type, partner_handle, starttime, filename, {optional} FROM Transfers "
                           f"ORDER BY id"):
         partner = row["partner_handle"]
@@ -141,11 +138,10 @@ def _transfers(db, ctx, owner, titles):
 @parser(name="skype-desktop-calls", app=DESKTOP, platform=PLATFORM, paths=DESKTOP_PATHS, requires=MAIN_CALLS)
 def main_calls(db, ctx):
     """Calls of a classic main.db (Calls with their CallMembers)."""
-    call_cols, member_cols = columns(db, "Calls"), columns(db, "CallMembers")
+    member_cols = columns(db, "CallMembers")
     link = "call_db_id" if "call_db_id" in member_cols else "call_name"
     key = "id" if link == "call_db_id" else "name"
-    optional = ", ".join(c if c in call_cols else f"NULL AS {c}"
-                         for c in ("name", "duration", "host_identity", "is_conference", "topic"))
+    optional = optional_columns(db, "Calls", ("name", "duration", "host_identity", "is_conference", "topic"))
     members_sql = (f"SELECT identity, {'dispname' if 'dispname' in member_cols else 'NULL'} AS dispname, "
                    f"call_duration, start_timestamp, {'videostatus' if 'videostatus' in member_cols else 'NULL'} "
                    f"AS videostatus FROM CallMembers WHERE {link} = ? ORDER BY _rowid_")
@@ -174,8 +170,7 @@ def main_contacts(db, ctx):
               "phone_office", "emails", "birthday", "country", "city", "profile_timestamp", "lastonline_timestamp",
               "isblocked")
     for table in ("Contacts", "Accounts"):
-        have = columns(db, table)
-        optional = ", ".join(c if c in have else f"NULL AS {c}" for c in fields)
+        optional = optional_columns(db, table, fields)
         for row in db.execute(f"SELECT id, skypename, {optional} FROM {table} ORDER BY id"):
             phones = list(dict.fromkeys(p for p in (row["pstnnumber"], row["phone_mobile"], row["phone_home"],
                                                     row["phone_office"]) if p))
@@ -207,8 +202,7 @@ def live_messages(db, ctx):
     if {"conversation_id", "person_id"} <= columns(db, "particiapnt"):
         for row in db.execute("SELECT conversation_id, person_id FROM particiapnt ORDER BY _rowid_"):
             members.setdefault(row["conversation_id"], []).append(row["person_id"])
-    have = columns(db, "chatitem")
-    optional = ", ".join(c if c in have else f"NULL AS {c}" for c in ("duration", "device_gallery_path"))
+    optional = optional_columns(db, "chatitem", ("duration", "device_gallery_path"))
     for row in db.execute(f"SELECT _rowid_ AS row_id, conversation_link, time, content, is_sender_me, person_id, "
                           f"message_type, {optional} FROM chatitem ORDER BY _rowid_"):
         link = row["conversation_link"]

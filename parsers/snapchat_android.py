@@ -21,7 +21,7 @@ from artifacts import timestamps
 from artifacts.records import Account, Contact, Message
 from parsers.decoders import protobuf_wire
 from parsers.decoders.abx import AndroidXMLError, load_android_xml
-from parsers.framework import columns, parser
+from parsers.framework import optional_columns, parser
 
 APP = "com.snapchat.android"
 PLATFORM = "Snapchat"
@@ -38,11 +38,10 @@ _CONTENT_TYPES = {0: "snap", 1: "chat", 2: "external_media", 3: "share", 4: "not
 def messages(db, ctx):
     """Chat messages and snaps (conversation_message)."""
     owner = next((_owner_or_none(s.local) for s in ctx.find(SESSION_PREFS)), None)
-    have = columns(db, "conversation_message")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("read_timestamp", "server_message_id", "message_state_type", "is_saved",
-                                   "is_viewed_by_user", "created_on_device", "remote_media_count",
-                                   "quoted_server_message_id"))
+    optional = optional_columns(db, "conversation_message",
+                                ("read_timestamp", "server_message_id", "message_state_type", "is_saved",
+                                 "is_viewed_by_user", "created_on_device", "remote_media_count",
+                                 "quoted_server_message_id"))
     for row in db.execute(f"SELECT _rowid_ AS row_id, client_conversation_id, client_message_id, sender_id, "
                           f"creation_timestamp, content_type, message_content, {optional} "
                           f"FROM conversation_message ORDER BY _rowid_"):
@@ -74,8 +73,7 @@ def account(db, ctx):
         requires={"Friend": {"userId", "username", "displayName"}})
 def friends(db, ctx):
     """Friends of older builds (main.db Friend)."""
-    have = columns(db, "Friend")
-    optional = ", ".join(c if c.lower() in have else f"NULL AS {c}" for c in ("phone", "birthday", "addedTimestamp"))
+    optional = optional_columns(db, "Friend", ("phone", "birthday", "addedTimestamp"))
     for row in db.execute(f"SELECT _rowid_ AS row_id, userId, username, displayName, {optional} FROM Friend "
                           f"ORDER BY _rowid_"):
         yield Contact(app=ctx.app, platform=ctx.platform, user_id=row["userId"], name=row["displayName"],

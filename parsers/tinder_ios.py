@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import Account, Contact, Message
-from parsers.framework import columns, parser
+from parsers.framework import columns, optional_columns, parser
 
 APP = "com.cardify.tinder"
 PATHS = ["*/Library/Application Support/Tinder/Tinder2.sqlite"]
@@ -23,9 +23,9 @@ def messages(db, ctx):
     """Messages of every match, with sender, the matched person and any media or link URLs."""
     me = _current_user(db)
     names = dict(db.execute("SELECT ZUSERID, ZFIRSTNAME FROM ZUSER WHERE ZUSERID IS NOT NULL ORDER BY Z_PK"))
-    message = columns(db, "ZMESSAGE")
-    picks = ", ".join(f"m.{c}" if c.lower() in message else f"NULL AS {c}"
-                      for c in ("ZCLIENTCREATED", "ZTYPE", "ZSUBTYPE", "ZMESSAGEID", "ZISHIDDEN", "ZLIKED") + MEDIA)
+    picks = optional_columns(db, "ZMESSAGE",
+                             ("ZCLIENTCREATED", "ZTYPE", "ZSUBTYPE", "ZMESSAGEID", "ZISHIDDEN", "ZLIKED") + MEDIA,
+                             alias="m")
     match_id = "t.ZMATCHID" if "zmatchid" in columns(db, "ZMATCH") else "NULL"
     for row in db.execute(f"SELECT m.Z_PK, m.ZCREATED, m.ZFROMUSERID, m.ZTEXT, {picks}, {match_id} AS match_id, "
                           f"u.ZUSERID AS partner, u.ZFIRSTNAME AS partner_name FROM ZMESSAGE m "
@@ -53,13 +53,11 @@ def matches(db, ctx):
 
     Birth dates are Core Data dates that hold a calendar date; only the date part is meaningful.
     """
-    match, user = columns(db, "ZMATCH"), columns(db, "ZUSER")
-    picks = [f"t.{c}" if c.lower() in match else f"NULL AS {c}"
-             for c in ("ZMATCHID", "ZLASTACTIVITY", "ZISSUPERLIKEMATCH", "ZISEXPIRED", "ZMESSAGEDRAFT")]
-    picks += [f"u.{c}" if c.lower() in user else f"NULL AS {c}"
-              for c in ("ZBIO", "ZCITYNAME", "ZBIRTHDATE", "ZGENDER", "ZDISTANCEMILES", "ZINSTAGRAMNAME",
-                        "ZPUBLICUSERNAME")]
-    for row in db.execute(f"SELECT t.Z_PK, t.ZCREATED, u.ZUSERID, u.ZFIRSTNAME, {', '.join(picks)} FROM ZMATCH t "
+    match = optional_columns(db, "ZMATCH", ("ZMATCHID", "ZLASTACTIVITY", "ZISSUPERLIKEMATCH", "ZISEXPIRED",
+                                            "ZMESSAGEDRAFT"), alias="t")
+    user = optional_columns(db, "ZUSER", ("ZBIO", "ZCITYNAME", "ZBIRTHDATE", "ZGENDER", "ZDISTANCEMILES",
+                                          "ZINSTAGRAMNAME", "ZPUBLICUSERNAME"), alias="u")
+    for row in db.execute(f"SELECT t.Z_PK, t.ZCREATED, u.ZUSERID, u.ZFIRSTNAME, {match}, {user} FROM ZMATCH t "
                           f"LEFT JOIN ZUSER u ON u.Z_PK = t.ZUSER ORDER BY t.Z_PK"):
         last, birth = timestamps.cocoa_s(row["ZLASTACTIVITY"]), timestamps.cocoa_s(row["ZBIRTHDATE"])
         extra = {"match_id": row["ZMATCHID"], "last_activity": last.iso if last else None,
@@ -77,7 +75,7 @@ def matches(db, ctx):
         requires={"ZUSER": {"Z_PK", "ZUSERID", "ZFIRSTNAME", "ZISCURRENTUSER"}})
 def account(db, ctx):
     """The account holder: the ZUSER row flagged ZISCURRENTUSER."""
-    username = "ZPUBLICUSERNAME" if "zpublicusername" in columns(db, "ZUSER") else "NULL AS ZPUBLICUSERNAME"
+    username = optional_columns(db, "ZUSER", ["ZPUBLICUSERNAME"])
     for row in db.execute(f"SELECT Z_PK, ZUSERID, ZFIRSTNAME, {username} FROM ZUSER WHERE ZISCURRENTUSER = 1 "
                           f"ORDER BY Z_PK"):
         yield Account(app=ctx.app, platform=ctx.platform, account_type="Tinder", user_id=row["ZUSERID"],
