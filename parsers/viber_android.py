@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import Call, Contact, Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "com.viber.voip"
 PLATFORM = "Viber"
@@ -41,10 +41,8 @@ def messages(db, ctx):
     names = {}
     if "conversations" in tables(db) and "name" in columns(db, "conversations"):
         names = {r["_id"]: r["name"] for r in db.execute("SELECT _id, name FROM conversations")}
-    have = columns(db, "messages")
-    optional = ", ".join(f"{c}" if c in have else f"NULL AS {c}"
-                         for c in ("unread", "deleted", "extra_uri", "extra_mime", "token", "location_lat",
-                                   "location_lng", "read_message_time"))
+    optional = optional_columns(db, "messages", ("unread", "deleted", "extra_uri", "extra_mime", "token",
+                                                 "location_lat", "location_lng", "read_message_time"))
     for row in db.execute(f"SELECT _id, conversation_id, participant_id, msg_date, send_type, body, {optional} "
                           f"FROM messages ORDER BY _id"):
         sender_id, sender_name = people.get(row["participant_id"], (None, None))
@@ -80,9 +78,8 @@ def _participants(db) -> dict[int, tuple[str | None, str | None]]:
         requires={"calls": {"_id", "number", "date", "duration", "type"}})
 def calls(db, ctx):
     """Call log (calls)."""
-    have = columns(db, "calls")
-    optional = ", ".join(c if c in have else f"NULL AS {c}"
-                         for c in ("canonized_number", "viber_call_type", "end_reason", "start_reason", "call_id"))
+    optional = optional_columns(db, "calls",
+                                ("canonized_number", "viber_call_type", "end_reason", "start_reason", "call_id"))
     for row in db.execute(f"SELECT _id, number, date, duration, type, {optional} FROM calls ORDER BY _id"):
         peer = row["canonized_number"] or row["number"]
         extra = {k: row[k] for k in ("number", "end_reason", "start_reason", "viber_call_type", "call_id")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Location, Message
-from parsers.framework import columns, parser, tables
+from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "com.viber"
 CONTACTS = ["*/com.viber/database/Contacts.data"]
@@ -28,15 +28,12 @@ CALL_TYPES = {"incoming": ("incoming", "audio", True), "incoming_with_video": ("
 def messages(db, ctx):
     """Messages with sender (member and phone), conversation, attachment and location."""
     members = _members(db)
-    message = columns(db, "ZVIBERMESSAGE")
-    conversation = columns(db, "ZCONVERSATION")
-    picks = [f"m.{c}" if c.lower() in message else f"NULL AS {c}"
-             for c in ("ZSTATEDATE", "ZSYSTEMTYPE", "ZBEINGDELETED", "ZLIKESCOUNT", "ZATTACHMENT", "ZLOCATION")]
-    picks += [f"c.{c}" if c.lower() in conversation else f"NULL AS {c}"
-              for c in ("ZNAME", "ZINTERLOCUTOR", "ZGROUPID")]
+    message = optional_columns(db, "ZVIBERMESSAGE", ("ZSTATEDATE", "ZSYSTEMTYPE", "ZBEINGDELETED", "ZLIKESCOUNT",
+                                                     "ZATTACHMENT", "ZLOCATION"), alias="m")
+    conversation = optional_columns(db, "ZCONVERSATION", ("ZNAME", "ZINTERLOCUTOR", "ZGROUPID"), alias="c")
     attachments = _rows_by_pk(db, "ZATTACHMENT", ("ZNAME", "ZTYPE", "ZFILESIZE"))
     for row in db.execute(f"SELECT m.Z_PK, m.ZCONVERSATION, m.ZDATE, m.ZSTATE, m.ZTEXT, m.ZPHONENUMINDEX, "
-                          f"{', '.join(picks)} FROM ZVIBERMESSAGE m LEFT JOIN ZCONVERSATION c "
+                          f"{message}, {conversation} FROM ZVIBERMESSAGE m LEFT JOIN ZCONVERSATION c "
                           f"ON c.Z_PK = m.ZCONVERSATION ORDER BY m.Z_PK"):
         direction = DIRECTIONS.get(row["ZSTATE"])
         sender_id, sender_name = members.get(row["ZPHONENUMINDEX"], (None, None))
@@ -64,8 +61,8 @@ def messages(db, ctx):
                   "ZVIBERLOCATION": {"Z_PK", "ZLATITUDE", "ZLONGITUDE"}})
 def locations(db, ctx):
     """Locations attached to messages (ZVIBERLOCATION), at the time of their message."""
-    address = "l.ZADDRESS" if "zaddress" in columns(db, "ZVIBERLOCATION") else "NULL AS ZADDRESS"
-    state = "m.ZSTATE" if "zstate" in columns(db, "ZVIBERMESSAGE") else "NULL AS ZSTATE"
+    address = optional_columns(db, "ZVIBERLOCATION", ["ZADDRESS"], alias="l")
+    state = optional_columns(db, "ZVIBERMESSAGE", ["ZSTATE"], alias="m")
     for row in db.execute(f"SELECT l.Z_PK, l.ZLATITUDE, l.ZLONGITUDE, {address}, m.Z_PK AS message, m.ZDATE, "
                           f"m.ZCONVERSATION, {state} FROM ZVIBERLOCATION l "
                           f"JOIN ZVIBERMESSAGE m ON m.ZLOCATION = l.Z_PK "
@@ -85,7 +82,7 @@ def calls(db, ctx):
     line = "zrecentsline" in recent and "zphonenumber" in columns(db, "ZRECENTSLINE")
     number = "l.ZPHONENUMBER" if line else "NULL AS ZPHONENUMBER"
     join = "LEFT JOIN ZRECENTSLINE l ON l.Z_PK = r.ZRECENTSLINE" if line else ""
-    message = "r.ZCALLLOGMESSAGE" if "zcalllogmessage" in recent else "NULL AS ZCALLLOGMESSAGE"
+    message = optional_columns(db, "ZRECENT", ["ZCALLLOGMESSAGE"], alias="r")
     for row in db.execute(f"SELECT r.Z_PK, r.ZDATE, r.ZCALLTYPE, r.ZDURATION, {message}, {number} FROM ZRECENT r "
                           f"{join} ORDER BY r.Z_PK"):
         direction, call_type, answered = CALL_TYPES.get(row["ZCALLTYPE"], (None, None, None))
@@ -101,9 +98,7 @@ def calls(db, ctx):
         requires={"ZABCONTACT": {"Z_PK", "ZMAINNAME"}, "ZABCONTACTNUMBER": {"ZCONTACT", "ZPHONE"}})
 def contacts(db, ctx):
     """The address book as Viber synchronised it: ZABCONTACT with its ZABCONTACTNUMBER rows."""
-    contact = columns(db, "ZABCONTACT")
-    picks = ", ".join(c if c.lower() in contact else f"NULL AS {c}"
-                      for c in ("ZPREFIXNAME", "ZSUFFIXNAME", "ZCONTACTID"))
+    picks = optional_columns(db, "ZABCONTACT", ("ZPREFIXNAME", "ZSUFFIXNAME", "ZCONTACTID"))
     canonized = "ZCANONIZEDPHONENUM" if "zcanonizedphonenum" in columns(db, "ZABCONTACTNUMBER") else "NULL"
     for row in db.execute(f"SELECT Z_PK, ZMAINNAME, {picks} FROM ZABCONTACT ORDER BY Z_PK"):
         numbers = db.execute(f"SELECT ZPHONE, {canonized} FROM ZABCONTACTNUMBER WHERE ZCONTACT = ? ORDER BY rowid",
@@ -154,9 +149,8 @@ def _members(db) -> dict:
 def _rows_by_pk(db, table: str, names: tuple[str, ...]) -> dict:
     if table.lower() not in tables(db):
         return {}
-    present = columns(db, table)
-    picks = ", ".join(n if n.lower() in present else f"NULL AS {n}" for n in names)
-    return {row["Z_PK"]: row for row in db.execute(f"SELECT Z_PK, {picks} FROM [{table}]")}
+    return {row["Z_PK"]: row for row in db.execute(f"SELECT Z_PK, {optional_columns(db, table, names)} "
+                                                    f"FROM [{table}]")}
 
 
 def _text(value) -> str | None:

@@ -13,7 +13,7 @@ import sqlite3
 
 from artifacts import timestamps
 from artifacts.records import Call, Contact, Location, Message
-from parsers.framework import columns, open_readonly, parser, tables
+from parsers.framework import columns, open_readonly, optional_columns, parser, tables
 
 APP = "net.whatsapp.WhatsApp"
 GROUP = "*/Containers/Shared/AppGroup/*/"
@@ -70,8 +70,8 @@ def messages(db, ctx):
                   "ZWAMEDIAITEM": {"Z_PK", "ZLATITUDE", "ZLONGITUDE"}, "ZWACHATSESSION": {"Z_PK", "ZCONTACTJID"}})
 def locations(db, ctx):
     """Locations shared in chats: location messages (type 5) and the coordinates of their media item."""
-    optional = (f"{_pick(columns(db, 'ZWAMEDIAITEM'), 'mi', ['ZTITLE'])}, "
-                f"{_pick(columns(db, 'ZWAMESSAGE'), 'm', ['ZISFROMME'])}")
+    optional = (f"{optional_columns(db, 'ZWAMEDIAITEM', ['ZTITLE'], alias='mi')}, "
+                f"{optional_columns(db, 'ZWAMESSAGE', ['ZISFROMME'], alias='m')}")
     for row in db.execute(
             f"SELECT mi.Z_PK, mi.ZLATITUDE, mi.ZLONGITUDE, m.Z_PK AS message, m.ZMESSAGEDATE, s.ZCONTACTJID, "
             f"{optional} FROM ZWAMESSAGE m JOIN ZWAMEDIAITEM mi ON mi.Z_PK = m.ZMEDIAITEM "
@@ -91,9 +91,9 @@ def locations(db, ctx):
         requires={"ZWAADDRESSBOOKCONTACT": {"Z_PK", "ZFULLNAME", "ZPHONENUMBER", "ZWHATSAPPID"}})
 def contacts(db, ctx):
     """The address book as WhatsApp synchronised it (ZWAADDRESSBOOKCONTACT)."""
-    optional = _pick(columns(db, "ZWAADDRESSBOOKCONTACT"), "c", [
+    optional = optional_columns(db, "ZWAADDRESSBOOKCONTACT", [
         "ZLID", "ZUSERNAME", "ZBUSINESSNAME", "ZABOUTTEXT", "ZABOUTTIMESTAMP", "ZPHONENUMBERLABEL", "ZIDENTIFIER",
-        "ZLASTUPDATED"])
+        "ZLASTUPDATED"], alias="c")
     for row in db.execute(f"SELECT c.Z_PK, c.ZFULLNAME, c.ZPHONENUMBER, c.ZWHATSAPPID, {optional} "
                           f"FROM ZWAADDRESSBOOKCONTACT c ORDER BY c.Z_PK"):
         about_ts = timestamps.cocoa_s(row["ZABOUTTIMESTAMP"])
@@ -118,13 +118,11 @@ def calls(db, ctx):
     event (Core Data entity 1, ZWAAGGREGATECALLEVENT), which also says whether the call was incoming or video.
     """
     lids = LidMap.beside(ctx)
-    event = columns(db, "ZWACDCALLEVENT")
     has_aggregate = "zwaaggregatecallevent" in tables(db)
-    aggregate = columns(db, "ZWAAGGREGATECALLEVENT") if has_aggregate else set()
     picks = ", ".join([
-        _pick(event, "e", ["ZCALLIDSTRING", "ZGROUPJIDSTRING", "ZGROUPCALLCREATORUSERJIDSTRING", "ZBYTESSENT",
-                           "ZBYTESRECEIVED"]),
-        _pick(aggregate, "a", ["ZINCOMING", "ZVIDEO", "ZMISSED"])])
+        optional_columns(db, "ZWACDCALLEVENT", ["ZCALLIDSTRING", "ZGROUPJIDSTRING", "ZGROUPCALLCREATORUSERJIDSTRING",
+                                                "ZBYTESSENT", "ZBYTESRECEIVED"], alias="e"),
+        optional_columns(db, "ZWAAGGREGATECALLEVENT", ["ZINCOMING", "ZVIDEO", "ZMISSED"], alias="a")])
     join = "LEFT JOIN ZWAAGGREGATECALLEVENT a ON a.Z_PK = e.Z1CALLEVENTS" if has_aggregate else ""
     for row in db.execute(f"SELECT e.Z_PK, e.ZDATE, e.ZDURATION, e.ZOUTCOME, e.Z1CALLEVENTS, {picks} "
                           f"FROM ZWACDCALLEVENT e {join} ORDER BY e.Z_PK"):
@@ -154,7 +152,7 @@ def calls(db, ctx):
         requires={"ZWAPHONENUMBERLIDPAIR": {"Z_PK", "ZLID", "ZPHONENUMBER"}})
 def lid_pairs(db, ctx):
     """Each LID / phone-number pair WhatsApp learnt, as a contact identity (the pair is evidence in itself)."""
-    stamp = "ZTIMESTAMP" if "ztimestamp" in columns(db, "ZWAPHONENUMBERLIDPAIR") else "NULL AS ZTIMESTAMP"
+    stamp = optional_columns(db, "ZWAPHONENUMBERLIDPAIR", ["ZTIMESTAMP"])
     for row in db.execute(f"SELECT Z_PK, ZLID, ZPHONENUMBER, {stamp} FROM ZWAPHONENUMBERLIDPAIR ORDER BY Z_PK"):
         yield Contact(
             app=ctx.app, platform=ctx.platform, phones=[row["ZPHONENUMBER"]] if row["ZPHONENUMBER"] else [],
@@ -212,27 +210,21 @@ def _user(jid: str) -> str:
 
 def _message_query(db) -> str:
     message = columns(db, "ZWAMESSAGE")
-    session = columns(db, "ZWACHATSESSION")
     has = tables(db)
-    picks = [_pick(message, "m", ["ZFROMJID", "ZTOJID", "ZPUSHNAME", "ZSTARRED", "ZSTANZAID", "ZMESSAGESTATUS"]),
-             _pick(session, "s", ["ZPARTNERNAME", "ZSESSIONTYPE"])]
+    picks = [optional_columns(db, "ZWAMESSAGE", ["ZFROMJID", "ZTOJID", "ZPUSHNAME", "ZSTARRED", "ZSTANZAID",
+                                                 "ZMESSAGESTATUS"], alias="m"),
+             optional_columns(db, "ZWACHATSESSION", ["ZPARTNERNAME", "ZSESSIONTYPE"], alias="s")]
     joins = []
-    linked = "zgroupmember" in message and "zwagroupmember" in has
-    picks.append(_pick(columns(db, "ZWAGROUPMEMBER") if linked else set(), "g", ["ZMEMBERJID", "ZCONTACTNAME"]))
-    if linked:
-        joins.append("LEFT JOIN ZWAGROUPMEMBER g ON g.Z_PK = m.ZGROUPMEMBER")
-    linked = "zmediaitem" in message and "zwamediaitem" in has
-    picks.append(_pick(columns(db, "ZWAMEDIAITEM") if linked else set(), "mi", ["ZMEDIALOCALPATH", "ZTITLE"]))
-    if linked:
-        joins.append("LEFT JOIN ZWAMEDIAITEM mi ON mi.Z_PK = m.ZMEDIAITEM")
+    for table, alias, link, names in (("ZWAGROUPMEMBER", "g", "ZGROUPMEMBER", ["ZMEMBERJID", "ZCONTACTNAME"]),
+                                      ("ZWAMEDIAITEM", "mi", "ZMEDIAITEM", ["ZMEDIALOCALPATH", "ZTITLE"])):
+        if link.lower() in message and table.lower() in has:
+            picks.append(optional_columns(db, table, names, alias=alias))
+            joins.append(f"LEFT JOIN {table} {alias} ON {alias}.Z_PK = m.{link}")
+        else:  # nothing to join: every column of that table is absent
+            picks.append(", ".join(f"NULL AS {n}" for n in names))
     return (f"SELECT m.Z_PK, m.ZMESSAGEDATE, m.ZISFROMME, m.ZTEXT, m.ZMESSAGETYPE, s.ZCONTACTJID, "
             f"{', '.join(picks)} FROM ZWAMESSAGE m LEFT JOIN ZWACHATSESSION s ON s.Z_PK = m.ZCHATSESSION "
             f"{' '.join(joins)} ORDER BY m.Z_PK")
-
-
-def _pick(present: set[str], alias: str, names: list[str]) -> str:
-    """Select list for optional columns: ``alias.NAME`` where the table has it, ``NULL AS NAME`` where not."""
-    return ", ".join(f"{alias}.{n}" if n.lower() in present else f"NULL AS {n}" for n in names)
 
 
 def _flag(value) -> bool | None:
