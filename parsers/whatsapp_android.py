@@ -15,11 +15,13 @@ Every time is Unix milliseconds (``timestamps.unix_ms``). Message codes (``messa
 ``status``, ``call_result``) follow the public decoders (WhatsApp-Chat-Exporter, whapa, ALEAPP); codes nobody has
 identified are reported as ``type N`` / ``status N`` rather than guessed.
 
-Speed: one query per table with LEFT JOINs on the side tables' primary keys returns everything a message needs;
-rows are streamed as tuples and names and group members come from dictionaries loaded once.
+Speed: a current-schema ``msgstore.db`` can hold millions of messages, so its messages and their locations are
+mapped in SQL (``ctx.bulk``) and copied into the store by SQLite without a Python object per row. The legacy schema
+(small, old databases), calls and contacts stream rows as tuples through Python.
 """
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import PurePosixPath
@@ -56,6 +58,16 @@ def _package(ctx) -> str:
 
 
 # --- current schema ------------------------------------------------------------------------------------------------
+#
+# A msgstore.db can hold millions of messages, so both mappings below run inside SQLite (``ctx.bulk``): the store
+# copies the rows with one INSERT ... SELECT. Only wa.db's contact names are read in Python (a few thousand rows,
+# through the same tolerant reader the calls use) and reach the query as one JSON parameter.
+
+MESSAGE_TIMES = {"ts": "unix_ms", "received_ts": "unix_ms", "read_ts": "unix_ms"}
+LOCATION_TIMES = {"ts": "unix_ms"}
+_CURRENT_TABLES = ("message", "chat", "jid_map", "message_media", "message_location", "message_revoked",
+                   "message_system", "receipt_user", "group_participant_user", "group_participants")
+
 
 @parser(name="whatsapp-android-messages", app=PACKAGES[0], platform=PLATFORM, paths=MSGSTORE,
         requires={"message": {"_id", "chat_row_id", "from_me", "timestamp", "message_type", "text_data"},
@@ -63,166 +75,167 @@ def _package(ctx) -> str:
                   "message_location": {"message_row_id", "latitude", "longitude"}})
 def messages(db, ctx):
     """Messages of the current schema, with their media, locations (also as Location records) and revocations."""
-    app, names = _package(ctx), _contact_names(ctx)
     present = tables(db)
-    members = _group_members(db, present)
-    phone_of = _lid_to_phone(db, present)
-    sql = _current_query(db, present)
-    cursor = db.cursor()
-    cursor.row_factory = None
-    for (row_id, chat_row_id, from_me, key_id, sent, received, mtype, text, status, starred, chat_jid, subject,
-         sender_jid, file_path, mime, size, caption, media_name, duration, lat, lon, place, address,
-         live_duration, revoked, revoke_ts, revoked_by, action, read_ts) in cursor.execute(sql):
-        is_revoked = revoked is not None or mtype in REVOKED_TYPES
-        message_type = None if mtype is None else TYPES.get(mtype, f"type {mtype}")
-        outgoing = bool(from_me)
-        group = chat_jid is not None and chat_jid.endswith("@g.us")
-        extra = {"key_id": key_id}
-        if chat_jid is None:
-            extra["chat_row_id"] = chat_row_id  # the chat row is gone: a deleted conversation's message
-        if status is not None:
-            extra["status_code"] = status
-        if starred:
-            extra["starred"] = True
-        if action is not None:
-            extra["system_action"] = action
-        if is_revoked:
-            if revoke_ts:
-                extra["revoked_at"] = timestamps.unix_ms(revoke_ts).iso
-            if revoked_by:
-                extra["revoked_by"] = revoked_by
-        if group and chat_jid in members:
-            extra["group_participants"] = members[chat_jid]
-        if phone_of:
-            _add_phone_jids(extra, phone_of, chat_jid, sender_jid)
-        if status == STATUS_SYSTEM or mtype == 7:  # a notice by WhatsApp itself: no author unless one is named
-            sender, recipients = sender_jid, []
-        else:
-            sender, recipients = _parties(outgoing, group, chat_jid, sender_jid, members)
-        attachments = []
-        if file_path is not None or mime is not None or media_name is not None:
-            attachments.append({"path": file_path, "mime_type": mime, "size": size, "name": media_name,
-                                "caption": caption, "duration_s": duration})
-        message_ts = timestamps.unix_ms(sent)
-        yield Message(
-            app=app, platform=PLATFORM, ts=message_ts, thread_id=chat_jid,
-            thread_name=subject if group else _name(names, phone_of, chat_jid), sender=sender,
-            sender_name=_name(names, phone_of, sender),
-            recipients=recipients, direction="outgoing" if outgoing else "incoming", body=text,
-            message_type=message_type, attachments=attachments,
-            status="revoked" if is_revoked else _status(status, outgoing), deleted=is_revoked,
-            received_ts=None if outgoing else timestamps.unix_ms(received),
-            read_ts=timestamps.unix_ms(read_ts) if outgoing and read_ts else None,
-            extra=extra, prov=ctx.prov("message", row_id))
-        if lat is not None and lon is not None and (lat or lon):
-            extra = {"thread_id": chat_jid, "sender": sender, "direction": "outgoing" if outgoing else "incoming",
-                     "message_type": message_type, "key_id": key_id}
-            if live_duration:
-                extra["live_duration_s"] = live_duration
-            yield Location(app=app, ts=message_ts, latitude=lat, longitude=lon,
-                           label=", ".join(p for p in (place, address) if p) or None, source_kind=SOURCE_KIND,
-                           extra=extra, prov=ctx.prov("message_location", row_id))
+    have = {table: columns(db, table) if table in present else set() for table in _CURRENT_TABLES}
+    params = (_package(ctx), json.dumps(_contact_names(ctx), ensure_ascii=False, sort_keys=True))
+    yield ctx.bulk(Message, "message", _message_sql(have), params, times=MESSAGE_TIMES)
+    yield ctx.bulk(Location, "message_location", _location_sql(have), params, times=LOCATION_TIMES)
 
 
-def _current_query(db, present: set[str]) -> str:
-    """One SELECT over message and its side tables; a side table or column the database lacks reads as NULL."""
-    have = {table: columns(db, table) if table in present else set()
-            for table in ("message", "chat", "message_media", "message_location", "message_revoked",
-                          "message_system", "receipt_user")}
+def _code_name(code: str, names: dict[int, str], unknown: str) -> str:
+    """SQL giving the name of a numeric code, ``<unknown> N`` for a code not in ``names``, NULL for NULL."""
+    cases = " ".join(f"WHEN {number} THEN '{name}'" for number, name in sorted(names.items()))
+    return f"CASE {code} {cases} ELSE '{unknown} ' || {code} END"
 
+
+def _json_with(base: str, optional: dict[str, str]) -> str:
+    """SQL for the JSON object ``base`` plus each member of ``optional`` whose value is not NULL.
+
+    json_patch drops the members set to null; it parses JSON, so it only runs on the rows that have one of them.
+    """
+    if_any = ", ".join(f"'{key}', {value}" for key, value in optional.items())
+    values = ", ".join([*optional.values(), "NULL"])
+    return f"CASE WHEN COALESCE({values}) IS NULL THEN {base} ELSE json_patch({base}, json_object({if_any})) END"
+
+
+def _reader(have: dict[str, set[str]]):
+    """``col(table, alias, column)``: the column in SQL, or NULL when this database lacks it."""
     def col(table: str, alias: str, name: str) -> str:
         return f"{alias}.{name}" if name in have[table] else "NULL"
+    return col
 
-    joins = ["LEFT JOIN chat c ON c._id = m.chat_row_id", "LEFT JOIN jid cj ON cj._id = c.jid_row_id",
-             "LEFT JOIN message_location ml ON ml.message_row_id = m._id"]
-    if "sender_jid_row_id" in have["message"]:
-        joins.append("LEFT JOIN jid sj ON sj._id = m.sender_jid_row_id")
-    for table, alias in (("message_media", "mm"), ("message_revoked", "mr"), ("message_system", "ms")):
-        if have[table]:
-            joins.append(f"LEFT JOIN {table} {alias} ON {alias}.message_row_id = m._id")
+
+def _facts_sql(have: dict[str, set[str]]) -> str:
+    """The WITH clause both mappings share: one row per message (``fact``) with its chat, author and type resolved.
+
+    ``person`` gives every jid row its raw JID, the phone-number JID a hidden ``@lid`` identity maps to (jid_map)
+    and the name wa.db shows for either; ``thread`` gives every chat its JID, whether it is a group, its subject
+    and its members (as the database holds them now, not per message; the owner's own row has an empty jid). Both
+    are small and materialized once, so each of the millions of messages costs two indexed look-ups.
+    """
+    col = _reader(have)
+    if {"lid_row_id", "jid_row_id"} <= have["jid_map"]:
+        phone = ("(SELECT p.raw_string FROM src.jid_map lm JOIN src.jid p ON p._id = lm.jid_row_id "
+                 "WHERE lm.lid_row_id = j._id)")
+    else:
+        phone = "NULL"
+    if have["group_participant_user"]:
+        members = ("SELECT u.raw_string AS member FROM src.group_participant_user gp "
+                   "JOIN src.jid g ON g._id = gp.group_jid_row_id JOIN src.jid u ON u._id = gp.user_jid_row_id "
+                   "WHERE g.raw_string = c.jid AND u.raw_string <> '' ORDER BY gp._id")
+    elif have["group_participants"]:
+        members = "SELECT jid AS member FROM src.group_participants WHERE gjid = c.jid AND jid <> '' ORDER BY _id"
+    else:
+        members = "SELECT NULL AS member WHERE 0"
+    notice = "(m.status IS 6 OR m.message_type IS 7)"  # a notice by WhatsApp itself: no author unless one is named
+    # whose JID is the author's: the named sender's, or for an incoming one-to-one message the chat's
+    author = (f"CASE WHEN {notice} THEN 'sender' WHEN m.from_me THEN NULL "
+              f"WHEN t.is_group OR s.jid <> '' THEN 'sender' ELSE 'chat' END")
+    return f"""
+    WITH arg(app, names) AS (SELECT ?, ?),
+    contact(jid, name) AS MATERIALIZED (SELECT key, value FROM json_each((SELECT names FROM arg))),
+    jid_phone(jid_row_id, jid, phone_jid) AS (SELECT j._id, j.raw_string, {phone} FROM src.jid j),
+    person(jid_row_id, jid, phone_jid, name) AS MATERIALIZED (
+        SELECT j.jid_row_id, j.jid, j.phone_jid, COALESCE(n.name, pn.name) FROM jid_phone j
+        LEFT JOIN contact n ON n.jid = j.jid LEFT JOIN contact pn ON pn.jid = j.phone_jid),
+    chat_jid(chat_row_id, jid, phone_jid, name, subject, is_group) AS (
+        SELECT c._id, p.jid, p.phone_jid, p.name, {col("chat", "c", "subject")}, IFNULL(p.jid GLOB '*@g.us', 0)
+        FROM src.chat c LEFT JOIN person p ON p.jid_row_id = c.jid_row_id),
+    thread(chat_row_id, jid, phone_jid, name, subject, is_group, members) AS MATERIALIZED (
+        SELECT c.*, CASE WHEN c.is_group THEN NULLIF((SELECT json_group_array(member) FROM ({members})), '[]') END
+        FROM chat_jid c),
+    fact AS (
+        SELECT m._id AS row_id, m.chat_row_id, m.from_me, m.timestamp, m.message_type AS type_code,
+               m.text_data, m.status, {col("message", "m", "key_id")} AS key_id,
+               {col("message", "m", "starred")} AS starred,
+               {col("message", "m", "received_timestamp")} AS received_timestamp,
+               t.jid AS thread_id, t.phone_jid AS thread_phone_jid, t.name AS thread_contact, t.subject,
+               IFNULL(t.is_group, 0) AS is_group, t.members, s.jid AS sender_jid, s.phone_jid AS sender_phone_jid,
+               {notice} AS notice,
+               CASE {author} WHEN 'sender' THEN s.jid WHEN 'chat' THEN t.jid END AS sender,
+               CASE {author} WHEN 'sender' THEN s.name WHEN 'chat' THEN t.name END AS sender_name,
+               CASE WHEN m.from_me THEN 'outgoing' ELSE 'incoming' END AS direction,
+               {_code_name("m.message_type", TYPES, "type")} AS message_type
+        FROM src.message m LEFT JOIN thread t ON t.chat_row_id = m.chat_row_id
+        LEFT JOIN person s ON s.jid_row_id = {col("message", "m", "sender_jid_row_id")}
+        WHERE m.chat_row_id IS NOT -1)"""  # chat_row_id -1 is the app's own placeholder row, not a message
+
+
+def _message_sql(have: dict[str, set[str]]) -> str:
+    """Message records: one result column per Message field (times raw, lists and dicts as JSON text)."""
+    col = _reader(have)
+    joins = [f"LEFT JOIN src.{table} {alias} ON {alias}.message_row_id = f.row_id"
+             for table, alias in (("message_media", "mm"), ("message_revoked", "mr"), ("message_system", "ms"))
+             if have[table]]
     if "admin_jid_row_id" in have["message_revoked"]:
-        joins.append("LEFT JOIN jid aj ON aj._id = mr.admin_jid_row_id")
+        joins.append("LEFT JOIN src.jid aj ON aj._id = mr.admin_jid_row_id")
+    if {"message_row_id", "read_timestamp"} <= have["receipt_user"]:
+        # when the first recipient read an outgoing message; a join, not a subquery per row, because the store's
+        # time decoding repeats the expression it is given
+        joins.append("LEFT JOIN (SELECT message_row_id, MIN(NULLIF(read_timestamp, 0)) AS read_ts "
+                     "FROM src.receipt_user GROUP BY message_row_id) r "
+                     "ON f.from_me = 1 AND r.message_row_id = f.row_id")
+        read = "r.read_ts"
+    else:
+        read = "NULL"
     size = col("message_media", "mm", "file_size")
     if "file_length" in have["message_media"]:  # some rows only fill file_length
         size = f"COALESCE(NULLIF({size}, 0), mm.file_length)"
-    read = "NULL"
-    if "read_timestamp" in have["receipt_user"]:  # the first recipient to read an outgoing message
-        read = ("CASE WHEN m.from_me = 1 THEN (SELECT MIN(NULLIF(read_timestamp, 0)) FROM receipt_user "
-                "WHERE message_row_id = m._id) END")
-    fields = [
-        "m._id", "m.chat_row_id", "m.from_me", col("message", "m", "key_id"), "m.timestamp",
-        col("message", "m", "received_timestamp"), "m.message_type", "m.text_data", col("message", "m", "status"),
-        col("message", "m", "starred"), "cj.raw_string", col("chat", "c", "subject"),
-        "sj.raw_string" if "sender_jid_row_id" in have["message"] else "NULL",
-        col("message_media", "mm", "file_path"), col("message_media", "mm", "mime_type"), size,
-        col("message_media", "mm", "media_caption"), col("message_media", "mm", "media_name"),
-        col("message_media", "mm", "media_duration"),
-        "ml.latitude", "ml.longitude", col("message_location", "ml", "place_name"),
-        col("message_location", "ml", "place_address"), col("message_location", "ml", "live_location_share_duration"),
-        col("message_revoked", "mr", "message_row_id"), col("message_revoked", "mr", "revoke_timestamp"),
-        "aj.raw_string" if "admin_jid_row_id" in have["message_revoked"] else "NULL",
-        col("message_system", "ms", "action_type"), read,
-    ]
-    # chat_row_id -1 is the app's own placeholder row, not a message
-    return (f"SELECT {', '.join(fields)} FROM message m {' '.join(joins)} "
-            f"WHERE m.chat_row_id IS NOT -1 ORDER BY m._id")
+    path, mime, name = (col("message_media", "mm", c) for c in ("file_path", "mime_type", "media_name"))
+    attachment = (f"json_object('path', {path}, 'mime_type', {mime}, 'size', {size}, 'name', {name}, "
+                  f"'caption', {col('message_media', 'mm', 'media_caption')}, "
+                  f"'duration_s', {col('message_media', 'mm', 'media_duration')})")
+    revoked = (f"({col('message_revoked', 'mr', 'message_row_id')} IS NOT NULL "
+               f"OR IFNULL(f.type_code IN {tuple(sorted(REVOKED_TYPES))}, 0))")
+    revoke_ts = col("message_revoked", "mr", "revoke_timestamp")
+    revoked_by = "aj.raw_string" if "admin_jid_row_id" in have["message_revoked"] else "NULL"
+    # extra: key_id always, status_code when known, the other keys only when they have a value
+    known = "CASE WHEN f.status IS NULL THEN json_object('key_id', f.key_id) " \
+            "ELSE json_object('key_id', f.key_id, 'status_code', f.status) END"
+    extra = _json_with(known, {
+        "chat_row_id": "CASE WHEN f.thread_id IS NULL THEN f.chat_row_id END",
+        "starred": "CASE WHEN f.starred THEN json('true') END",
+        "system_action": col("message_system", "ms", "action_type"),
+        "revoked_at": f"CASE WHEN {revoked} AND {revoke_ts} THEN {timestamps.sql_iso('unix_ms', revoke_ts)} END",
+        "revoked_by": f"CASE WHEN {revoked} AND {revoked_by} <> '' THEN {revoked_by} END",
+        "group_participants": "CASE WHEN f.is_group THEN json(f.members) END",
+        "chat_phone_jid": "f.thread_phone_jid", "sender_phone_jid": "f.sender_phone_jid"})
+    status = (f"CASE WHEN {revoked} THEN 'revoked' WHEN f.status IS NULL THEN NULL WHEN f.status = {STATUS_SYSTEM} "
+              f"THEN 'system' WHEN f.from_me THEN {_code_name('f.status', STATUS_OUT, 'status')} "
+              f"ELSE {_code_name('f.status', STATUS_IN, 'status')} END")
+    # the owner writes to the chat, or to every member of a group; incoming messages and notices have no recipients
+    recipients = ("CASE WHEN f.from_me AND NOT f.notice THEN COALESCE(f.members, "
+                  "CASE WHEN f.thread_id <> '' THEN json_array(f.thread_id) END, '[]') ELSE '[]' END")
+    return f"""{_facts_sql(have)}
+    SELECT f.row_id AS source_row, (SELECT app FROM arg) AS app, '{PLATFORM}' AS platform, f.timestamp AS ts,
+           f.thread_id, CASE WHEN f.is_group THEN f.subject ELSE f.thread_contact END AS thread_name,
+           f.sender, f.sender_name, {recipients} AS recipients, f.direction, f.text_data AS body, f.message_type,
+           CASE WHEN {path} IS NOT NULL OR {mime} IS NOT NULL OR {name} IS NOT NULL
+                THEN json_array({attachment}) ELSE '[]' END AS attachments,
+           {status} AS status, {revoked} AS deleted,
+           CASE WHEN f.from_me THEN NULL ELSE f.received_timestamp END AS received_ts,
+           {read} AS read_ts, {extra} AS extra
+    FROM fact f {' '.join(joins)}
+    ORDER BY f.row_id"""
 
 
-def _group_members(db, present: set[str]) -> dict[str, list[str]]:
-    """Group JID → member JIDs as the database holds them now (membership at extraction time, not per message)."""
-    members: dict[str, list[str]] = {}
-    if "group_participant_user" in present:
-        rows = db.execute("SELECT g.raw_string, u.raw_string FROM group_participant_user p "
-                          "JOIN jid g ON g._id = p.group_jid_row_id JOIN jid u ON u._id = p.user_jid_row_id "
-                          "ORDER BY p._id")
-    elif "group_participants" in present:
-        rows = db.execute("SELECT gjid, jid FROM group_participants ORDER BY _id")
-    else:
-        return members
-    for group, member in rows:
-        if group and member:  # the owner's own membership is stored with an empty jid
-            members.setdefault(group, []).append(member)
-    return members
-
-
-def _lid_to_phone(db, present: set[str]) -> dict[str, str]:
-    """Hidden-identity JIDs (``…@lid``) → the phone-number JID ``jid_map`` links them to."""
-    if "jid_map" not in present:
-        return {}
-    return dict(db.execute("SELECT l.raw_string, p.raw_string FROM jid_map m JOIN jid l ON l._id = m.lid_row_id "
-                           "JOIN jid p ON p._id = m.jid_row_id"))
-
-
-def _add_phone_jids(extra: dict, phone_of: dict, chat_jid, sender_jid) -> None:
-    if chat_jid in phone_of:
-        extra["chat_phone_jid"] = phone_of[chat_jid]
-    if sender_jid in phone_of:
-        extra["sender_phone_jid"] = phone_of[sender_jid]
-
-
-def _name(names: dict, phone_of: dict, jid) -> str | None:
-    """The contact name of a JID, or of the phone-number JID a hidden ``@lid`` identity maps to."""
-    return names.get(jid) or names.get(phone_of.get(jid))
-
-
-def _parties(outgoing: bool, group: bool, chat_jid, sender_jid, members) -> tuple[str | None, list]:
-    """(sender, recipients): the owner sends with sender None, to the chat or the group's members; an incoming group
-    message names its author, an incoming one-to-one message comes from the chat's JID."""
-    if outgoing:
-        if group and chat_jid in members:
-            return None, list(members[chat_jid])
-        return None, [chat_jid] if chat_jid else []
-    if group or sender_jid:
-        return sender_jid, []
-    return chat_jid, []
-
-
-def _status(code, outgoing: bool) -> str | None:
-    if code is None:
-        return None
-    if code == STATUS_SYSTEM:
-        return "system"
-    return (STATUS_OUT if outgoing else STATUS_IN).get(code, f"status {code}")
+def _location_sql(have: dict[str, set[str]]) -> str:
+    """Location records for messages that share a place (a point other than 0,0), labelled "name, address"."""
+    col = _reader(have)
+    place, address = col("message_location", "ml", "place_name"), col("message_location", "ml", "place_address")
+    live = col("message_location", "ml", "live_location_share_duration")
+    extra = _json_with("json_object('thread_id', f.thread_id, 'sender', f.sender, 'direction', f.direction, "
+                       "'message_type', f.message_type, 'key_id', f.key_id)",
+                       {"live_duration_s": f"CASE WHEN {live} THEN {live} END"})
+    return f"""{_facts_sql(have)}
+    SELECT f.row_id AS source_row, (SELECT app FROM arg) AS app, f.timestamp AS ts, ml.latitude, ml.longitude,
+           CASE WHEN {place} <> '' AND {address} <> '' THEN {place} || ', ' || {address}
+                WHEN {place} <> '' THEN {place} WHEN {address} <> '' THEN {address} END AS label,
+           '{SOURCE_KIND}' AS source_kind,
+           {extra} AS extra
+    FROM fact f JOIN src.message_location ml ON ml.message_row_id = f.row_id
+    WHERE ml.latitude IS NOT NULL AND ml.longitude IS NOT NULL AND (ml.latitude OR ml.longitude)
+    ORDER BY ml.message_row_id"""  # the same order as the messages', read from the few location rows
 
 
 # --- legacy schema -------------------------------------------------------------------------------------------------
@@ -289,6 +302,43 @@ def legacy_messages(db, ctx):
                                   "direction": "outgoing" if outgoing else "incoming",
                                   "message_type": message_type, "key_id": key_id},
                            prov=ctx.prov("messages", row_id))
+
+
+def _group_members(db, present: set[str]) -> dict[str, list[str]]:
+    """Group JID → member JIDs as the database holds them now (membership at extraction time, not per message)."""
+    members: dict[str, list[str]] = {}
+    if "group_participant_user" in present:
+        rows = db.execute("SELECT g.raw_string, u.raw_string FROM group_participant_user p "
+                          "JOIN jid g ON g._id = p.group_jid_row_id JOIN jid u ON u._id = p.user_jid_row_id "
+                          "ORDER BY p._id")
+    elif "group_participants" in present:
+        rows = db.execute("SELECT gjid, jid FROM group_participants ORDER BY _id")
+    else:
+        return members
+    for group, member in rows:
+        if group and member:  # the owner's own membership is stored with an empty jid
+            members.setdefault(group, []).append(member)
+    return members
+
+
+def _parties(outgoing: bool, group: bool, chat_jid, sender_jid, members) -> tuple[str | None, list]:
+    """(sender, recipients): the owner sends with sender None, to the chat or the group's members; an incoming group
+    message names its author, an incoming one-to-one message comes from the chat's JID."""
+    if outgoing:
+        if group and chat_jid in members:
+            return None, list(members[chat_jid])
+        return None, [chat_jid] if chat_jid else []
+    if group or sender_jid:
+        return sender_jid, []
+    return chat_jid, []
+
+
+def _status(code, outgoing: bool) -> str | None:
+    if code is None:
+        return None
+    if code == STATUS_SYSTEM:
+        return "system"
+    return (STATUS_OUT if outgoing else STATUS_IN).get(code, f"status {code}")
 
 
 def _int(value) -> int | None:

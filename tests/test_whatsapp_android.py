@@ -1,4 +1,6 @@
 """WhatsApp for Android: msgstore.db (current and legacy schema) and wa.db, built with the app's own schema."""
+import re
+
 import pytest
 
 from tests import parser_harness
@@ -234,6 +236,58 @@ def test_migrated_database_is_read_once(tmp_path):
     assert {o.spec.name: o.outcome for o in outcomes} == {"whatsapp-android-messages": "parsed",
                                                          "whatsapp-android-messages-legacy": "no data"}
     assert len(rows["messages"]) == 7 and {m["source_table"] for m in rows["messages"]} == {"message"}
+
+
+EARLY_ROWS = f"""
+    INSERT INTO jid (_id, user, server, agent, device, type, raw_string) VALUES
+        (1, '15551230001', 's.whatsapp.net', 0, 0, 0, '{ALICE}'),
+        (2, '15551230002', 's.whatsapp.net', 0, 0, 0, '{BOB}'), (3, '120363025246125486', 'g.us', 0, 0, 1, '{GROUP}');
+    INSERT INTO chat (_id, jid_row_id, hidden, subject) VALUES (1, 1, 0, NULL), (2, 3, 0, 'Trip planning');
+    INSERT INTO group_participants (gjid, jid, admin, pending, sent_sender_key) VALUES
+        ('{GROUP}', '', 1, 0, 0), ('{GROUP}', '{CAROL}', 0, 0, 0), ('{GROUP}', '{BOB}', 0, 0, 0);
+    INSERT INTO message (_id, chat_row_id, from_me, key_id, sender_jid_row_id, status, timestamp, received_timestamp,
+                         message_type, text_data, sort_id) VALUES
+        (1, 1, 0, 'B1', 0, 0, 1600000000123, 1600000001456, 0, 'hello', 1),
+        (2, 2, 1, 'B2', 0, 5, 1600000060000, 1600000060010, 5, NULL, 2),
+        (3, 2, 0, 'B3', 2, 0, 1600000120000, 1600000121000, 15, NULL, 3);
+    INSERT INTO message_location (message_row_id, chat_row_id, latitude, longitude, place_name)
+        VALUES (2, 2, 48.2104, 16.3655, 'Cafe Central');
+    INSERT INTO message_revoked (message_row_id, revoked_key_id, admin_jid_row_id, revoke_timestamp)
+        VALUES (3, 'B3', NULL, 99999999999999999);
+"""
+
+
+def _without_tables(schema: str, *names: str) -> str:
+    """``schema`` minus the CREATE TABLE and CREATE INDEX statements of the tables ``names``."""
+    table = re.compile(rf"(?:TABLE|ON)\s+(?:{'|'.join(names)})\s*\(", re.IGNORECASE)
+    return ";".join(statement for statement in schema.split(";") if not table.search(statement))
+
+
+def test_current_schema_without_the_later_side_tables(tmp_path):
+    """A msgstore.db from before jid_map, group_participant_user, message_system and receipt_user: group members
+    come from group_participants, and an unreadable revoke time is left out rather than failing the file."""
+    schema = _without_tables(MSGSTORE_SCHEMA, "jid_map", "group_participant_user", "message_system", "receipt_user")
+    assert "jid_map" not in schema and "CREATE TABLE group_participants" in schema
+    make_db(tmp_path / "msgstore.db", schema + EARLY_ROWS)
+    make_db(tmp_path / "wa.db", WA_SCHEMA + WA_ROWS)
+    outcomes, rows = parser_harness.run(tmp_path / "run", {DIR + "msgstore.db": tmp_path / "msgstore.db",
+                                                           DIR + "wa.db": tmp_path / "wa.db"},
+                                        ["whatsapp-android-messages"])
+    assert [(o.outcome, o.records) for o in outcomes] == [("parsed", 4)]
+    hello, to_group, revoked = rows["messages"]
+    assert (hello["sender"], hello["sender_name"], hello["recipients"], hello["extra"]) == (
+        ALICE, "Alice Example", [], {"key_id": "B1", "status_code": 0})
+    assert (to_group["direction"], to_group["sender"], to_group["recipients"], to_group["status"]) == (
+        "outgoing", None, [CAROL, BOB], "delivered")  # in membership order, without the owner's empty row
+    assert to_group["extra"] == {"key_id": "B2", "status_code": 5, "group_participants": [CAROL, BOB]}
+    assert to_group["read_ts"] is None and to_group["thread_name"] == "Trip planning"
+    assert (revoked["deleted"], revoked["status"], revoked["sender"], revoked["sender_name"]) == (
+        True, "revoked", BOB, "bobby")
+    assert revoked["extra"] == {"key_id": "B3", "status_code": 0, "group_participants": [CAROL, BOB]}
+    (place,) = rows["locations"]
+    assert (place["label"], place["source_row"], place["ts"]) == ("Cafe Central", "2", "2020-09-13T12:27:40.000000Z")
+    assert place["extra"] == {"thread_id": GROUP, "sender": None, "direction": "outgoing",
+                              "message_type": "location", "key_id": "B2"}
 
 
 def test_generated_database_business_app_and_companion_from_the_same_folder(tmp_path):
