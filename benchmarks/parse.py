@@ -3,8 +3,9 @@
 Builds (once, cached) a current-schema ``msgstore.db`` with 1,000,000 messages (+ its ``wa.db``), then times
   (a) the reference: a fresh database filled with ``INSERT INTO ... SELECT`` of the ``message`` rows, and
   (b) the WhatsApp parser run through the real framework (fingerprint, provenance, outcome) into a fresh store,
-each in its own process so that peak memory is measured per step. Prints messages/s and the ratio b/a; the last
-line is ``name=value`` pairs.
+each in its own process (timed from its start to its exit, so both pay for starting Python) that reports its own
+peak memory. Outputs of earlier runs are deleted before the clock starts. Prints messages/s and the ratio b/a; the
+last line is ``name=value`` pairs.
 
     python benchmarks/parse.py [--workdir DIR] [--messages 1000000]
 """
@@ -40,16 +41,16 @@ def build(workdir: Path, n_messages: int) -> Path:
     return folder
 
 
-def reference_copy(folder: Path, out: Path) -> None:
-    """Plain SQLite: the message rows copied into a fresh database with INSERT INTO ... SELECT."""
-    out.unlink(missing_ok=True)
+def reference_copy(folder: Path, out: Path) -> int:
+    """Plain SQLite: the message rows copied into a fresh database with INSERT INTO ... SELECT; returns the count."""
     db = sqlite3.connect(out)
     db.execute("ATTACH DATABASE ? AS src", (f"file:{folder / 'msgstore.db'}?mode=ro",))
     sql = db.execute("SELECT sql FROM src.sqlite_master WHERE name = 'message'").fetchone()[0]
     db.execute(sql)
-    db.execute("INSERT INTO main.message SELECT * FROM src.message")
+    copied = db.execute("INSERT INTO main.message SELECT * FROM src.message").rowcount
     db.commit()
     db.close()
+    return copied
 
 
 def parse(folder: Path, out: Path) -> int:
@@ -59,29 +60,32 @@ def parse(folder: Path, out: Path) -> int:
     from forensics.inventory import SpooledFile
     from parsers.framework import load_parsers, run_parsers
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(out) + suffix).unlink(missing_ok=True)
     spooled = [SpooledFile(folder / "msgstore.db", "p1", MSGSTORE, None, 0, True, "bench:e1"),
                SpooledFile(folder / "wa.db", "p1", WA_DB, None, 0, True, "bench:e1")]
     specs = [s for s in load_parsers() if s.app == "com.whatsapp"]
     store = Store(out)
-    work = Path(tempfile.mkdtemp(dir=out.parent))
     try:
-        run_parsers(specs, spooled, Provenance(device_id="bench", evidence_id="bench:e1"), store, work)
+        with tempfile.TemporaryDirectory(dir=out.parent) as work:
+            outcomes = run_parsers(specs, spooled, Provenance(device_id="bench", evidence_id="bench:e1"), store,
+                                   Path(work))
+        failed = [f"{o.spec.name}: {o.message}" for o in outcomes if o.outcome == "error"]
+        if failed:  # a benchmark of a parser that failed would time nothing
+            raise SystemExit("error: " + "; ".join(failed))
         return store.count("messages")
     finally:
         store.close()
 
 
-def _child(step: str, folder: Path, out: Path) -> tuple[float, float, str]:
-    """Run one step in a fresh process; returns (seconds, peak RSS MiB, its output)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def _child(step: str, folder: Path, out: Path) -> tuple[float, float, int]:
+    """Run one step in a fresh process; returns (seconds, its peak RSS in MiB, the rows it stored)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(out) + suffix).unlink(missing_ok=True)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, __file__, "--child", step, str(folder), str(out)], check=True,
                           capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-    return elapsed, peak, done.stdout.strip()
+    rows, peak_kib = done.stdout.split()
+    return elapsed, int(peak_kib) / 1024, int(rows)
 
 
 def main() -> None:
@@ -92,18 +96,15 @@ def main() -> None:
     opts = args.parse_args()
     if opts.child:
         step, folder, out = opts.child
-        if step == "reference":
-            reference_copy(Path(folder), Path(out))
-        else:
-            print(parse(Path(folder), Path(out)))
+        rows = (reference_copy if step == "reference" else parse)(Path(folder), Path(out))
+        print(rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # Linux: KiB
         return
     opts.workdir.mkdir(parents=True, exist_ok=True)
     folder = build(opts.workdir, opts.messages)
-    ref_s, ref_peak, _ = _child("reference", folder, opts.workdir / "reference.sqlite")
+    ref_s, ref_peak, copied = _child("reference", folder, opts.workdir / "reference.sqlite")
     parse_s, parse_peak, stored = _child("parse", folder, opts.workdir / "parsed.sqlite")
-    stored = int(stored)
-    print(f"msgstore.db: {opts.messages} messages; stored {stored} message records")
-    print(f"reference INSERT INTO ... SELECT: {ref_s:.2f} s; parse: {parse_s:.2f} s "
+    print(f"msgstore.db: {opts.messages} messages; reference copied {copied} rows; stored {stored} message records")
+    print(f"reference INSERT INTO ... SELECT: {ref_s:.2f} s (peak RSS {ref_peak:.0f} MiB); parse: {parse_s:.2f} s "
           f"({stored / parse_s:,.0f} messages/s); peak RSS of the parse process: {parse_peak:.0f} MiB")
     print(f"ratio={parse_s / ref_s:.2f} messages_per_s={stored / parse_s:.0f} reference_s={ref_s:.2f} "
           f"parse_s={parse_s:.2f} peak_rss_mib={parse_peak:.0f} messages={stored}")
