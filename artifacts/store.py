@@ -110,14 +110,22 @@ def _row_converter(record_type: type[Record]):
 class Store:
     """An open store file (shard or case). Creates its schema on open."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, scratch: bool = False):
+        """``scratch``: a shard being written, which is only used after it was renamed complete — so it needs no
+        durability on disk, only working rollback (journal in memory, no fsync)."""
         self.path = Path(path)
         # URI filenames, so that read-only ATTACH of source databases (file:...?mode=ro) is possible
         self.db = sqlite_utils.Database(sqlite3.connect(f"file:{quote(str(self.path.absolute()))}", uri=True))
         self.db.conn.isolation_level = None  # explicit transactions: one parser run is all or nothing
         timestamps.register_sql_functions(self.db.conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        if scratch:
+            self.db.execute("PRAGMA journal_mode=MEMORY")
+            self.db.execute("PRAGMA synchronous=OFF")
+        else:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        # evidence text is stored as found; reading it back never fails on bytes that are not UTF-8
+        self.db.conn.text_factory = lambda b: b.decode("utf-8", "replace")
         self._ensure_schema()
 
     def _ensure_schema(self) -> None:
@@ -215,7 +223,9 @@ class Store:
                 names += [name, f"{name}_raw", f"{name}_encoding"]
                 if name in times:
                     iso = f"x.[__iso_{name}]"
-                    values += [iso, f"CASE WHEN {iso} IS NULL THEN NULL ELSE time_raw(x.[{name}]) END",
+                    raw = f"x.[{name}]"  # integers as SQLite writes them (= str(int)); other values via Python
+                    values += [iso, f"CASE WHEN {iso} IS NULL THEN NULL WHEN typeof({raw}) = 'integer' "
+                                    f"THEN CAST({raw} AS TEXT) ELSE time_raw({raw}) END",
                                f"CASE WHEN {iso} IS NULL THEN NULL ELSE '{times[name]}' END"]
                 else:
                     values += ["NULL", "NULL", "NULL"]
@@ -234,8 +244,12 @@ class Store:
                 default = defaults[name].default
                 values.append("?")
                 args.append(None if default is dataclasses.MISSING else default)
+        # OFFSET 0 keeps SQLite from flattening the subqueries into the INSERT: flattened, every use of a column
+        # (a decoded time is used three times, its raw value a dozen times by the decoder) re-evaluates the
+        # parser's expression and the decoder; as co-routines each value is computed once per row.
         sql = (f"INSERT INTO main.[{record_type.TABLE}] ({', '.join(f'[{n}]' for n in names)}) "
-               f"SELECT {', '.join(values)} FROM (SELECT {inner} FROM ({select_sql}) AS q) AS x")
+               f"SELECT {', '.join(values)} FROM (SELECT {inner} FROM "
+               f"(SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0) AS q LIMIT -1 OFFSET 0) AS x")
         before = self.db.conn.total_changes
         self.db.conn.execute(sql, [*args, *params])  # the outer SELECT's placeholders come first
         count = self.db.conn.total_changes - before

@@ -63,7 +63,7 @@ def parse(folder: Path, out: Path) -> int:
     spooled = [SpooledFile(folder / "msgstore.db", "p1", MSGSTORE, None, 0, True, "bench:e1"),
                SpooledFile(folder / "wa.db", "p1", WA_DB, None, 0, True, "bench:e1")]
     specs = [s for s in load_parsers() if s.app == "com.whatsapp"]
-    store = Store(out)
+    store = Store(out, scratch=True)  # as the ingest writes a device shard
     try:
         with tempfile.TemporaryDirectory(dir=out.parent) as work:
             outcomes = run_parsers(specs, spooled, Provenance(device_id="bench", evidence_id="bench:e1"), store,

@@ -19,7 +19,7 @@ from cases.case import Case
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
 from forensics.inventory import inventory
-from parsers.framework import compile_patterns, load_parsers, run_parsers
+from parsers.framework import load_parsers, run_parsers, wanted_paths
 
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -60,7 +60,7 @@ def process_device(device_id: str, paths: list[Path], shard_path: Path, work_roo
     partial = shard_path.with_name(shard_path.name + ".partial")
     for stale in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
         stale.unlink(missing_ok=True)
-    store = Store(partial)
+    store = Store(partial, scratch=True)
     result = DeviceResult(device_id, "ok")
     try:
         try:
@@ -74,8 +74,6 @@ def process_device(device_id: str, paths: list[Path], shard_path: Path, work_roo
             result.outcomes = {}
         store.upsert("devices", _device_row(device_id, result))
     finally:
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        store.db.execute("PRAGMA journal_mode=DELETE")
         store.close()
         shutil.rmtree(work, ignore_errors=True)
     partial.replace(shard_path)
@@ -86,13 +84,12 @@ def _fresh_store(store: Store, partial: Path) -> Store:
     store.close()
     for leftover in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
         leftover.unlink(missing_ok=True)
-    return Store(partial)
+    return Store(partial, scratch=True)
 
 
 def _process(device_id, paths, store: Store, work: Path, password, on_bytes, result: DeviceResult) -> None:
     specs = load_parsers()
-    wanted_regex = compile_patterns([p for s in specs for p in s.paths])
-    wanted = lambda path: wanted_regex.match(path.lower()) is not None  # noqa: E731
+    wanted = wanted_paths(specs)
     spooled = []
     facts = result.facts
     for number, group in enumerate(group_paths([Path(p) for p in paths]), start=1):

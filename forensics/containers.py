@@ -236,6 +236,14 @@ def open_image(paths: list[Path]):
     return RawReader(split_segments(first))
 
 
+def tsk_image(reader) -> pytsk3.Img_Info:
+    """The image as The Sleuth Kit reads it: a single raw file natively (no Python call per read), anything else
+    through ``TskImage``. Detection already happened on the file's bytes, so TSK is told the type."""
+    if reader.container == "raw":
+        return pytsk3.Img_Info(str(reader.paths[0]), type=pytsk3.TSK_IMG_TYPE_RAW)
+    return TskImage(reader)
+
+
 class TskImage(pytsk3.Img_Info):
     """Hands a reader to The Sleuth Kit as an external image."""
 

@@ -71,34 +71,45 @@ def spool_path(spool_dir: Path, partition: str, path: str) -> Path:
     return spool_dir.joinpath(partition, *parts) if parts else spool_dir / partition / "_"
 
 
+MIME_BATCH = 64
+
+
 def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callable[[str], bool],
               spool_dir: Path, on_entry: Callable[[FileEntry], None] | None = None
               ) -> Iterator[tuple[dict, SpooledFile | None]]:
     """Yield (file row, spooled copy or None) for every entry of every source, in order, reading each file once.
 
-    MIME identification runs on a second thread (libmagic is called through ctypes, which releases the GIL), so
-    it overlaps with reading and hashing the next files instead of adding to them.
+    MIME identification runs on a second thread, a batch of files at a time (libmagic is called through ctypes,
+    which releases the GIL), so it overlaps with reading and hashing the next files instead of adding to them.
     """
     sniff = MimeSniffer()
-    pending: deque = deque()
+    batch: list = []  # (row, spooled, head) not yet handed to the MIME thread
+    pending: deque = deque()  # (batch, future of its MIME types), oldest first
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mime") as pool:
         for _partition, source in sources:
             for entry in source:
                 if on_entry is not None:
                     on_entry(entry)
-                row, spooled, head = _inventory_entry(entry, wanted, spool_dir)
-                mime = pool.submit(sniff, head, row["size"]) if head is not None else None
-                pending.append((row, spooled, mime))
-                while pending and (len(pending) > 512 or pending[0][2] is None or pending[0][2].done()):
-                    yield _finished(*pending.popleft())
+                batch.append(_inventory_entry(entry, wanted, spool_dir))
+                if len(batch) >= MIME_BATCH:
+                    pending.append((batch, pool.submit(_identify, sniff, batch)))
+                    batch = []
+                while pending and (len(pending) > 8 or pending[0][1].done()):
+                    yield from _finished(*pending.popleft())
+        if batch:
+            pending.append((batch, pool.submit(_identify, sniff, batch)))
         while pending:
-            yield _finished(*pending.popleft())
+            yield from _finished(*pending.popleft())
 
 
-def _finished(row: dict, spooled: SpooledFile | None, mime: Future | None) -> tuple[dict, SpooledFile | None]:
-    if mime is not None:
-        row["mime_type"] = mime.result()
-    return row, spooled
+def _identify(sniff: MimeSniffer, batch: list) -> list[str | None]:
+    return [None if head is None else sniff(head, row["size"]) for row, _spooled, head in batch]
+
+
+def _finished(batch: list, mime: Future) -> Iterator[tuple[dict, SpooledFile | None]]:
+    for (row, spooled, _head), mime_type in zip(batch, mime.result()):
+        row["mime_type"] = mime_type
+        yield row, spooled
 
 
 def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path):

@@ -106,6 +106,20 @@ def compile_patterns(patterns: Iterable[str]) -> re.Pattern:
     return re.compile(rf"(?s:(?:{body})(?:-wal|-shm|-journal)?)\Z")
 
 
+def wanted_paths(specs: list[ParserSpec]) -> Callable[[str], bool]:
+    """Whether any parser wants a path. The file name is checked first against the patterns' last components — a
+    short string — so the full pattern set only runs for the few files whose name could match."""
+    patterns = [p for spec in specs for p in spec.paths]
+    names = compile_patterns(["*/" + p.rsplit("/", 1)[-1] for p in patterns])
+    full = compile_patterns(patterns)
+
+    def wanted(path: str) -> bool:
+        lowered = path.lower()
+        return names.match("/" + lowered.rsplit("/", 1)[-1]) is not None and full.match(lowered) is not None
+
+    return wanted
+
+
 def load_parsers() -> list[ParserSpec]:
     """Every parser: the modules of this package, then any a lab installed under the entry-point group."""
     package = importlib.import_module("parsers")

@@ -127,3 +127,15 @@ def test_optional_columns_fill_missing_ones_with_null(tmp_path):
     db.execute("CREATE TABLE m (Z_PK INTEGER PRIMARY KEY, ZTEXT TEXT)")
     assert framework.optional_columns(db, "m", ["ZTEXT", "ZDATE"], alias="x") == "x.ZTEXT, NULL AS ZDATE"
     assert framework.optional_columns(db, "m", ["zText"]) == "zText"
+
+
+def test_wanted_paths_agrees_with_the_parsers_own_patterns():
+    specs = framework.load_parsers()
+    wanted = framework.wanted_paths(specs)
+    paths = ["/data/data/com.whatsapp/databases/msgstore.db-wal", "/Dump/data/data/com.whatsapp/databases/wa.db",
+             "/private/var/mobile/Library/SMS/sms.db", "/private/var/mobile/Library/Safari/History.db",
+             "/media/0/DCIM/Camera/IMG_1.JPG", "/x/y/History", "/data/misc/random.bin", "/system/build.prop",
+             "/data/data/com.android.chrome/app_chrome/Default/History"]
+    for path in paths:
+        assert wanted(path) == any(spec.matches(path) for spec in specs), path
+    assert wanted("/data/data/com.whatsapp/databases/msgstore.db") and not wanted("/data/misc/random.bin")
