@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import resource
 import shutil
@@ -33,7 +32,6 @@ def build_image(workdir: Path, n_files: int, size_mib: int) -> Path:
     shutil.rmtree(tree, ignore_errors=True)
     budget = int(size_mib * (1 << 20) * 0.85)
     large = n_files // 20
-    small_total = 0
     words = [b"invoice", b"passport", b"meet", b"hotel", b"transfer", b"tonight", b"address", b"client"]
     for i in range(n_files):
         folder = tree / f"d{i % 200:03d}"
@@ -47,7 +45,6 @@ def build_image(workdir: Path, n_files: int, size_mib: int) -> Path:
         else:
             size = rng.randint(500, 20_000)
             data = rng.randbytes(size)
-        small_total += len(data)
         (folder / f"f{i:05d}.bin").write_bytes(data)
     subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-N", str(n_files + 1000), "-d", str(tree),
                     str(image), f"{size_mib}M"], check=True)

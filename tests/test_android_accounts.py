@@ -1,11 +1,10 @@
 """Android AccountManager databases built with AOSP's schemas (AccountsDb CE/DE helpers, the pre-N accounts.db)."""
-import sqlite3
 
 import pytest
 
 from parsers.android_accounts import platform_for
 from tests import parser_harness
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import damage_leaf, make_db
 
 CE_PATH = "/data/system_ce/0/accounts_ce.db"
 DE_PATH = "/data/system_de/0/accounts_de.db"
@@ -122,11 +121,7 @@ def test_damaged_ce_database_is_recovered_without_leaking_passwords(tmp_path):
     many = "".join(f"INSERT INTO accounts VALUES ({i}, 'user{i}-{'n' * 400}@example.com', 'com.google', "
                    f"'{PASSWORD}{i}');" for i in range(1, 101))
     good = make_db(tmp_path / "good.db", CE_SCHEMA + many)
-    db = sqlite3.connect(good)  # destroy a page that holds account rows, not one of the unique index's
-    leaves = [r[0] for r in db.execute("SELECT pageno FROM dbstat WHERE name = 'accounts' AND pagetype = 'leaf' "
-                                       "ORDER BY pageno")]
-    db.close()
-    bad = damage(good, tmp_path / "bad.db", page=leaves[len(leaves) // 2])
+    bad = damage_leaf(good, tmp_path / "bad.db", "accounts")
     run = tmp_path / "run"
     outcomes, rows = parser_harness.run(run, {CE_PATH: bad}, ["android-accounts"])
     (outcome,) = outcomes

@@ -1,12 +1,11 @@
 """Chromium-family browser history and the Android download manager: plaso's real Chrome History and downloads.db,
 and History databases built at test time with the tables of current Chromium and of the old (version 20) schema."""
-import sqlite3
 
 import pytest
 
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import damage_leaf, make_db
 
 CHROME = "/data/data/com.android.chrome/app_chrome/Default/History"
 CHROME_PROFILE = "/data/user/0/com.android.chrome/app_chrome/Profile 1/History"
@@ -216,11 +215,7 @@ def test_damaged_history_is_recovered(tmp_path):
                    f"INSERT INTO visits (id, url, visit_time, external_referrer_url, transition) "
                    f"VALUES ({i}, {i}, {T0 + i}, 'https://referrer.example/{'r' * 150}', 0);" for i in range(1, 301))
     good = make_db(tmp_path / "good.db", MODERN_SCHEMA + many)
-    db = sqlite3.connect(good)
-    leaves = [r[0] for r in db.execute("SELECT pageno FROM dbstat WHERE name = 'visits' AND pagetype = 'leaf' "
-                                       "ORDER BY pageno")]
-    db.close()
-    bad = damage(good, tmp_path / "History", page=leaves[len(leaves) // 2])
+    bad = damage_leaf(good, tmp_path / "History", "visits")
     outcomes, rows = parser_harness.run(tmp_path / "run", {CHROME: bad}, ["chrome-history"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and "damaged" in outcome.message

@@ -1,12 +1,11 @@
 """Android call log: plaso's real contacts2.db, and calllog.db / contacts2.db / Samsung logs.db fixtures built with
 the providers' schemas (AOSP CallLogDatabaseHelper and its upgrade steps; Samsung LogsProvider's logs columns)."""
-import sqlite3
 
 import pytest
 
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import damage_leaf, make_db
 
 CALLLOG_PATH = "/data/data/com.android.providers.contacts/databases/calllog.db"
 CONTACTS2_PATH = "/data/data/com.android.providers.contacts/databases/contacts2.db"
@@ -216,11 +215,7 @@ def test_damaged_calllog_is_recovered(tmp_path):
     many = "".join(f"INSERT INTO calls (_id, number, date, duration, type, geocoded_location) VALUES "
                    f"({i}, '+1555{i:07d}', {1700000000000 + i}, {i}, 1, '{'x' * 300}');" for i in range(1, 201))
     good = make_db(tmp_path / "good.db", CALLLOG_SCHEMA + many)
-    db = sqlite3.connect(good)
-    leaves = [r[0] for r in db.execute("SELECT pageno FROM dbstat WHERE name = 'calls' AND pagetype = 'leaf' "
-                                       "ORDER BY pageno")]
-    db.close()
-    bad = damage(good, tmp_path / "bad.db", page=leaves[len(leaves) // 2])
+    bad = damage_leaf(good, tmp_path / "bad.db", "calls")
     outcomes, rows = parser_harness.run(tmp_path / "run", {CALLLOG_PATH: bad}, ["android-calllog"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and "damaged" in outcome.message

@@ -7,7 +7,7 @@ import pytest
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
 from tests.fixtures import sqlite_db
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import damage_leaf, make_db
 
 CONTACTS2_PATH = "/data/data/com.android.providers.contacts/databases/contacts2.db"
 SAMSUNG_PATH = "/data/data/com.samsung.android.providers.contacts/databases/contacts2.db"
@@ -260,11 +260,7 @@ def test_damaged_contacts2_is_recovered(tmp_path, monkeypatch):
                    f"({i}, 1, {i}, 'Person {i} {'x' * 300}', 'Person {i}');" for i in range(1, 201))
     good = make_contacts_db(monkeypatch, tmp_path / "good.db", SCHEMA_1603 + MIMETYPES
                             + "INSERT INTO accounts (_id) VALUES (1);" + many)
-    db = sqlite3.connect(good)
-    leaves = [r[0] for r in db.execute("SELECT pageno FROM dbstat WHERE name = 'raw_contacts' AND "
-                                       "pagetype = 'leaf' ORDER BY pageno")]
-    db.close()
-    bad = damage(good, tmp_path / "bad.db", page=leaves[len(leaves) // 2])
+    bad = damage_leaf(good, tmp_path / "bad.db", "raw_contacts")
     outcomes, rows = parser_harness.run(tmp_path / "run", {CONTACTS2_PATH: bad}, ["android-contacts"])
     (outcome,) = outcomes
     assert (outcome.outcome, outcome.recovered) == ("parsed", True), outcome.message

@@ -294,7 +294,7 @@ def test_generated_database_business_app_and_companion_from_the_same_folder(tmp_
     n = 2000
     generate_msgstore(tmp_path / "src/msgstore.db", n)
     generate_wa_db(tmp_path / "src/wa.db")
-    other_user = make_db(tmp_path / "other/wa.db", WA_SCHEMA + f"""
+    other_user = make_db(tmp_path / "other/wa.db", WA_SCHEMA + """
         INSERT INTO wa_contacts (jid, is_whatsapp_user, display_name) VALUES ('15550000001@s.whatsapp.net', 1, 'X');""")
     business = "/data/user/0/com.whatsapp.w4b/databases/"
     files = {business + "msgstore.db": tmp_path / "src/msgstore.db", business + "wa.db": tmp_path / "src/wa.db",
