@@ -4,6 +4,7 @@ import pytest
 
 from parsers.android_accounts import platform_for
 from tests import parser_harness
+from tests.fixtures.android_accounts import CE_SCHEMA, DE_SCHEMA
 from tests.fixtures.sqlite_db import damage_leaf, make_db
 
 CE_PATH = "/data/system_ce/0/accounts_ce.db"
@@ -13,18 +14,6 @@ PRE_N_PATH = "/data/system/users/0/accounts.db"
 PASSWORD = "hunter2-planted-password"
 TOKEN = "ya29.planted-oauth-token-value"
 
-# AccountsDb.CeDatabaseHelper.onCreate (CE_DATABASE_VERSION 10)
-CE_SCHEMA = """
-    CREATE TABLE android_metadata (locale TEXT);
-    CREATE TABLE accounts ( _id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, type TEXT NOT NULL,
-        password TEXT, UNIQUE(name,type));
-    CREATE TABLE authtokens (  _id INTEGER PRIMARY KEY AUTOINCREMENT,  accounts_id INTEGER NOT NULL,
-        type TEXT NOT NULL,  authtoken TEXT,  UNIQUE (accounts_id,type));
-    CREATE TABLE extras ( _id INTEGER PRIMARY KEY AUTOINCREMENT, accounts_id INTEGER, key TEXT NOT NULL,
-        value TEXT, UNIQUE(accounts_id,key));
-    CREATE TRIGGER accountsDelete DELETE ON accounts BEGIN   DELETE FROM authtokens     WHERE accounts_id=OLD._id ;
-        DELETE FROM extras     WHERE accounts_id=OLD._id ; END;
-"""
 CE_ROWS = f"""
     INSERT INTO android_metadata VALUES ('en_US');
     INSERT INTO accounts VALUES (1, 'suspect.one@gmail.com', 'com.google', '{PASSWORD}');
@@ -34,25 +23,6 @@ CE_ROWS = f"""
 """
 CE_WAL = "INSERT INTO accounts VALUES (3, '+15551230003', 'org.telegram.messenger', NULL);"
 
-# AccountsDb.DeDatabaseHelper.onCreate (DE_DATABASE_VERSION 3)
-DE_SCHEMA = """
-    CREATE TABLE android_metadata (locale TEXT);
-    CREATE TABLE accounts ( _id INTEGER PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, previous_name TEXT,
-        last_password_entry_time_millis_epoch INTEGER DEFAULT 0, UNIQUE(name,type));
-    CREATE TABLE meta ( key TEXT PRIMARY KEY NOT NULL, value TEXT);
-    CREATE TABLE grants (  accounts_id INTEGER NOT NULL, auth_token_type STRING NOT NULL,  uid INTEGER NOT NULL,
-        UNIQUE (accounts_id,auth_token_type,uid));
-    CREATE TABLE shared_accounts ( _id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, type TEXT NOT NULL,
-        UNIQUE(name,type));
-    CREATE TRIGGER accountsDelete DELETE ON accounts BEGIN   DELETE FROM grants     WHERE accounts_id=OLD._id ; END;
-    CREATE TABLE debug_table ( _id INTEGER,action_type TEXT NOT NULL, time DATETIME,caller_uid INTEGER NOT NULL,
-        table_name TEXT NOT NULL,primary_key INTEGER PRIMARY KEY);
-    CREATE INDEX timestamp_index ON debug_table (time);
-    CREATE TABLE visibility ( accounts_id INTEGER NOT NULL, _package TEXT NOT NULL, value INTEGER,
-        PRIMARY KEY(accounts_id,_package));
-    CREATE TRIGGER accountsDeleteVisibility DELETE ON accounts BEGIN   DELETE FROM visibility
-        WHERE accounts_id=OLD._id ; END;
-"""
 DE_ROWS = """
     INSERT INTO android_metadata VALUES ('en_US');
     INSERT INTO accounts VALUES (1, 'suspect.one@gmail.com', 'com.google', 'old.name@gmail.com', 1600000000123);

@@ -5,6 +5,7 @@ import pytest
 
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
+from tests.fixtures.android_browsers import MODERN_SCHEMA
 from tests.fixtures.sqlite_db import damage_leaf, make_db
 
 CHROME = "/data/data/com.android.chrome/app_chrome/Default/History"
@@ -17,42 +18,6 @@ PLASO = TESTDATA / "log2timeline+plaso/test_data"
 # 2023-11-14T22:13:20Z (unix 1700000000) in WebKit microseconds
 T0 = (1_700_000_000 + 11_644_473_600) * 1_000_000
 
-# The tables of a current Chromium History (history version 6x), as components/history creates them.
-MODERN_SCHEMA = """
-CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);
-CREATE TABLE urls(id INTEGER PRIMARY KEY AUTOINCREMENT,url LONGVARCHAR,title LONGVARCHAR,
-  visit_count INTEGER DEFAULT 0 NOT NULL,typed_count INTEGER DEFAULT 0 NOT NULL,last_visit_time INTEGER NOT NULL,
-  hidden INTEGER DEFAULT 0 NOT NULL);
-CREATE TABLE visits(id INTEGER PRIMARY KEY AUTOINCREMENT,url INTEGER NOT NULL,visit_time INTEGER NOT NULL,
-  from_visit INTEGER,external_referrer_url TEXT,transition INTEGER DEFAULT 0 NOT NULL,segment_id INTEGER,
-  visit_duration INTEGER DEFAULT 0 NOT NULL,incremented_omnibox_typed_score BOOLEAN DEFAULT FALSE NOT NULL,
-  opener_visit INTEGER,originator_cache_guid TEXT,originator_visit_id INTEGER,originator_from_visit INTEGER,
-  originator_opener_visit INTEGER,is_known_to_sync BOOLEAN DEFAULT FALSE NOT NULL,
-  consider_for_ntp_most_visited BOOLEAN DEFAULT FALSE NOT NULL,visited_link_id INTEGER DEFAULT 0 NOT NULL,
-  app_id TEXT);
-CREATE TABLE visit_source(id INTEGER PRIMARY KEY,source INTEGER NOT NULL);
-CREATE TABLE keyword_search_terms (keyword_id INTEGER NOT NULL,url_id INTEGER NOT NULL,term LONGVARCHAR NOT NULL,
-  normalized_term LONGVARCHAR NOT NULL);
-CREATE TABLE downloads (id INTEGER PRIMARY KEY,guid VARCHAR NOT NULL,current_path LONGVARCHAR NOT NULL,
-  target_path LONGVARCHAR NOT NULL,start_time INTEGER NOT NULL,received_bytes INTEGER NOT NULL,
-  total_bytes INTEGER NOT NULL,state INTEGER NOT NULL,danger_type INTEGER NOT NULL,interrupt_reason INTEGER NOT NULL,
-  hash BLOB NOT NULL,end_time INTEGER NOT NULL,opened INTEGER NOT NULL,last_access_time INTEGER NOT NULL,
-  transient INTEGER NOT NULL,referrer VARCHAR NOT NULL,site_url VARCHAR NOT NULL,
-  embedder_download_data VARCHAR NOT NULL,tab_url VARCHAR NOT NULL,tab_referrer_url VARCHAR NOT NULL,
-  http_method VARCHAR NOT NULL,by_ext_id VARCHAR NOT NULL,by_ext_name VARCHAR NOT NULL,by_web_app_id VARCHAR NOT NULL,
-  etag VARCHAR NOT NULL,last_modified VARCHAR NOT NULL,mime_type VARCHAR(255) NOT NULL,
-  original_mime_type VARCHAR(255) NOT NULL);
-CREATE TABLE downloads_url_chains (id INTEGER NOT NULL,chain_index INTEGER NOT NULL,url LONGVARCHAR NOT NULL,
-  PRIMARY KEY (id, chain_index));
-CREATE TABLE downloads_slices (download_id INTEGER NOT NULL,offset INTEGER NOT NULL,received_bytes INTEGER NOT NULL,
-  finished INTEGER NOT NULL DEFAULT 0,PRIMARY KEY (download_id, offset));
-CREATE TABLE segments (id INTEGER PRIMARY KEY,name VARCHAR,url_id INTEGER NON NULL);
-CREATE TABLE segment_usage (id INTEGER PRIMARY KEY,segment_id INTEGER NOT NULL,time_slot INTEGER NOT NULL,
-  visit_count INTEGER DEFAULT 0 NOT NULL);
-CREATE INDEX visits_url_index ON visits (url);
-CREATE INDEX urls_url_index ON urls (url);
-INSERT INTO meta VALUES ('version', '69'), ('last_compatible_version', '16');
-"""
 # Transitions: 838860801 = TYPED|FROM_ADDRESS_BAR|CHAIN_START|CHAIN_END; 268435456 = LINK|CHAIN_START;
 # -1610612736 = LINK|CHAIN_END|SERVER_REDIRECT as Chrome binds the 32-bit value (negative); 805306375 = FORM_SUBMIT.
 MODERN_ROWS = f"""

@@ -1,99 +1,17 @@
 """Android contacts provider: contacts2.db fixtures built with AOSP ContactsDatabaseHelper's schema (as a device at
 database version 1603 has it, and the version 625 layout of Android 4.0), and plaso's real contacts2.db."""
-import sqlite3
-
 import pytest
 
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
-from tests.fixtures import sqlite_db
-from tests.fixtures.sqlite_db import damage_leaf, make_db
+from tests.fixtures.android_contacts import MIMETYPES, SCHEMA_1603, make_contacts_db
+from tests.fixtures.sqlite_db import damage_leaf
 
 CONTACTS2_PATH = "/data/data/com.android.providers.contacts/databases/contacts2.db"
 SAMSUNG_PATH = "/data/data/com.samsung.android.providers.contacts/databases/contacts2.db"
 PROFILE_PATH = "/data/data/com.android.providers.contacts/databases/profile.db"
 
 
-class _AndroidSqlite:
-    """sqlite3 with the PHONEBOOK collation Android registers for the contacts provider: raw_contacts' sort keys and
-    their indexes use it, so it must exist to create and fill those tables (any consistent order does here)."""
-
-    @staticmethod
-    def connect(*args, **kwargs):
-        db = sqlite3.connect(*args, **kwargs)
-        db.create_collation("PHONEBOOK", lambda a, b: (a > b) - (a < b))
-        return db
-
-
-def make_contacts_db(monkeypatch, path, sql, wal_sql=None):
-    with monkeypatch.context() as patched:
-        patched.setattr(sqlite_db, "sqlite3", _AndroidSqlite)
-        return make_db(path, sql, wal_sql=wal_sql)
-
-
-# ContactsDatabaseHelper tables as a database at version 1603 holds them
-SCHEMA_1603 = """
-    CREATE TABLE android_metadata (locale TEXT);
-    CREATE TABLE accounts (_id INTEGER PRIMARY KEY AUTOINCREMENT,account_name TEXT, account_type TEXT, data_set TEXT,
-        sim_slot_index INTEGER, sim_ef_type INTEGER, ungrouped_visible INTEGER NOT NULL DEFAULT 0,
-        should_sync INTEGER NOT NULL DEFAULT 1,x_is_default INTEGER NOT NULL DEFAULT 0);
-    CREATE TABLE contacts (_id INTEGER PRIMARY KEY AUTOINCREMENT,name_raw_contact_id INTEGER REFERENCES
-        raw_contacts(_id),photo_id INTEGER REFERENCES data(_id),photo_file_id INTEGER REFERENCES photo_files(_id),
-        custom_ringtone TEXT,send_to_voicemail INTEGER NOT NULL DEFAULT 0,x_times_contacted INTEGER NOT NULL
-        DEFAULT 0,x_last_time_contacted INTEGER,times_contacted INTEGER NOT NULL DEFAULT 0,last_time_contacted INTEGER,
-        starred INTEGER NOT NULL DEFAULT 0,pinned INTEGER NOT NULL DEFAULT 0,has_phone_number INTEGER NOT NULL
-        DEFAULT 0,lookup TEXT,status_update_id INTEGER REFERENCES data(_id),contact_last_updated_timestamp INTEGER);
-    CREATE INDEX contacts_has_phone_index ON contacts (has_phone_number);
-    CREATE INDEX contacts_name_raw_contact_id_index ON contacts (name_raw_contact_id);
-    CREATE INDEX contacts_contact_last_updated_timestamp_index ON contacts(contact_last_updated_timestamp);
-    CREATE TABLE deleted_contacts (contact_id INTEGER PRIMARY KEY,contact_deleted_timestamp INTEGER NOT NULL
-        default 0);
-    CREATE TABLE raw_contacts (_id INTEGER PRIMARY KEY AUTOINCREMENT,account_id INTEGER REFERENCES accounts(_id),
-        sourceid TEXT,backup_id TEXT,raw_contact_is_read_only INTEGER NOT NULL DEFAULT 0,version INTEGER NOT NULL
-        DEFAULT 1,dirty INTEGER NOT NULL DEFAULT 0,deleted INTEGER NOT NULL DEFAULT 0,metadata_dirty INTEGER NOT NULL
-        DEFAULT 0,contact_id INTEGER REFERENCES contacts(_id),aggregation_mode INTEGER NOT NULL DEFAULT 0,
-        aggregation_needed INTEGER NOT NULL DEFAULT 1,custom_ringtone TEXT,send_to_voicemail INTEGER NOT NULL
-        DEFAULT 0,x_times_contacted INTEGER NOT NULL DEFAULT 0,x_last_time_contacted INTEGER,times_contacted INTEGER
-        NOT NULL DEFAULT 0,last_time_contacted INTEGER,starred INTEGER NOT NULL DEFAULT 0,pinned INTEGER NOT NULL
-        DEFAULT 0,display_name TEXT,display_name_alt TEXT,display_name_source INTEGER NOT NULL DEFAULT 0,
-        phonetic_name TEXT,phonetic_name_style TEXT,sort_key TEXT COLLATE PHONEBOOK,phonebook_label TEXT,
-        phonebook_bucket INTEGER,sort_key_alt TEXT COLLATE PHONEBOOK,phonebook_label_alt TEXT,phonebook_bucket_alt
-        INTEGER,name_verified INTEGER NOT NULL DEFAULT 0,sync1 TEXT, sync2 TEXT, sync3 TEXT, sync4 TEXT );
-    CREATE INDEX raw_contacts_contact_id_index ON raw_contacts (contact_id);
-    CREATE INDEX raw_contacts_source_id_account_id_index ON raw_contacts (sourceid, account_id);
-    CREATE UNIQUE INDEX raw_contacts_backup_id_account_id_index ON raw_contacts (backup_id, account_id);
-    CREATE INDEX raw_contact_sort_key1_index ON raw_contacts (sort_key);
-    CREATE INDEX raw_contact_sort_key2_index ON raw_contacts (sort_key_alt);
-    CREATE TABLE packages (_id INTEGER PRIMARY KEY AUTOINCREMENT,package TEXT NOT NULL);
-    CREATE TABLE mimetypes (_id INTEGER PRIMARY KEY AUTOINCREMENT,mimetype TEXT NOT NULL);
-    CREATE UNIQUE INDEX mime_type ON mimetypes (mimetype);
-    CREATE TABLE data (_id INTEGER PRIMARY KEY AUTOINCREMENT,package_id INTEGER REFERENCES package(_id),
-        mimetype_id INTEGER REFERENCES mimetype(_id) NOT NULL,raw_contact_id INTEGER REFERENCES raw_contacts(_id)
-        NOT NULL,hash_id TEXT,is_read_only INTEGER NOT NULL DEFAULT 0,is_primary INTEGER NOT NULL DEFAULT 0,
-        is_super_primary INTEGER NOT NULL DEFAULT 0,data_version INTEGER NOT NULL DEFAULT 0,data1 TEXT,data2 TEXT,
-        data3 TEXT,data4 TEXT,data5 TEXT,data6 TEXT,data7 TEXT,data8 TEXT,data9 TEXT,data10 TEXT,data11 TEXT,
-        data12 TEXT,data13 TEXT,data14 TEXT,data15 TEXT,data_sync1 TEXT, data_sync2 TEXT, data_sync3 TEXT,
-        data_sync4 TEXT, carrier_presence INTEGER NOT NULL DEFAULT 0, preferred_phone_account_component_name TEXT,
-        preferred_phone_account_id TEXT );
-    CREATE INDEX data_raw_contact_id ON data (raw_contact_id);
-    CREATE INDEX data_mimetype_data1_index ON data (mimetype_id,data1);
-    CREATE INDEX data_hash_id_index ON data (hash_id);
-"""
-MIMETYPES = """
-    INSERT INTO mimetypes (_id, mimetype) VALUES (1, 'vnd.android.cursor.item/email_v2'),
-        (2, 'vnd.android.cursor.item/im'), (3, 'vnd.android.cursor.item/nickname'),
-        (4, 'vnd.android.cursor.item/organization'), (5, 'vnd.android.cursor.item/phone_v2'),
-        (6, 'vnd.android.cursor.item/sip_address'), (7, 'vnd.android.cursor.item/name'),
-        (8, 'vnd.android.cursor.item/postal-address_v2'), (9, 'vnd.android.cursor.item/identity'),
-        (10, 'vnd.android.cursor.item/photo'), (11, 'vnd.android.cursor.item/group_membership'),
-        (12, 'vnd.android.cursor.item/note'), (13, 'vnd.android.cursor.item/contact_event'),
-        (14, 'vnd.android.cursor.item/website'), (15, 'vnd.android.cursor.item/relation'),
-        (16, 'vnd.com.google.cursor.item/contact_misc'),
-        (17, 'vnd.android.cursor.item/vnd.com.whatsapp.profile'),
-        (18, 'vnd.android.cursor.item/vnd.com.whatsapp.voip.call'),
-        (19, 'vnd.android.cursor.item/vnd.com.whatsapp.video.call'),
-        (20, 'vnd.android.cursor.item/vnd.org.telegram.messenger.android.profile');
-"""
 ROWS = """
     INSERT INTO accounts (_id, account_name, account_type, data_set) VALUES (1, NULL, NULL, NULL),
         (2, 'suspect.one@gmail.com', 'com.google', NULL), (3, 'WhatsApp', 'com.whatsapp', NULL),
@@ -139,8 +57,8 @@ WAL_ROWS = """
 """
 
 
-def test_raw_contacts_with_accounts_handles_and_wal_row(tmp_path, monkeypatch):
-    src = make_contacts_db(monkeypatch, tmp_path / "src" / "contacts2.db", SCHEMA_1603 + MIMETYPES + ROWS,
+def test_raw_contacts_with_accounts_handles_and_wal_row(tmp_path):
+    src = make_contacts_db(tmp_path / "src" / "contacts2.db", SCHEMA_1603 + MIMETYPES + ROWS,
                            wal_sql=WAL_ROWS)
     files = {CONTACTS2_PATH: src, CONTACTS2_PATH + "-wal": src.with_name("contacts2.db-wal")}
     outcomes, rows = parser_harness.run(tmp_path / "run", files, ["android-contacts"])
@@ -189,8 +107,8 @@ def test_raw_contacts_with_accounts_handles_and_wal_row(tmp_path, monkeypatch):
     assert [c["name"] for c in rows["contacts"]] == ["Bob Local", "Alice", "Alice", "Alice T"]
 
 
-def test_samsung_provider_and_owner_profile(tmp_path, monkeypatch):
-    src = make_contacts_db(monkeypatch, tmp_path / "contacts2.db", SCHEMA_1603 + MIMETYPES + ROWS)
+def test_samsung_provider_and_owner_profile(tmp_path):
+    src = make_contacts_db(tmp_path / "contacts2.db", SCHEMA_1603 + MIMETYPES + ROWS)
     outcomes, rows = parser_harness.run(tmp_path / "run", {SAMSUNG_PATH: src, PROFILE_PATH: src},
                                         ["android-contacts"])
     assert [(o.source.path, o.records) for o in outcomes] == [(PROFILE_PATH, 4), (SAMSUNG_PATH, 4)]
@@ -228,8 +146,8 @@ SCHEMA_625 = """
 """
 
 
-def test_android_4_schema_with_account_on_the_raw_contact(tmp_path, monkeypatch):
-    path = make_contacts_db(monkeypatch, tmp_path / "contacts2.db", SCHEMA_625 + MIMETYPES + """
+def test_android_4_schema_with_account_on_the_raw_contact(tmp_path):
+    path = make_contacts_db(tmp_path / "contacts2.db", SCHEMA_625 + MIMETYPES + """
         INSERT INTO raw_contacts (_id, account_name, account_type, deleted, contact_id, display_name,
                                   times_contacted, last_time_contacted)
             VALUES (3, 'someone@gmail.com', 'com.google', 0, 1, NULL, 2, 1330000000000);
@@ -255,10 +173,10 @@ def test_real_plaso_contacts2_has_no_raw_contacts(tmp_path):
     assert rows["contacts"] == []
 
 
-def test_damaged_contacts2_is_recovered(tmp_path, monkeypatch):
+def test_damaged_contacts2_is_recovered(tmp_path):
     many = "".join(f"INSERT INTO raw_contacts (_id, account_id, contact_id, display_name, sort_key) VALUES "
                    f"({i}, 1, {i}, 'Person {i} {'x' * 300}', 'Person {i}');" for i in range(1, 201))
-    good = make_contacts_db(monkeypatch, tmp_path / "good.db", SCHEMA_1603 + MIMETYPES
+    good = make_contacts_db(tmp_path / "good.db", SCHEMA_1603 + MIMETYPES
                             + "INSERT INTO accounts (_id) VALUES (1);" + many)
     bad = damage_leaf(good, tmp_path / "bad.db", "raw_contacts")
     outcomes, rows = parser_harness.run(tmp_path / "run", {CONTACTS2_PATH: bad}, ["android-contacts"])

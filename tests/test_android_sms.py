@@ -5,6 +5,7 @@ import pytest
 
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
+from tests.fixtures.android_sms import MMSSMS_SCHEMA
 from tests.fixtures.sqlite_db import damage, make_db
 
 SMS_PATH = "/data/data/com.android.providers.telephony/databases/mmssms.db"
@@ -29,18 +30,6 @@ def test_real_mmssms_gives_nine_sms(tmp_path):
     assert incoming["source_table"] == "sms" and incoming["source_row"] == "3"
 
 
-MMSSMS_SCHEMA = """
-    CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, person INTEGER, date INTEGER,
-        date_sent INTEGER DEFAULT 0, protocol INTEGER, read INTEGER DEFAULT 0, status INTEGER DEFAULT -1,
-        type INTEGER, reply_path_present INTEGER, subject TEXT, body TEXT, service_center TEXT,
-        locked INTEGER DEFAULT 0, error_code INTEGER DEFAULT 0, seen INTEGER DEFAULT 0);
-    CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_sent INTEGER DEFAULT 0,
-        msg_box INTEGER, read INTEGER DEFAULT 0, m_type INTEGER, sub TEXT);
-    CREATE TABLE addr (_id INTEGER PRIMARY KEY, msg_id INTEGER, contact_id INTEGER, address TEXT,
-        type INTEGER, charset INTEGER);
-    CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT,
-        chset INTEGER, cd TEXT, fn TEXT, cid TEXT, cl TEXT, ctt_s INTEGER, ctt_t TEXT, _data TEXT, text TEXT);
-"""
 MMSSMS_ROWS = """
     INSERT INTO sms (_id, thread_id, address, date, date_sent, type, body, read)
         VALUES (1, 7, '+15551230001', 1600000000123, 1600000000000, 1, '=HYPERLINK("http://x")', 1);

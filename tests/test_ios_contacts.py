@@ -1,56 +1,10 @@
 """iOS AddressBook.sqlitedb built with the address book's schema (iOS 13 and iOS 3 layouts), a WAL-only person and a
 damaged copy."""
 from tests import parser_harness
+from tests.fixtures.ios_contacts import SCHEMA, WAL
 from tests.fixtures.sqlite_db import damage, make_db
 
 PATH = "/private/var/mobile/Library/AddressBook/AddressBook.sqlitedb"
-
-# The address book's tables (iOS 13); guid's DEFAULT (ab_generate_guid(), a function only iOS registers) is left out.
-SCHEMA = """
-CREATE TABLE ABPerson (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, First TEXT, Last TEXT, Middle TEXT,
-  FirstPhonetic TEXT, MiddlePhonetic TEXT, LastPhonetic TEXT, Organization TEXT, Department TEXT, Note TEXT,
-  Kind INTEGER, Birthday TEXT, JobTitle TEXT, Nickname TEXT, Prefix TEXT, Suffix TEXT, FirstSort TEXT,
-  LastSort TEXT, CreationDate INTEGER, ModificationDate INTEGER, CompositeNameFallback TEXT,
-  ExternalIdentifier TEXT, ExternalModificationTag TEXT, ExternalUUID TEXT, StoreID INTEGER, DisplayName TEXT,
-  ExternalRepresentation BLOB, FirstSortSection TEXT, LastSortSection TEXT,
-  FirstSortLanguageIndex INTEGER DEFAULT 2147483647, LastSortLanguageIndex INTEGER DEFAULT 2147483647,
-  PersonLink INTEGER DEFAULT -1, ImageURI TEXT, IsPreferredName INTEGER DEFAULT 1, guid TEXT NOT NULL,
-  PhonemeData TEXT, AlternateBirthday TEXT, MapsData TEXT, FirstPronunciation TEXT, MiddlePronunciation TEXT,
-  LastPronunciation TEXT, OrganizationPhonetic TEXT, OrganizationPronunciation TEXT, PreviousFamilyName TEXT,
-  PreferredLikenessSource TEXT, PreferredPersonaIdentifier TEXT, UNIQUE(guid));
-CREATE TABLE ABMultiValue (UID INTEGER PRIMARY KEY, record_id INTEGER, property INTEGER, identifier INTEGER,
-  label INTEGER, value TEXT, guid TEXT);
-CREATE TABLE ABMultiValueEntry (parent_id INTEGER, key INTEGER, value TEXT, UNIQUE(parent_id, key));
-CREATE TABLE ABMultiValueEntryKey (value TEXT, UNIQUE(value));
-CREATE TABLE ABMultiValueLabel (value TEXT, UNIQUE(value));
-CREATE TABLE ABGroup (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, Name TEXT, ExternalIdentifier TEXT, StoreID INTEGER,
-  ExternalModificationTag TEXT, ExternalRepresentation BLOB, ExternalUUID TEXT, guid TEXT, UNIQUE(guid));
-CREATE TABLE ABGroupMembers (UID INTEGER PRIMARY KEY, group_id INTEGER, member_type INTEGER, member_id INTEGER,
-  UNIQUE(group_id, member_type, member_id));
-CREATE TABLE ABStore (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, Name TEXT, ExternalIdentifier TEXT, Type INTEGER,
-  ConstraintsPath TEXT, ExternalModificationTag TEXT, StoreInternalIdentifier TEXT, AccountIdentifier TEXT,
-  Enabled INTEGER DEFAULT 1, SyncData BLOB, MeIdentifier TEXT, Capabilities INTEGER DEFAULT 0,
-  UNIQUE(StoreInternalIdentifier));
-CREATE TABLE ABPhoneLastFour (multivalue_id INTEGER PRIMARY KEY, value TEXT);
-CREATE TABLE _SqliteDatabaseProperties (key TEXT, value TEXT, UNIQUE(key));
-INSERT INTO ABMultiValueLabel (rowid, value) VALUES (1, '_$!<Mobile>!$_'), (2, '_$!<Home>!$_'), (3, 'burner'),
-  (4, '_$!<HomePage>!$_');
-INSERT INTO ABMultiValueEntryKey (rowid, value) VALUES (1, 'username'), (2, 'service'), (3, 'Street'), (4, 'City'),
-  (5, 'url');
-INSERT INTO ABPerson (ROWID, First, Middle, Last, Organization, JobTitle, Nickname, Note, CreationDate,
-  ModificationDate, Birthday, guid, StoreID) VALUES
-  (1, 'Ana', 'M', 'Lopez', 'Acme', 'Driver', 'Ani', 'met at the bus station', 700000000, 700000100,
-   '-62135769600', 'G-1', 0),
-  (2, NULL, NULL, NULL, 'Pizza Place', NULL, NULL, NULL, 700000200, 700000200, NULL, 'G-2', 0);
-INSERT INTO ABMultiValue (UID, record_id, property, identifier, label, value) VALUES
-  (10, 1, 3, 0, 1, '+1 (555) 010-0100'), (11, 1, 3, 1, 3, '555 0199'), (12, 1, 4, 0, 2, 'ana@example.com'),
-  (13, 1, 13, 0, NULL, NULL), (14, 1, 46, 0, NULL, 'x-apple:ana.l'), (15, 1, 22, 0, 4, 'https://ana.example'),
-  (16, 1, 5, 0, 2, NULL), (17, 2, 3, 0, NULL, '+15550100300');
-INSERT INTO ABMultiValueEntry VALUES (13, 1, 'ana_l'), (13, 2, 'WhatsApp'), (14, 1, 'ana.l'),
-  (14, 2, 'Instagram'), (14, 5, 'https://instagram.com/ana.l'), (16, 3, '1 Main St'), (16, 4, 'Springfield');
-"""
-WAL = ("INSERT INTO ABPerson (ROWID, First, Last, CreationDate, guid) VALUES (3, 'Wal', 'Only', 700000300, 'G-3');"
-       "INSERT INTO ABMultiValue (UID, record_id, property, label, value) VALUES (18, 3, 3, 1, '+15550100400');")
 
 
 def test_people_numbers_handles_and_wal(tmp_path):

@@ -3,6 +3,7 @@ import pytest
 
 from tests import parser_harness
 from tests.conftest_paths import TESTDATA
+from tests.fixtures.ios_safari import ROWS, SCHEMA, WAL
 from tests.fixtures.sqlite_db import damage, make_db
 
 LEGACY_PATH = "/private/var/mobile/Library/Safari/History.db"
@@ -28,33 +29,6 @@ def test_real_history_db_gives_25_visits(tmp_path):
                                                                                      "origin": "this device"}
     assert visits[-1]["url"] == "https://www.google.com/?gws_rd=ssl"
     assert visits[-1]["ts"] == "2017-11-09T21:26:46.056743Z"
-
-
-# The tables Safari creates (iOS 11+), as in a real History.db.
-SCHEMA = """
-CREATE TABLE history_items (id INTEGER PRIMARY KEY AUTOINCREMENT,url TEXT NOT NULL UNIQUE,domain_expansion TEXT NULL,
-  visit_count INTEGER NOT NULL,daily_visit_counts BLOB NOT NULL,weekly_visit_counts BLOB NULL,
-  autocomplete_triggers BLOB NULL,should_recompute_derived_visit_counts INTEGER NOT NULL,
-  visit_count_score INTEGER NOT NULL);
-CREATE TABLE history_visits (id INTEGER PRIMARY KEY AUTOINCREMENT,
-  history_item INTEGER NOT NULL REFERENCES history_items(id) ON DELETE CASCADE,visit_time REAL NOT NULL,
-  title TEXT NULL,load_successful BOOLEAN NOT NULL DEFAULT 1,http_non_get BOOLEAN NOT NULL DEFAULT 0,
-  synthesized BOOLEAN NOT NULL DEFAULT 0,redirect_source INTEGER NULL UNIQUE REFERENCES history_visits(id)
-  ON DELETE CASCADE,redirect_destination INTEGER NULL UNIQUE REFERENCES history_visits(id) ON DELETE CASCADE,
-  origin INTEGER NOT NULL DEFAULT 0,generation INTEGER NOT NULL DEFAULT 0,attributes INTEGER NOT NULL DEFAULT 0,
-  score INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE history_tombstones (id INTEGER PRIMARY KEY AUTOINCREMENT,start_time REAL NOT NULL,end_time REAL NOT NULL,
-  url TEXT,generation INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE metadata (key TEXT NOT NULL UNIQUE, value);
-CREATE INDEX history_visits__last_visit ON history_visits (history_item, visit_time DESC, synthesized ASC);
-"""
-ROWS = """
-INSERT INTO history_items VALUES (1, 'https://example.org/listing?id=7', 'example', 2, X'00', NULL, NULL, 0, 20);
-INSERT INTO history_visits (id, history_item, visit_time, title, load_successful, origin)
-  VALUES (1, 1, 700000000.25, 'Listing 7', 1, 0), (2, 1, 700000100.5, 'Listing 7', 0, 1);
-"""
-WAL = ("INSERT INTO history_items VALUES (2, 'https://wal.example/', 'wal', 1, X'00', NULL, NULL, 0, 10);"
-       "INSERT INTO history_visits (id, history_item, visit_time, title) VALUES (3, 2, 700000200, 'From the WAL');")
 
 
 def test_fixture_visits_in_profile_container_with_wal(tmp_path):

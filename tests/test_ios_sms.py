@@ -6,6 +6,7 @@ import pytest
 
 from parsers.ios_sms import attributed_text
 from tests import parser_harness
+from tests.fixtures.ios_sms import ROWS_IOS16, SCHEMA_IOS16, WAL_ROW
 from tests.fixtures.sqlite_db import damage, make_db
 
 SMS_PATH = "/private/var/mobile/Library/SMS/sms.db"
@@ -104,97 +105,10 @@ def test_attributed_body_round_trip():
         attributed_text(blob[:40])
 
 
-# Messages' own table definitions (iOS 16), the columns the app has, not only those read.
-SCHEMA_IOS16 = """
-CREATE TABLE _SqliteDatabaseProperties (key TEXT, value TEXT, UNIQUE(key));
-CREATE TABLE chat (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT UNIQUE NOT NULL, style INTEGER, state INTEGER,
-  account_id TEXT, properties BLOB, chat_identifier TEXT, service_name TEXT, room_name TEXT, account_login TEXT,
-  is_archived INTEGER DEFAULT 0, last_addressed_handle TEXT, display_name TEXT, group_id TEXT,
-  is_filtered INTEGER DEFAULT 0, successful_query INTEGER, engram_id TEXT, server_change_token TEXT,
-  ck_sync_state INTEGER DEFAULT 0, original_group_id TEXT, last_read_message_timestamp INTEGER DEFAULT 0,
-  cloudkit_record_id TEXT, last_addressed_sim_id TEXT, is_blackholed INTEGER DEFAULT 0,
-  syndication_date INTEGER DEFAULT 0, syndication_type INTEGER DEFAULT 0, is_recovered INTEGER DEFAULT 0,
-  is_deleting_incoming_messages INTEGER DEFAULT 0);
-CREATE TABLE handle (ROWID INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE, id TEXT NOT NULL, country TEXT,
-  service TEXT NOT NULL, uncanonicalized_id TEXT, person_centric_id TEXT, UNIQUE (id, service));
-CREATE TABLE message (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT UNIQUE NOT NULL, text TEXT,
-  replace INTEGER DEFAULT 0, service_center TEXT, handle_id INTEGER DEFAULT 0, subject TEXT, country TEXT,
-  attributedBody BLOB, version INTEGER DEFAULT 0, type INTEGER DEFAULT 0, service TEXT, account TEXT,
-  account_guid TEXT, error INTEGER DEFAULT 0, date INTEGER, date_read INTEGER, date_delivered INTEGER,
-  is_delivered INTEGER DEFAULT 0, is_finished INTEGER DEFAULT 0, is_emote INTEGER DEFAULT 0,
-  is_from_me INTEGER DEFAULT 0, is_empty INTEGER DEFAULT 0, is_delayed INTEGER DEFAULT 0,
-  is_auto_reply INTEGER DEFAULT 0, is_prepared INTEGER DEFAULT 0, is_read INTEGER DEFAULT 0,
-  is_system_message INTEGER DEFAULT 0, is_sent INTEGER DEFAULT 0, has_dd_results INTEGER DEFAULT 0,
-  is_service_message INTEGER DEFAULT 0, is_forward INTEGER DEFAULT 0, was_downgraded INTEGER DEFAULT 0,
-  is_archive INTEGER DEFAULT 0, cache_has_attachments INTEGER DEFAULT 0, cache_roomnames TEXT,
-  was_data_detected INTEGER DEFAULT 0, was_deduplicated INTEGER DEFAULT 0, is_audio_message INTEGER DEFAULT 0,
-  is_played INTEGER DEFAULT 0, date_played INTEGER, item_type INTEGER DEFAULT 0, other_handle INTEGER DEFAULT 0,
-  group_title TEXT, group_action_type INTEGER DEFAULT 0, share_status INTEGER DEFAULT 0,
-  share_direction INTEGER DEFAULT 0, is_expirable INTEGER DEFAULT 0, expire_state INTEGER DEFAULT 0,
-  message_action_type INTEGER DEFAULT 0, message_source INTEGER DEFAULT 0, associated_message_guid TEXT,
-  associated_message_type INTEGER DEFAULT 0, balloon_bundle_id TEXT, payload_data BLOB,
-  expressive_send_style_id TEXT, associated_message_range_location INTEGER DEFAULT 0,
-  associated_message_range_length INTEGER DEFAULT 0, time_expressive_send_played INTEGER,
-  message_summary_info BLOB, ck_sync_state INTEGER DEFAULT 0, ck_record_id TEXT, ck_record_change_tag TEXT,
-  destination_caller_id TEXT, is_corrupt INTEGER DEFAULT 0, reply_to_guid TEXT, sort_id INTEGER,
-  is_spam INTEGER DEFAULT 0, has_unseen_mention INTEGER DEFAULT 0, thread_originator_guid TEXT,
-  thread_originator_part TEXT, syndication_ranges TEXT, synced_syndication_ranges TEXT,
-  was_delivered_quietly INTEGER DEFAULT 0, did_notify_recipient INTEGER DEFAULT 0, date_retracted INTEGER,
-  date_edited INTEGER, was_detonated INTEGER DEFAULT 0, part_count INTEGER, is_stewie INTEGER DEFAULT 0,
-  is_kt_verified INTEGER DEFAULT 0);
-CREATE TABLE attachment (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT UNIQUE NOT NULL,
-  created_date INTEGER DEFAULT 0, start_date INTEGER DEFAULT 0, filename TEXT, uti TEXT, mime_type TEXT,
-  transfer_state INTEGER DEFAULT 0, is_outgoing INTEGER DEFAULT 0, user_info BLOB, transfer_name TEXT,
-  total_bytes INTEGER DEFAULT 0, is_sticker INTEGER DEFAULT 0, sticker_user_info BLOB, attribution_info BLOB,
-  hide_attachment INTEGER DEFAULT 0, ck_sync_state INTEGER DEFAULT 0, ck_server_change_token_blob BLOB,
-  ck_record_id TEXT, original_guid TEXT UNIQUE NOT NULL, is_commsafety_sensitive INTEGER DEFAULT 0);
-CREATE TABLE chat_message_join (chat_id INTEGER REFERENCES chat (ROWID) ON DELETE CASCADE,
-  message_id INTEGER REFERENCES message (ROWID) ON DELETE CASCADE, message_date INTEGER DEFAULT 0,
-  PRIMARY KEY (chat_id, message_id));
-CREATE TABLE chat_handle_join (chat_id INTEGER REFERENCES chat (ROWID) ON DELETE CASCADE,
-  handle_id INTEGER REFERENCES handle (ROWID) ON DELETE CASCADE, UNIQUE(chat_id, handle_id));
-CREATE TABLE message_attachment_join (message_id INTEGER REFERENCES message (ROWID) ON DELETE CASCADE,
-  attachment_id INTEGER REFERENCES attachment (ROWID) ON DELETE CASCADE, UNIQUE(message_id, attachment_id));
-CREATE TABLE chat_recoverable_message_join (chat_id INTEGER REFERENCES chat (ROWID) ON DELETE CASCADE,
-  message_id INTEGER REFERENCES message (ROWID) ON DELETE CASCADE, delete_date INTEGER,
-  ck_sync_state INTEGER DEFAULT 0, PRIMARY KEY (chat_id, message_id), CHECK (delete_date != 0));
-CREATE TABLE deleted_messages (ROWID INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE, guid TEXT NOT NULL);
-"""
-
-ROWS_IOS16 = """
-INSERT INTO handle VALUES (1, '+15551230001', 'us', 'iMessage', '5551230001', NULL),
-  (2, 'friend@example.com', 'us', 'iMessage', NULL, NULL), (3, '+15551230003', 'us', 'SMS', NULL, NULL);
-INSERT INTO chat (ROWID, guid, style, chat_identifier, service_name, display_name) VALUES
-  (1, 'iMessage;-;+15551230001', 45, '+15551230001', 'iMessage', ''),
-  (2, 'iMessage;+;chat123456', 43, 'chat123456', 'iMessage', 'Trip'),
-  (3, 'SMS;-;+15551230003', 45, '+15551230003', 'SMS', NULL);
-INSERT INTO chat_handle_join VALUES (1, 1), (2, 1), (2, 2), (3, 3);
-INSERT INTO message (ROWID, guid, text, handle_id, service, account, date, date_read, date_delivered, is_from_me,
-    is_read, is_sent, is_delivered) VALUES
-  (1, 'G-1', 'hi there', 1, 'iMessage', 'e:me@icloud.com', 704637296789000000, 704637300000000000, 0, 0, 1, 0, 0),
-  (3, 'G-3', NULL, 2, 'iMessage', 'e:me@icloud.com', 704637400000000000, 0, 0, 0, 0, 0, 0),
-  (4, 'G-4', 'see you all', 0, 'iMessage', 'e:me@icloud.com', 704637500000000000, 0, 0, 1, 0, 1, 0),
-  (5, 'G-5', 'Your code is 1234', 3, 'SMS', 'p:+15559990000', 704637550000000000, 0, 0, 0, 0, 0, 0),
-  (6, 'G-6', 'regretted', 1, 'iMessage', 'e:me@icloud.com', 704637560000000000, 0, 0, 1, 0, 1, 1),
-  (7, 'G-7', NULL, 1, 'iMessage', 'e:me@icloud.com', 704637570000000000, 0, 0, 0, 0, 0, 0);
-INSERT INTO attachment (ROWID, guid, original_guid, created_date, filename, uti, mime_type, transfer_name,
-    total_bytes) VALUES (1, 'A-1', 'A-1', 704637399, '~/Library/SMS/Attachments/ab/11/A-1/IMG_0001.HEIC',
-    'public.heic', 'image/heic', 'IMG_0001.HEIC', 123456);
-INSERT INTO message_attachment_join VALUES (3, 1);
-INSERT INTO chat_message_join (chat_id, message_id, message_date) VALUES
-  (1, 1, 704637296789000000), (1, 2, 704637600500000000), (2, 3, 704637400000000000), (2, 4, 704637500000000000),
-  (3, 5, 704637550000000000), (1, 7, 704637570000000000);
-INSERT INTO chat_recoverable_message_join (chat_id, message_id, delete_date) VALUES (1, 6, 704640000000000000);
-"""
-# message 2: outgoing, body only in attributedBody, delivered (inserted with a parameter: it is a blob)
-WAL_ROW = """INSERT INTO message (ROWID, guid, text, handle_id, service, date, is_from_me)
-               VALUES (8, 'G-8', 'only in the WAL', 1, 'iMessage', 704637700000000000, 0);
-             INSERT INTO chat_message_join (chat_id, message_id) VALUES (1, 8);"""
-
-
 def _ios16_db(path, wal_sql=None):
     body = attributed_body("Meet at 5 — café")
     broken = b"\x04\x0bstreamtyped\x81\xe8\x03\x84\x01@\x84\x84\x84"
+    # message 2: outgoing, body only in attributedBody, delivered (inserted with a parameter: it is a blob)
     rows = ROWS_IOS16 + (
         "INSERT INTO message (ROWID, guid, text, attributedBody, handle_id, service, date, date_delivered, is_from_me,"
         f" is_sent, is_delivered) VALUES (2, 'G-2', NULL, X'{body.hex()}', 1, 'iMessage', 704637600500000000,"
