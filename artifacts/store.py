@@ -126,13 +126,17 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
         # evidence text is stored as found; reading it back never fails on bytes that are not UTF-8
         self.db.conn.text_factory = lambda b: b.decode("utf-8", "replace")
-        self._ensure_schema()
+        self._ensure_schema(indexes=not scratch)
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, indexes: bool) -> None:
+        """Tables always; the per-device indexes only where rows are looked up (the case store), not in a shard
+        that is written once and merged."""
         existing = set(self.db.table_names())
         for name, columns in ALL_TABLES.items():
             if name not in existing:
                 self.db[name].create(columns, pk=PRIMARY_KEYS.get(name, "id"))
+        if not indexes:
+            return
         for name in ALL_TABLES:
             if name not in PRIMARY_KEYS:
                 self.db[name].create_index(["device_id"], if_not_exists=True)
