@@ -117,34 +117,31 @@ def _time_value(seconds: int, nanos: int, local: bool) -> timestamps.TimeValue |
 
 
 def walk(fs: pytsk3.FS_Info, partition: str) -> Iterator[FileEntry]:
-    """Every entry of ``fs`` below its root, depth first, sorted by name within each directory."""
+    """Every entry of ``fs`` below its root, depth first, sorted by name within each directory.
+
+    An explicit stack rather than recursion: a hostile image can nest directories deeper than Python recurses.
+    A directory already on the current path (a loop in a damaged file system) is not entered again.
+    """
     fs_type = fs_type_name(fs)
-    root = fs.open_dir(path="/")
-    yield from _walk_dir(fs, root, "", partition, fs_type.startswith(_LOCAL_TIME_FS), fs_type.startswith("ntfs"),
-                         ancestors={fs.info.root_inum})
-
-
-def _walk_dir(fs, directory, prefix: str, partition: str, local: bool, ntfs: bool,
-              ancestors: set) -> Iterator[FileEntry]:
-    entries = []
-    for f in directory:
-        name = f.info.name.name
-        if name in _SKIP_NAMES:
+    local, ntfs = fs_type.startswith(_LOCAL_TIME_FS), fs_type.startswith("ntfs")
+    stack = [(_sorted_entries(fs.open_dir(path="/")), "", frozenset({fs.info.root_inum}))]
+    while stack:
+        entries, prefix, ancestors = stack[-1]
+        item = next(entries, None)
+        if item is None:
+            stack.pop()
             continue
-        entries.append((name, f))
-    entries.sort(key=lambda item: item[0])
-    for raw_name, f in entries:
-        name = raw_name.decode("utf-8", "surrogateescape")
-        path = f"{prefix}/{name}"
+        raw_name, f = item
+        path = f"{prefix}/{raw_name.decode('utf-8', 'surrogateescape')}"
         meta = f.info.meta
         allocated = bool(f.info.name.flags & pytsk3.TSK_FS_NAME_FLAG_ALLOC)
         kind = _META_KINDS.get(meta.type, OTHER) if meta else _NAME_KINDS.get(f.info.name.type, OTHER)
         streams = _ntfs_attributes(f) if ntfs and meta is not None else None
-        if streams is None or any(name is None for name, *_ in streams):
+        if streams is None or any(stream is None for stream, *_ in streams):
             yield _entry(f, meta, path, partition, kind, allocated, local)
-        for name, attr_type, attr_id, size in sorted(s for s in streams or () if s[0] is not None):
+        for stream, attr_type, attr_id, size in sorted(s for s in streams or () if s[0] is not None):
             yield FileEntry(
-                partition=partition, path=f"{path}:{name}", inode=f"{meta.addr}-{int(attr_type)}-{attr_id}",
+                partition=partition, path=f"{path}:{stream}", inode=f"{meta.addr}-{int(attr_type)}-{attr_id}",
                 size=size, kind=FILE, allocated=allocated, times=_times(meta, local),
                 open=(lambda f=f, size=size, t=attr_type, i=attr_id: _TskStream(f, size, t, i)),
             )
@@ -153,7 +150,13 @@ def _walk_dir(fs, directory, prefix: str, partition: str, local: bool, ntfs: boo
                 sub = f.as_directory()
             except (IOError, OSError, RuntimeError):
                 continue
-            yield from _walk_dir(fs, sub, path, partition, local, ntfs, ancestors | {meta.addr})
+            stack.append((_sorted_entries(sub), path, ancestors | {meta.addr}))
+
+
+def _sorted_entries(directory) -> Iterator[tuple[bytes, object]]:
+    entries = [(f.info.name.name, f) for f in directory if f.info.name.name not in _SKIP_NAMES]
+    entries.sort(key=lambda item: item[0])
+    return iter(entries)
 
 
 def _entry(f, meta, path, partition, kind, allocated, local) -> FileEntry:

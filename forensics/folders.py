@@ -19,14 +19,14 @@ class FolderSource:
         self.root = root
 
     def __iter__(self) -> Iterator[FileEntry]:
-        yield from self._walk(self.root, "")
-
-    def _walk(self, directory: Path, prefix: str) -> Iterator[FileEntry]:
-        try:
-            names = sorted(os.listdir(directory))
-        except OSError:
-            return
-        for name in names:
+        """Depth first with an explicit stack (no recursion limit to hit on a deeply nested tree)."""
+        stack = [(iter(self._names(self.root)), self.root, "")]
+        while stack:
+            names, directory, prefix = stack[-1]
+            name = next(names, None)
+            if name is None:
+                stack.pop()
+                continue
             full = directory / name
             try:
                 st = os.lstat(full)
@@ -45,4 +45,11 @@ class FolderSource:
                 open=(lambda full=full: open(full, "rb")) if kind == FILE else None,
             )
             if kind == DIRECTORY:
-                yield from self._walk(full, path)
+                stack.append((iter(self._names(full)), full, path))
+
+    @staticmethod
+    def _names(directory: Path) -> list[str]:
+        try:
+            return sorted(os.listdir(directory))
+        except OSError:
+            return []

@@ -242,3 +242,24 @@ def test_unsupported_container_is_named(tmp_path):
     vhd.write_bytes(bytes(4096) + b"conectix" + bytes(504))
     result = CliRunner().invoke(main, ["info", str(vhd)])
     assert result.exit_code == 2 and "unsupported container" in result.output and "Traceback" not in result.output
+
+
+def test_directories_nested_deeper_than_python_recurses(tmp_path):
+    """A tree deeper than Python's recursion limit is walked to the bottom (the walkers keep their own stack)."""
+    import subprocess
+
+    depth = 1100
+    root = tmp_path / "extraction"
+    try:  # pytest's own clean-up of old temp folders recurses per level too: never leave the tree behind
+        bottom = root
+        root.mkdir()
+        for _ in range(depth):  # os.makedirs recurses per level too
+            bottom = bottom / "d"
+            bottom.mkdir()
+        (bottom / "bottom.txt").write_bytes(b"found")
+        case, _ = _ingest(tmp_path, root)
+        files = _by_path(_export(case, "files"))
+    finally:
+        subprocess.run(["rm", "-rf", str(root)], check=True)  # shutil.rmtree itself recurses per level
+    assert files[("folder", "/" + "/".join(["d"] * depth) + "/bottom.txt")]["sha256"] == \
+        hashlib.sha256(b"found").hexdigest()
