@@ -83,6 +83,7 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
     which releases the GIL), so it overlaps with reading and hashing the next files instead of adding to them.
     """
     sniff = MimeSniffer()
+    spool = _Spool(spool_dir)
     batch: list = []  # (row, spooled, head) not yet handed to the MIME thread
     pending: deque = deque()  # (batch, future of its MIME types), oldest first
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mime") as pool:
@@ -90,7 +91,7 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
             for entry in source:
                 if on_entry is not None:
                     on_entry(entry)
-                batch.append(_inventory_entry(entry, wanted, spool_dir))
+                batch.append(_inventory_entry(entry, wanted, spool))
                 if len(batch) >= MIME_BATCH:
                     pending.append((batch, pool.submit(_identify, sniff, batch)))
                     batch = []
@@ -112,7 +113,32 @@ def _finished(batch: list, mime: Future) -> Iterator[tuple[dict, SpooledFile | N
         yield row, spooled
 
 
-def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path):
+_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+class _Spool:
+    """Where each wanted file's working copy goes. An archive can hold the same path twice (a tar with an
+    appended newer version): each occurrence gets its own copy, in ``duplicate-<n>/``, so no copy overwrites
+    another and every parser run keeps the provenance of the member it read; a database's -wal/-shm/-journal
+    follows the latest occurrence of its database."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def target(self, partition: str, path: str) -> Path:
+        sidecar = path.endswith(_SIDECARS)
+        key = (partition, path.rsplit("-", 1)[0] if sidecar else path)
+        if sidecar:
+            occurrence = max(self.seen.get(key, 1) - 1, 0)
+        else:
+            occurrence = self.seen.get(key, 0)
+            self.seen[key] = occurrence + 1
+        root = self.root if occurrence == 0 else self.root / f"duplicate-{occurrence}"
+        return spool_path(root, partition, path)
+
+
+def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
     """The row (without its MIME type), the spooled copy, and the head bytes to identify (None: nothing read)."""
     row = {
         "partition": entry.partition, "path": entry.path, "name": entry.name, "inode": entry.inode,
@@ -127,7 +153,7 @@ def _inventory_entry(entry: FileEntry, wanted, spool_dir: Path):
         if not entry.allocated and entry.kind == FILE:
             row["recoverable"] = False
         return row, None, None
-    target = spool_path(spool_dir, entry.partition, entry.path) if wanted(entry.path) else None
+    target = spool.target(entry.partition, entry.path) if wanted(entry.path) else None
     digests, head, error = _read(entry, target)
     complete = error is None and digests.size == entry.size
     if error is not None:

@@ -263,3 +263,27 @@ def test_directories_nested_deeper_than_python_recurses(tmp_path):
         subprocess.run(["rm", "-rf", str(root)], check=True)  # shutil.rmtree itself recurses per level
     assert files[("folder", "/" + "/".join(["d"] * depth) + "/bottom.txt")]["sha256"] == \
         hashlib.sha256(b"found").hexdigest()
+
+
+def test_a_path_twice_in_an_archive_is_parsed_twice_with_its_own_provenance(tmp_path):
+    import sqlite3 as sql
+
+    members = []
+    for body in ("first copy", "appended copy"):
+        db_path = tmp_path / f"{len(members)}.db"
+        db = sql.connect(db_path)
+        db.executescript("CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, "
+                         "date INTEGER, type INTEGER, body TEXT);")
+        db.execute("INSERT INTO sms VALUES (1, 1, '555', 1600000000000, 1, ?)", [body])
+        db.commit()
+        db.close()
+        members.append(("data/data/com.android.providers.telephony/databases/mmssms.db", db_path.read_bytes()))
+    archive = tmp_path / "ffs.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    case, _ = _ingest(tmp_path, archive)
+    messages = [m for m in _export(case, "messages") if m["parser"] == "android-sms"]
+    assert sorted((m["source_inode"], m["body"]) for m in messages) == [("0", "first copy"), ("1", "appended copy")]
