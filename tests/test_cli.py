@@ -136,3 +136,22 @@ def test_truncated_archive_fails_the_device_cleanly(tmp_path):
     assert db.execute("SELECT status FROM devices").fetchall() == [("failed",)]
     assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 0  # nothing half-written
     assert json.loads((case / "audit.log").read_text().splitlines()[-1])["action"] == "ingest end"
+
+
+def test_two_examiners_get_identical_exports(tmp_path):
+    """Same evidence, two cases: every exported table is byte-for-byte the same."""
+    from artifacts.store import ALL_TABLES
+    from tests.fixtures import sample_device
+
+    if images.missing_tools("mke2fs", "mkfs.vfat", "sfdisk"):
+        pytest.skip("image tools not installed")
+    image = sample_device.build(tmp_path / "evidence")
+    runner = CliRunner()
+    exports = []
+    for examiner in ("a", "b"):
+        case = tmp_path / examiner
+        runner.invoke(main, ["case", "init", str(case)])
+        assert runner.invoke(main, ["ingest", str(case), str(image), "--device-id", "phone", "--quiet"]).exit_code == 0
+        exports.append({table: runner.invoke(main, ["export", str(case), table]).output for table in ALL_TABLES})
+    assert exports[0] == exports[1]
+    assert exports[0]["messages"].count("\n") > 10 and exports[0]["files"].count("\n") > 50
