@@ -17,7 +17,8 @@ from artifacts.timestamps import TimeValue
 
 @dataclass(kw_only=True)
 class Provenance:
-    """Where one record came from, down to the row: device, evidence layer, file, table and row, parser."""
+    """Where one record came from, down to the row: device, evidence layer, file, table and row, parser; and
+    whether the row was only in the -wal, came from a recovered copy, or from a deleted (unallocated) file."""
 
     device_id: str = ""
     evidence_id: str = ""
@@ -30,6 +31,7 @@ class Provenance:
     parser_version: str = ""
     from_wal: bool = False
     recovered: bool = False
+    source_deleted: bool = False
 
 
 @dataclass(kw_only=True)

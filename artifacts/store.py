@@ -25,6 +25,7 @@ _SQL_TYPES = {"text": str, "int": int, "float": float, "bool": int, "json": str}
 PROVENANCE_COLUMNS: dict[str, type] = {
     "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
     "source_table": str, "source_row": str, "parser": str, "parser_version": str, "from_wal": int, "recovered": int,
+    "source_deleted": int,
 }
 
 FIXED_TABLES: dict[str, dict[str, type]] = {
@@ -53,7 +54,8 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
     },
 }
 PRIMARY_KEYS = {"devices": "device_id", "evidence": "evidence_id"}
-BOOL_COLUMNS = {"allocated", "recoverable", "hash_verified", "from_wal", "recovered", "deleted", "answered"}
+BOOL_COLUMNS = {"allocated", "recoverable", "hash_verified", "from_wal", "recovered", "source_deleted", "deleted",
+                "answered"}
 
 
 def record_columns(record_type: type[Record]) -> dict[str, type]:
@@ -89,6 +91,7 @@ def _row_converter(record_type: type[Record]):
         values = [getattr(p, n) for n in prov_names]
         values[9] = int(p.from_wal)
         values[10] = int(p.recovered)
+        values[11] = int(p.source_deleted)
         for name, kind in kinds:
             v = getattr(record, name)
             if kind == "time":

@@ -337,7 +337,8 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
 
 
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
-    prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition, source_path=source.path, source_inode=source.inode,
+    prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
+                   source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
                    parser=spec.name, parser_version=spec.version)
     ctx = RunContext(spec, source, source.local, prov, spooled, store=store, work=work)
     try:

@@ -287,3 +287,27 @@ def test_a_path_twice_in_an_archive_is_parsed_twice_with_its_own_provenance(tmp_
     case, _ = _ingest(tmp_path, archive)
     messages = [m for m in _export(case, "messages") if m["parser"] == "android-sms"]
     assert sorted((m["source_inode"], m["body"]) for m in messages) == [("0", "first copy"), ("1", "appended copy")]
+
+
+def test_records_from_a_deleted_database_say_so(tmp_path):
+    _skip_without("mke2fs", "debugfs")
+    import sqlite3 as sql
+
+    def sms_db(body):
+        path = tmp_path / f"{body}.db"
+        db = sql.connect(path)
+        db.executescript("CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, "
+                         "date INTEGER, type INTEGER, body TEXT);")
+        db.execute("INSERT INTO sms VALUES (1, 1, '555', 1600000000000, 1, ?)", [body])
+        db.commit()
+        db.close()
+        return path.read_bytes()
+
+    live = "data/data/com.android.providers.telephony/databases/mmssms.db"
+    gone = "data/user/10/com.android.providers.telephony/databases/mmssms.db"
+    image = images.ext4_image(tmp_path / "phone.img", {live: sms_db("kept"), gone: sms_db("erased")},
+                              deleted=[gone])
+    case, _ = _ingest(tmp_path, image)
+    by_body = {m["body"]: m for m in _export(case, "messages") if m["parser"] == "android-sms"}
+    assert by_body["kept"]["source_deleted"] is False
+    assert by_body["erased"]["source_deleted"] is True and by_body["erased"]["source_path"] == "/" + gone
