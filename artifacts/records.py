@@ -18,7 +18,8 @@ from artifacts.timestamps import TimeValue
 @dataclass(kw_only=True)
 class Provenance:
     """Where one record came from, down to the row: device, evidence layer, file, table and row, parser; and
-    whether the row was only in the -wal, came from a recovered copy, or from a deleted (unallocated) file."""
+    whether the row was only in the -wal, came from a recovered copy, or from a deleted (unallocated) file, and
+    whether it survives only in the main database file because the -wal deleted or replaced it (``wal_deleted``)."""
 
     device_id: str = ""
     evidence_id: str = ""
@@ -32,6 +33,7 @@ class Provenance:
     from_wal: bool = False
     recovered: bool = False
     source_deleted: bool = False
+    wal_deleted: bool = False
 
 
 @dataclass(kw_only=True)

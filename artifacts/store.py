@@ -25,7 +25,7 @@ _SQL_TYPES = {"text": str, "int": int, "float": float, "bool": int, "json": str}
 PROVENANCE_COLUMNS: dict[str, type] = {
     "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
     "source_table": str, "source_row": str, "parser": str, "parser_version": str, "from_wal": int, "recovered": int,
-    "source_deleted": int,
+    "source_deleted": int, "wal_deleted": int,
 }
 
 FIXED_TABLES: dict[str, dict[str, type]] = {
@@ -50,12 +50,12 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
     "parser_runs": {
         "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
         "parser": str, "parser_version": str, "app": str, "outcome": str, "records": int, "message": str,
-        "recovered": int, "wal_records": int,
+        "recovered": int, "wal_records": int, "wal_deleted_records": int,
     },
 }
 PRIMARY_KEYS = {"devices": "device_id", "evidence": "evidence_id"}
-BOOL_COLUMNS = {"allocated", "recoverable", "hash_verified", "from_wal", "recovered", "source_deleted", "deleted",
-                "answered"}
+BOOL_COLUMNS = {"allocated", "recoverable", "hash_verified", "from_wal", "recovered", "source_deleted", "wal_deleted",
+                "deleted", "answered"}
 
 
 def record_columns(record_type: type[Record]) -> dict[str, type]:
@@ -92,6 +92,7 @@ def _row_converter(record_type: type[Record]):
         values[9] = int(p.from_wal)
         values[10] = int(p.recovered)
         values[11] = int(p.source_deleted)
+        values[12] = int(p.wal_deleted)
         for name, kind in kinds:
             v = getattr(record, name)
             if kind == "time":
@@ -193,14 +194,17 @@ class Store:
 
     # -- shards ------------------------------------------------------------------------------------------------
     def insert_select(self, record_type: type[Record], select_sql: str, params, provenance: dict,
-                      times: dict[str, str], wal_main_rows: str | None = None) -> tuple[int, int]:
+                      times: dict[str, str], wal_main_rows: str | None = None,
+                      only_rows: str | None = None) -> tuple[int, int]:
         """Map rows to records inside SQLite: ``INSERT INTO <table> SELECT ...`` over a parser's query.
 
         The query names its result columns after the record's fields (``source_row`` for the row id; a time field
         gives its raw value, decoded here with ``times[field]``'s encoding, in SQL, identically to the Python
         decoders; list/dict fields as JSON text). ``provenance`` gives the constant provenance columns.
         ``wal_main_rows`` names a temporary table of the row ids the main database file holds, when the database
-        has a -wal: rows not in it are flagged ``from_wal``. Returns (records, WAL-only records).
+        has a -wal: rows not in it are flagged ``from_wal``. ``only_rows`` names a temporary table of row ids: only
+        those rows are inserted, flagged ``wal_deleted`` (rows of the main file the -wal removed). Returns (records,
+        WAL-only records).
         """
         kinds = {n: k for n, k in column_kinds(record_type).items() if k != "prov"}
         probe = self.db.conn.execute(f"SELECT * FROM ({select_sql}) LIMIT 0", params)
@@ -221,6 +225,8 @@ class Store:
                 values.append("CAST(x.[source_row] AS TEXT)")
             elif column == "from_wal":
                 values.append(wal)
+            elif column == "wal_deleted":
+                values.append("1" if only_rows else "0")
             else:
                 values.append("?")
                 args.append(provenance.get(column))
@@ -257,6 +263,8 @@ class Store:
         sql = (f"INSERT INTO main.[{record_type.TABLE}] ({', '.join(f'[{n}]' for n in names)}) "
                f"SELECT {', '.join(values)} FROM (SELECT {inner} FROM "
                f"(SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0) AS q LIMIT -1 OFFSET 0) AS x")
+        if only_rows:
+            sql += f" WHERE CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.[{only_rows}])"
         before = self.db.conn.total_changes
         self.db.conn.execute(sql, [*args, *params])  # the outer SELECT's placeholders come first
         count = self.db.conn.total_changes - before

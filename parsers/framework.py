@@ -182,6 +182,11 @@ class RunContext:
              times: dict[str, str] | None = None) -> Bulk:
         return Bulk(record_type, table, sql, tuple(params), dict(times or {}))
 
+    def detach_all(self) -> None:
+        for alias in reversed(self.attached):
+            self.store.db.conn.execute(f"DETACH DATABASE [{alias}]")
+        self.attached.clear()
+
     def attach(self, alias: str, path: Path, check: bool = True) -> None:
         """Make another database readable as ``alias`` in ``Bulk`` queries (call before the first yield)."""
         if check and (not re.fullmatch(r"[a-z_][a-z0-9_]*", alias) or alias in ("main", "temp", "src")):
@@ -277,29 +282,26 @@ def recover(path: Path, work: Path) -> Path | None:
     return target if load.returncode in (0, 1) and target.exists() else None
 
 
-def main_file_rowids(local: Path, work: Path, table_names: Iterable[str]) -> dict[str, set[str]] | None:
-    """Row ids per table as the main database file holds them without its -wal; None when there is no -wal.
+def main_file_copy(local: Path, work: Path) -> Path | None:
+    """A copy of the database's main file alone (no -wal beside it), or None when there is no -wal.
 
-    A record whose (table, row) is not among them was found only in the write-ahead log.
+    Comparing it with the database as its -wal leaves it tells which rows exist only in the WAL (new since the
+    last checkpoint) and which exist only in the main file (deleted or replaced since then: often exactly the
+    messages someone deleted just before the phone was seized).
     """
     wal = Path(str(local) + "-wal")
     if not wal.exists() or wal.stat().st_size == 0:
         return None
-    base_dir = Path(tempfile.mkdtemp(dir=work))
-    try:
-        base = base_dir / local.name
-        shutil.copyfile(local, base)
-        db = open_readonly(base)
-        try:
-            present = tables(db)
-            return {t.lower(): {str(r[0]) for r in db.execute(f"SELECT rowid FROM [{t}]")}
-                    for t in table_names if t.lower() in present}
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return None
-    finally:
-        shutil.rmtree(base_dir, ignore_errors=True)
+    base = Path(tempfile.mkdtemp(dir=work)) / local.name
+    shutil.copyfile(local, base)
+    return base
+
+
+def rowids(db: sqlite3.Connection, table_names: Iterable[str]) -> dict[str, set[str]]:
+    """Row ids (as text) of each named table that exists, keyed by lower-case table name."""
+    present = tables(db)
+    return {t.lower(): {str(r[0]) for r in db.execute(f"SELECT rowid FROM [{t}]")}
+            for t in table_names if t.lower() in present}
 
 
 @dataclass
@@ -311,6 +313,7 @@ class Outcome:
     message: str | None = None
     recovered: bool = False
     from_wal: int = 0
+    wal_deleted: int = 0
 
     def row(self, base: Provenance) -> dict:
         return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
@@ -318,7 +321,7 @@ class Outcome:
                 "source_path": self.source.path, "source_inode": self.source.inode, "parser": self.spec.name,
                 "parser_version": self.spec.version, "app": self.spec.app, "outcome": self.outcome,
                 "records": self.records, "message": self.message, "recovered": self.recovered,
-                "wal_records": self.from_wal}
+                "wal_records": self.from_wal, "wal_deleted_records": self.wal_deleted}
 
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
@@ -372,8 +375,7 @@ _MALFORMED = ("malformed", "not a database", "disk i/o error", "file is encrypte
 
 def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     db = None
-    wal_rows = None
-    conn = store.db.conn
+    base = None
     try:
         if spec.requires is not None:
             db = open_readonly(ctx.local)
@@ -387,30 +389,18 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
             if mismatch:
                 return Outcome(spec, ctx.source, UNSUPPORTED, message=f"unsupported version: {mismatch}")
             if not ctx.recovered:
-                wal_rows = main_file_rowids(ctx.local, work, spec.requires)
+                base = main_file_copy(ctx.local, work)
             ctx.attach_source()
-        count = wal_count = 0
-        items = iter(spec.func(db, ctx) or ())
-        first = next(items, None)  # the parser's preamble (ctx.attach) runs before the transaction opens
-        with store.transaction(), store.record_writer() as writer:
-            for item in itertools.chain([first] if first is not None else [], items):
-                if isinstance(item, Bulk):
-                    writer.flush()
-                    added, from_wal = _bulk(item, ctx, store, wal_rows)
-                    count += added
-                    wal_count += from_wal
-                    continue
-                if not item.prov.parser:
-                    item.prov = ctx.prov()
-                if wal_rows is not None and item.prov.source_table and item.prov.source_row is not None:
-                    rows = wal_rows.get(item.prov.source_table.lower())
-                    if rows is not None and item.prov.source_row not in rows:
-                        item.prov.from_wal = True
-                        wal_count += 1
-                writer.add(item)
-                count += 1
-        return Outcome(spec, ctx.source, PARSED if count else NO_DATA, count, recovered=ctx.recovered,
-                       from_wal=wal_count)
+        main_rows = _main_rows(base, spec.requires) if base is not None else None
+        count, wal_count = _write(spec.func(db, ctx), ctx, store, main_rows=main_rows)
+        gone = 0
+        if main_rows:
+            now = rowids(db, spec.requires)
+            only_in_main = {t: rows - now.get(t, set()) for t, rows in main_rows.items()}
+            if any(only_in_main.values()):
+                gone = _write_wal_deleted(spec, ctx, store, base, only_in_main)
+        return Outcome(spec, ctx.source, PARSED if count + gone else NO_DATA, count + gone,
+                       recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone)
     except _Malformed:
         raise
     except Encrypted as exc:
@@ -428,21 +418,80 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     finally:
         if db is not None:
             db.close()
-        for alias in reversed(ctx.attached):
-            conn.execute(f"DETACH DATABASE [{alias}]")
-        ctx.attached.clear()
+        ctx.detach_all()
+        if base is not None:
+            shutil.rmtree(base.parent, ignore_errors=True)
 
 
-def _bulk(item: Bulk, ctx: RunContext, store, wal_rows) -> tuple[int, int]:
-    """Run one Bulk mapping inside the store; the main file's row ids go to a temporary table for WAL flags."""
+def _main_rows(base: Path, requires) -> dict[str, set[str]] | None:
+    try:
+        main = open_readonly(base)
+    except sqlite3.DatabaseError:
+        return None
+    try:
+        return rowids(main, requires)
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        main.close()
+
+
+def _write(items, ctx: RunContext, store, main_rows=None, only=None) -> tuple[int, int]:
+    """Write what a parser yields in one transaction. With ``main_rows`` (the main file's row ids) rows missing
+    from it are flagged ``from_wal``; with ``only`` just those rows are kept and flagged ``wal_deleted``."""
+    count = wal_count = 0
+    items = iter(items or ())
+    first = next(items, None)  # the parser's preamble (ctx.attach) runs before the transaction opens
+    with store.transaction(), store.record_writer() as writer:
+        for item in itertools.chain([first] if first is not None else [], items):
+            if isinstance(item, Bulk):
+                writer.flush()
+                added, from_wal = _bulk(item, ctx, store, main_rows, only)
+                count += added
+                wal_count += from_wal
+                continue
+            if not item.prov.parser:
+                item.prov = ctx.prov()
+            key = (item.prov.source_table or "").lower(), item.prov.source_row
+            if only is not None:
+                if key[1] is None or key[1] not in only.get(key[0], ()):
+                    continue
+                item.prov.wal_deleted = True
+            elif main_rows is not None and key[1] is not None and key[0] in main_rows \
+                    and key[1] not in main_rows[key[0]]:
+                item.prov.from_wal = True
+                wal_count += 1
+            writer.add(item)
+            count += 1
+    return count, wal_count
+
+
+def _write_wal_deleted(spec: ParserSpec, ctx: RunContext, store, base: Path,
+                       only_in_main: dict[str, set[str]]) -> int:
+    """Parse the main file alone again and keep the rows the -wal deleted or replaced, flagged ``wal_deleted``."""
+    ctx.detach_all()
+    main_ctx = replace(ctx, local=base, attached=[])
+    main = open_readonly(base)
+    try:
+        main_ctx.attach_source()
+        added, _ = _write(spec.func(main, main_ctx), main_ctx, store, only=only_in_main)
+        return added
+    finally:
+        main.close()
+        main_ctx.detach_all()
+
+def _bulk(item: Bulk, ctx: RunContext, store, main_rows, only) -> tuple[int, int]:
+    """Run one Bulk mapping inside the store; row-id sets go to a temporary table the SQL can test against."""
     provenance = dataclasses.asdict(ctx.prov(item.table))
     provenance["app"] = ctx.app
-    main_rows = None
-    rows = wal_rows.get(item.table.lower()) if wal_rows is not None else None
+    rows = (only if only is not None else main_rows or {}).get(item.table.lower())
+    if only is not None and not rows:
+        return 0, 0
     if rows is not None:
-        main_rows = "_main_rows"
         conn = store.db.conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _main_rows (r TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM temp._main_rows")
-        conn.executemany("INSERT INTO temp._main_rows VALUES (?)", ((r,) for r in rows))
-    return store.insert_select(item.record_type, item.sql, item.params, provenance, item.times, main_rows)
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _row_ids (r TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM temp._row_ids")
+        conn.executemany("INSERT INTO temp._row_ids VALUES (?)", ((r,) for r in rows))
+    return store.insert_select(item.record_type, item.sql, item.params, provenance, item.times,
+                               wal_main_rows="_row_ids" if rows is not None and only is None else None,
+                               only_rows="_row_ids" if only is not None else None)

@@ -111,13 +111,16 @@ def test_real_wal_pair_rows_only_in_the_wal_show_only_with_it(tmp_path):
     finally:
         framework._REGISTRY.pop("test-wal-pair", None)
     # the WAL adds rows 11-13, changes row 4 and deletes rows 3 and 6 of the main file
-    assert [m["source_row"] for m in with_wal["messages"]] == ["1", "2", "4", "5", "7", "8", "9", "10", "11", "12",
-                                                               "13"]
-    assert [(m["source_row"], m["body"]) for m in with_wal["messages"] if m["from_wal"]] == [
+    current = [m for m in with_wal["messages"] if not m["wal_deleted"]]
+    assert [m["source_row"] for m in current] == ["1", "2", "4", "5", "7", "8", "9", "10", "11", "12", "13"]
+    assert [(m["source_row"], m["body"]) for m in current if m["from_wal"]] == [
         ("11", "Unhashable Row 2"), ("12", "New Text 1"), ("13", "New Text 2")]
-    assert with_wal["messages"][2]["body"] == "Modified Committed Text 3"
+    assert current[2]["body"] == "Modified Committed Text 3"
+    # the rows the WAL deleted still stand in the main file: they are read from it and flagged
+    assert [(m["source_row"], m["body"]) for m in with_wal["messages"] if m["wal_deleted"]] == [
+        ("3", "Deleted Text 1"), ("6", "Deleted Text 2")]
     assert [m["source_row"] for m in without["messages"]] == [str(i) for i in range(1, 11)]
-    assert not any(m["from_wal"] for m in without["messages"])
+    assert not any(m["from_wal"] or m["wal_deleted"] for m in without["messages"])
 
 
 def test_optional_columns_fill_missing_ones_with_null(tmp_path):

@@ -338,3 +338,21 @@ def test_paths(path, tmp_path):
     make_db(tmp_path / "m.db", MSGSTORE_SCHEMA + CURRENT_ROWS)
     outcomes, _ = parser_harness.run(tmp_path / "run", {path: tmp_path / "m.db"}, ["whatsapp-android-messages"])
     assert [(o.spec.name, o.outcome, o.records) for o in outcomes] == [("whatsapp-android-messages", "parsed", 8)]
+
+
+def test_a_message_deleted_in_the_wal_is_read_from_the_main_file(tmp_path):
+    """Deleted after the last checkpoint: gone from the database's current state, still in its main file."""
+    src = tmp_path / "src"
+    make_db(src / "msgstore.db", MSGSTORE_SCHEMA + CURRENT_ROWS,
+            wal_sql="DELETE FROM message WHERE _id = 2; DELETE FROM message_location WHERE message_row_id = 4;")
+    make_db(src / "wa.db", WA_SCHEMA + WA_ROWS)
+    files = {DIR + "msgstore.db": src / "msgstore.db", DIR + "msgstore.db-wal": src / "msgstore.db-wal",
+             DIR + "wa.db": src / "wa.db"}
+    outcomes, rows = parser_harness.run(tmp_path / "run", files, ["whatsapp-android-messages"])
+    (outcome,) = outcomes
+    assert outcome.outcome == "parsed" and outcome.wal_deleted == 2  # a message and a location row
+    assert [(loc["source_table"], loc["wal_deleted"]) for loc in rows["locations"]] == [("message_location", True)]
+    deleted = [m for m in rows["messages"] if m["wal_deleted"]]
+    assert [(m["source_row"], m["body"], m["sender"]) for m in deleted] == [("2", "Hi, are you there?", ALICE)]
+    assert all(not m["wal_deleted"] for m in rows["messages"] if m["source_row"] != "2")
+    assert len(rows["messages"]) == 7  # rows 3-8 as they are now + row 2 from the main file, none twice
