@@ -42,6 +42,12 @@ class BackgroundHash(threading.Thread):
 
     def run(self) -> None:
         try:
+            # Lowest CPU priority for this thread alone: it only has to finish by the end of the walk, while the
+            # walk and the MIME identification are what the examiner waits for.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
+        try:
             self.result = hash_evidence(self.evidence)
         except BaseException as exc:  # surfaced to the caller by wait()
             self.error = exc
