@@ -19,15 +19,14 @@ import datetime as dt
 import plistlib
 from pathlib import PurePosixPath
 
-import nska_deserialize
-
 from artifacts import timestamps
 from artifacts.records import InstalledApp
+from parsers.decoders.nskeyedarchive import unarchive
 from parsers.framework import parser
 
 _COMPATIBILITY_PATHS = {"bundlePath": "bundle_path", "bundleContainerPath": "bundle_container_path",
                         "sandboxPath": "data_container_path"}
-_UNDECODABLE = (nska_deserialize.DeserializeError, plistlib.InvalidFileException, ValueError, TypeError,
+_UNDECODABLE = (plistlib.InvalidFileException, ValueError, TypeError,
                 KeyError, IndexError, OverflowError, RecursionError, OSError)
 
 
@@ -42,7 +41,7 @@ def application_state(db, ctx):
         extra = {}
         if row["info"] is not None:
             try:
-                info = nska_deserialize.deserialize_plist_from_string(bytes(row["info"]), format=dict)
+                info = _compatibility_info(bytes(row["info"]))
             except _UNDECODABLE as exc:
                 extra["compatibility_info_error"] = f"{type(exc).__name__}: {exc}"
             else:
@@ -50,6 +49,13 @@ def application_state(db, ctx):
                               if isinstance(info, dict) and isinstance(info.get(key), str)})
         yield InstalledApp(app=ctx.app, package=row["application_identifier"], extra=extra,
                            prov=ctx.prov("application_identifier_tab", row["id"]))
+
+
+def _compatibility_info(blob: bytes) -> dict:
+    """``compatibilityInfo``: an NSKeyedArchiver archive, which some iOS releases wrap in a plist holding it as
+    data."""
+    wrapped = plistlib.loads(blob)
+    return unarchive(wrapped if isinstance(wrapped, bytes) else blob)
 
 
 @parser(name="ios-itunes-metadata", app="com.apple.AppStore", paths=["*/iTunesMetadata.plist"])
