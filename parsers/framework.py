@@ -215,6 +215,18 @@ def optional_columns(db: sqlite3.Connection, table: str, wanted, alias: str | No
     return ", ".join(f"{prefix}{c}" if c.lower() in present else f"NULL AS {c}" for c in wanted)
 
 
+def as_text(value) -> str | None:
+    """A stored value as text for a record: bytes that are not UTF-8 are kept as hex rather than mangled."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.hex()
+    return str(value)
+
+
 def tables(db: sqlite3.Connection) -> set[str]:
     return {r[0].lower() for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
 

@@ -28,7 +28,7 @@ from collections import defaultdict
 
 from artifacts import timestamps
 from artifacts.records import Contact, Location, Message, SearchTerm
-from parsers.framework import optional_columns, parser, tables
+from parsers.framework import as_text, optional_columns, parser, tables
 
 ANDROID = "com.twitter.android"
 IOS = "com.atebits.Tweetie2"
@@ -131,7 +131,7 @@ def ios(db, ctx):
                  "retweeted_status_id": _id(row["retweetedStatusId"]), "quoted_status_id": _id(row["quotedStatusId"]),
                  "retweet_count": row["retweetCount"], "favorite_count": row["favoriteCount"],
                  "favorited": row["favorited"], "lang": row["lang"], "source": row["source"],
-                 "updated": updated.iso if updated else None, "geotag_raw": _blob_text(row["geotag"])}
+                 "updated": updated.iso if updated else None, "geotag_raw": as_text(row["geotag"])}
         record = dict(row) | {"status_id": row["id"], "author_id": row["userId"]}
         yield from _post(ctx, owner, ("Statuses", row["id"]), record, timestamps.unix_s(row["date"]), row["text"],
                          extra, _ios_media(row["entities"]), (None, None))
@@ -253,17 +253,6 @@ def _float(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if number is not None and math.isfinite(number) else None
-
-
-def _blob_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return value.hex()
-    return str(value)
 
 
 def _present(values: dict) -> dict:

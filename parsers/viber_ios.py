@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Location, Message
-from parsers.framework import columns, optional_columns, parser, tables
+from parsers.framework import as_text, columns, optional_columns, parser, tables
 
 APP = "com.viber"
 CONTACTS = ["*/com.viber/database/Contacts.data"]
@@ -45,11 +45,11 @@ def messages(db, ctx):
                  "location_pk": row["ZLOCATION"]}
         attachment = attachments.get(row["ZATTACHMENT"])
         yield Message(
-            app=ctx.app, platform=ctx.platform, thread_id=_text(row["ZCONVERSATION"]),
+            app=ctx.app, platform=ctx.platform, thread_id=as_text(row["ZCONVERSATION"]),
             thread_name=row["ZNAME"] or partner_name,
             sender=sender_id if direction != "outgoing" else None,
             sender_name=sender_name if direction != "outgoing" else None,
-            recipients=[_text(counterpart)] if direction == "outgoing" and counterpart else [],
+            recipients=[as_text(counterpart)] if direction == "outgoing" and counterpart else [],
             direction=direction, body=row["ZTEXT"], status=row["ZSTATE"],
             attachments=[{"name": attachment["ZNAME"], "type": attachment["ZTYPE"], "size": attachment["ZFILESIZE"]}]
             if attachment else [], deleted=bool(row["ZBEINGDELETED"]), ts=timestamps.cocoa_s(row["ZDATE"]),
@@ -69,7 +69,7 @@ def locations(db, ctx):
                           f"WHERE l.ZLATITUDE IS NOT NULL AND l.ZLONGITUDE IS NOT NULL ORDER BY l.Z_PK, m.Z_PK"):
         yield Location(app=ctx.app, latitude=row["ZLATITUDE"], longitude=row["ZLONGITUDE"], label=row["ZADDRESS"],
                        source_kind="chat message", ts=timestamps.cocoa_s(row["ZDATE"]),
-                       extra={"message_pk": row["message"], "thread_id": _text(row["ZCONVERSATION"]),
+                       extra={"message_pk": row["message"], "thread_id": as_text(row["ZCONVERSATION"]),
                               "direction": DIRECTIONS.get(row["ZSTATE"])},
                        prov=ctx.prov("ZVIBERLOCATION", row["Z_PK"]))
 
@@ -122,7 +122,7 @@ def account(db, ctx):
         wanted)}
     if not values:
         return
-    value = {key: _text(v) for key, (_, v) in values.items()}
+    value = {key: as_text(v) for key, (_, v) in values.items()}
     yield Account(app=ctx.app, platform=ctx.platform, account_type="Viber",
                   phone=value.get("_myPhoneNumber") or value.get("_myCanonizedPhoneNumber"),
                   username=value.get("_myUserName"), email=value.get("_currentEmail"), user_id=value.get("_uid"),
@@ -151,15 +151,3 @@ def _rows_by_pk(db, table: str, names: tuple[str, ...]) -> dict:
         return {}
     return {row["Z_PK"]: row for row in db.execute(f"SELECT Z_PK, {optional_columns(db, table, names)} "
                                                     f"FROM [{table}]")}
-
-
-def _text(value) -> str | None:
-    """Settings values and identifiers as text; bytes that are not UTF-8 are kept as hex."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return value.hex()
-    return str(value)
