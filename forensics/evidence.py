@@ -46,7 +46,7 @@ class Evidence:
     layers: list[Layer] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     _reader: object = None
-    _image: object = None
+    _image: object = None  # kept alive as long as the file systems The Sleuth Kit opened on it
     _sources: list = field(default_factory=list)
 
     def sources(self) -> Iterator[tuple[str, Iterable[FileEntry]]]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import BinaryIO, Callable, Iterable
 
 CHUNK = 1 << 20
 
@@ -27,21 +26,3 @@ class Digests:
     @property
     def md5(self) -> str:
         return self._md5.hexdigest()
-
-
-def hash_chunks(chunks: Iterable[bytes], sink: Callable[[bytes], None] | None = None) -> Digests:
-    """Digest every chunk; ``sink`` (optional) receives the same chunks, e.g. to spool a copy."""
-    digests = Digests()
-    for chunk in chunks:
-        digests.update(chunk)
-        if sink is not None:
-            sink(chunk)
-    return digests
-
-
-def read_chunks(stream: BinaryIO, chunk_size: int = CHUNK) -> Iterable[bytes]:
-    while True:
-        chunk = stream.read(chunk_size)
-        if not chunk:
-            return
-        yield chunk

@@ -159,7 +159,6 @@ class RunContext:
     spooled: list[SpooledFile]
     recovered: bool = False
     store: object = None
-    work: Path | None = None
     attached: list[str] = field(default_factory=list)
 
     @property
@@ -355,7 +354,7 @@ def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store
     prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
                    source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
                    parser=spec.name, parser_version=spec.version)
-    ctx = RunContext(spec, source, source.local, prov, spooled, store=store, work=work)
+    ctx = RunContext(spec, source, source.local, prov, spooled, store=store)
     try:
         return _attempt(spec, ctx, store, work)
     except _Malformed as exc:

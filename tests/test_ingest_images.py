@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from cli import main
 from tests.fixtures import images
+from tests.fixtures.sqlite_db import make_db
 
 FILES = {"docs/readme.txt": "hello evidence\n", "docs/deleted.txt": "gone but not forgotten\n" * 50,
          "photo.bin": bytes(range(256)) * 64, "empty": None}
@@ -164,8 +165,9 @@ def test_split_raw_sets(tmp_path):
         assert _by_path(_export(case, "files"))[("fs", "/docs/readme.txt")]["sha256"] == SHA_README
 
 
-def _tar_gz(path, members):
-    with tarfile.open(path, "w:gz") as tar:
+def _tar(path, members, mode="w:gz"):
+    """A tar of (name, bytes) members; bytes None makes a symbolic link to /etc/passwd."""
+    with tarfile.open(path, mode) as tar:
         for name, data in members:
             info = tarfile.TarInfo(name)
             if data is None:
@@ -179,7 +181,7 @@ def _tar_gz(path, members):
 
 def test_tar_with_hostile_names_and_vendor_prefix(tmp_path):
     archive = tmp_path / "ffs.tar.gz"
-    _tar_gz(archive, [("filesystem1/private/var/mobile/Library/SMS/sms.db", b"x" * 10),
+    _tar(archive, [("filesystem1/private/var/mobile/Library/SMS/sms.db", b"x" * 10),
                       ("../../escape.txt", b"climb"), ("/abs/path.txt", b"absolute"),
                       ("filesystem1/link", None)])
     case, _ = _ingest(tmp_path, archive)
@@ -227,10 +229,7 @@ def test_folder_source(tmp_path):
 @pytest.mark.parametrize("mode, suffix", [("w", "tar"), ("w:bz2", "tar.bz2"), ("w:xz", "tar.xz")])
 def test_every_tar_compression(tmp_path, mode, suffix):
     archive = tmp_path / f"ffs.{suffix}"
-    with tarfile.open(archive, mode) as tar:
-        info = tarfile.TarInfo("Dump/data/data/app/file.txt")
-        info.size, info.mtime = 5, 1600000000
-        tar.addfile(info, io.BytesIO(b"hello"))
+    _tar(archive, [("Dump/data/data/app/file.txt", b"hello")], mode)
     case, _ = _ingest(tmp_path, archive)
     row = _by_path(_export(case, "files"))[("tar", "/Dump/data/data/app/file.txt")]
     assert row["sha256"] == hashlib.sha256(b"hello").hexdigest()
@@ -265,25 +264,21 @@ def test_directories_nested_deeper_than_python_recurses(tmp_path):
         hashlib.sha256(b"found").hexdigest()
 
 
-def test_a_path_twice_in_an_archive_is_parsed_twice_with_its_own_provenance(tmp_path):
-    import sqlite3 as sql
+SMS_PATH = "data/data/com.android.providers.telephony/databases/mmssms.db"
 
-    members = []
-    for body in ("first copy", "appended copy"):
-        db_path = tmp_path / f"{len(members)}.db"
-        db = sql.connect(db_path)
-        db.executescript("CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, "
-                         "date INTEGER, type INTEGER, body TEXT);")
-        db.execute("INSERT INTO sms VALUES (1, 1, '555', 1600000000000, 1, ?)", [body])
-        db.commit()
-        db.close()
-        members.append(("data/data/com.android.providers.telephony/databases/mmssms.db", db_path.read_bytes()))
+
+def _sms_db(folder, body: str) -> bytes:
+    """The bytes of a minimal mmssms.db holding one SMS with ``body``."""
+    return make_db(folder / f"{body}.db", "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, "
+                                          "address TEXT, date INTEGER, type INTEGER, body TEXT);"
+                                          f"INSERT INTO sms VALUES (1, 1, '555', 1600000000000, 1, '{body}');"
+                   ).read_bytes()
+
+
+def test_a_path_twice_in_an_archive_is_parsed_twice_with_its_own_provenance(tmp_path):
     archive = tmp_path / "ffs.tar"
-    with tarfile.open(archive, "w") as tar:
-        for name, data in members:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    _tar(archive, [(SMS_PATH, _sms_db(tmp_path, "first copy")), (SMS_PATH, _sms_db(tmp_path, "appended copy"))],
+         "w")
     case, _ = _ingest(tmp_path, archive)
     messages = [m for m in _export(case, "messages") if m["parser"] == "android-sms"]
     assert sorted((m["source_inode"], m["body"]) for m in messages) == [("0", "first copy"), ("1", "appended copy")]
@@ -291,22 +286,9 @@ def test_a_path_twice_in_an_archive_is_parsed_twice_with_its_own_provenance(tmp_
 
 def test_records_from_a_deleted_database_say_so(tmp_path):
     _skip_without("mke2fs", "debugfs")
-    import sqlite3 as sql
-
-    def sms_db(body):
-        path = tmp_path / f"{body}.db"
-        db = sql.connect(path)
-        db.executescript("CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, "
-                         "date INTEGER, type INTEGER, body TEXT);")
-        db.execute("INSERT INTO sms VALUES (1, 1, '555', 1600000000000, 1, ?)", [body])
-        db.commit()
-        db.close()
-        return path.read_bytes()
-
-    live = "data/data/com.android.providers.telephony/databases/mmssms.db"
     gone = "data/user/10/com.android.providers.telephony/databases/mmssms.db"
-    image = images.ext4_image(tmp_path / "phone.img", {live: sms_db("kept"), gone: sms_db("erased")},
-                              deleted=[gone])
+    image = images.ext4_image(tmp_path / "phone.img", {SMS_PATH: _sms_db(tmp_path, "kept"),
+                                                       gone: _sms_db(tmp_path, "erased")}, deleted=[gone])
     case, _ = _ingest(tmp_path, image)
     by_body = {m["body"]: m for m in _export(case, "messages") if m["parser"] == "android-sms"}
     assert by_body["kept"]["source_deleted"] is False
