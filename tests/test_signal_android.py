@@ -7,16 +7,14 @@ by the same library that wrote it.
 import hashlib
 import hmac
 import json
-import shutil
 import sqlite3
-import tempfile
 from pathlib import Path
 
 import pytest
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from tests import parser_harness
-from tests.fixtures.sqlite_db import damage
+from tests.fixtures.sqlite_db import damage, make_db
 
 DB_PATH = "/data/data/org.thoughtcrime.securesms/databases/signal.db"
 PREFS_PATH = "/data/data/org.thoughtcrime.securesms/shared_prefs/org.thoughtcrime.securesms_preferences.xml"
@@ -159,24 +157,14 @@ WAL_ROW = f"""INSERT INTO message (_id, date_sent, date_received, thread_id, fro
 
 def make_signal_db(path: Path, sql: str, key: str = KEY, wal_sql: str | None = None) -> Path:
     """A SQLCipher database keyed as Signal keys it (SqlCipherDatabaseHook), optionally with WAL-only rows."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch) / path.name
-        conn = sqlcipher.connect(str(work))
+    def connect(name: str):
+        conn = sqlcipher.connect(name)
         conn.execute(f"PRAGMA key = '{key}'")
         for pragma in ("PRAGMA cipher_compatibility = 3", "PRAGMA kdf_iter = 1", "PRAGMA cipher_page_size = 4096"):
             conn.execute(pragma)
-        conn.executescript(sql)
-        conn.commit()
-        if wal_sql:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA wal_autocheckpoint=0")
-            conn.executescript(wal_sql)
-            conn.commit()
-            shutil.copyfile(str(work) + "-wal", str(path) + "-wal")
-        shutil.copyfile(work, path)
-        conn.close()
-    return path
+        return conn
+
+    return make_db(path, sql, wal_sql=wal_sql, connect=connect)
 
 
 def secrets_json(key: str = KEY) -> bytes:
