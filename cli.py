@@ -219,12 +219,13 @@ def status_cmd(case_dir: str, all_runs: bool) -> None:
 
 @main.command("parsers")
 def parsers_cmd() -> None:
-    """List the parsers, the apps they cover and the paths they read."""
+    """List the parsers, the apps they cover, the paths they read and where their schema facts come from."""
     for spec in load_parsers():
         click.echo(f"{spec.name} (v{spec.version}) app={spec.app}" +
                    (f" platform={spec.platform}" if spec.platform else ""))
         if spec.description:
             click.echo(f"    {spec.description}")
+        click.echo(f"    schema facts from: {spec.source}")
         for pattern in spec.paths:
             click.echo(f"    {pattern}")
 

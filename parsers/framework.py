@@ -42,6 +42,7 @@ from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, is_sqlcipher
 
 SIDECARS = ("-wal", "-shm", "-journal")
 ENTRY_POINT_GROUP = "forensics.parsers"
+UNVERIFIED = "unverified"
 
 PARSED, NO_DATA, ERROR, ENCRYPTED, UNSUPPORTED = "parsed", "no data", "error", "encrypted", "unsupported version"
 
@@ -64,6 +65,7 @@ class ParserSpec:
     platform: str | None = None
     version: str = "1"
     description: str = ""
+    source: str = UNVERIFIED
     _regex: re.Pattern | None = field(default=None, repr=False)
 
     @property
@@ -80,15 +82,19 @@ _REGISTRY: dict[str, ParserSpec] = {}
 
 
 def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
-           platform: str | None = None, version: str = "1", description: str = ""):
-    """Register a parser function; see the module docstring for the contract."""
+           platform: str | None = None, version: str = "1", description: str = "", source: str = UNVERIFIED):
+    """Register a parser function; see the module docstring for the contract.
+
+    ``source`` says where the parser's schema facts come from — a public tool's query, a public test file or the
+    app's published source (e.g. ``"ALEAPP scripts/artifacts/bumble.py; plaso test_data/android/..."``) — or
+    ``unverified``; ``forensics parsers`` shows it."""
 
     def register(func: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
             raise ValueError(f"parser name {name!r} registered twice")
         _REGISTRY[name] = ParserSpec(name, app, list(paths), func, requires, platform, version,
                                      description or (func.__doc__ or "").strip().splitlines()[0]
-                                     if func.__doc__ else description)
+                                     if func.__doc__ else description, source or UNVERIFIED)
         return func
 
     return register
