@@ -18,6 +18,10 @@ from artifacts import timestamps
 from artifacts.records import Account
 from parsers.framework import columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("AOSP AccountsDb (accounts_ce.db/accounts_de.db schema); "
+          "ALEAPP scripts/artifacts/accounts_ce.py, accounts_de.py")
+
 APP = "system"
 
 # Account types (and app packages) to the platform a person would name; matched on the longest dotted prefix, so

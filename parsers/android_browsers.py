@@ -25,6 +25,10 @@ from artifacts import timestamps
 from artifacts.records import Download, SearchTerm, WebVisit
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("Chromium's published History schema; ALEAPP scripts/artifacts/chrome.py, downloads.py; "
+          "plaso test_data/chrome/History (real file)")
+
 # ui::PageTransition: the core type is the low byte, qualifiers are high bits.
 _CORE_TRANSITIONS = ("link", "typed", "auto_bookmark", "auto_subframe", "manual_subframe", "generated",
                      "auto_toplevel", "form_submit", "reload", "keyword", "keyword_generated")

@@ -25,6 +25,10 @@ from artifacts.records import Call
 from parsers.android_accounts import platform_for
 from parsers.framework import columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("AOSP CallLog.Calls provider columns; ALEAPP scripts/artifacts/calllog.py; "
+          "plaso test_data/android/contacts2.db (real file)")
+
 APP = "com.android.providers.contacts"
 SAMSUNG_APP = "com.samsung.android.providers.contacts"
 PROVIDERS = (APP, SAMSUNG_APP)

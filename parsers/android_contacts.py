@@ -30,6 +30,10 @@ from artifacts.records import Contact
 from parsers.android_accounts import platform_for
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("AOSP ContactsContract (raw_contacts, data, mimetypes); ALEAPP scripts/artifacts/contacts.py; "
+          "plaso test_data/android/contacts2.db (real file)")
+
 APP = "com.android.providers.contacts"
 SAMSUNG_APP = "com.samsung.android.providers.contacts"
 PROVIDERS = (APP, SAMSUNG_APP)

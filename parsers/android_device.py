@@ -27,6 +27,10 @@ from artifacts.records import DeviceFact
 from parsers.decoders import protobuf_wire
 from parsers.framework import parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("AOSP build.prop and persistent_properties formats (system/core init); "
+          "ALEAPP scripts/artifacts/build.py, persistentProp.py")
+
 BUILD_PROP_PATHS = ["*/system/build.prop", "*/vendor/build.prop", "*/product/build.prop", "*/product/etc/build.prop"]
 MAX_FILE = 1024 * 1024
 MAX_VALUE = 1024

@@ -25,6 +25,10 @@ from artifacts.records import InstalledApp
 from parsers.decoders.abx import abx_attribute_type, load_android_xml
 from parsers.framework import Unsupported, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("AOSP PackageManager packages.xml and Android Binary XML (frameworks/base BinaryXmlSerializer); "
+          "ALEAPP scripts/artifacts/packageInfo.py")
+
 APP = "system"
 _FLAG_SYSTEM = 1  # ApplicationInfo.FLAG_SYSTEM in publicFlags
 # PackageManager.INSTALL_REASON_*

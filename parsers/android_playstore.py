@@ -18,6 +18,9 @@ from artifacts import timestamps
 from artifacts.records import InstalledApp
 from parsers.framework import optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/installedappsVending.py, installedappsLibrary.py, frosting.py"
+
 APP = "com.android.vending"
 _ANDROID_APP = 1  # finsky DocumentType.ANDROID_APP
 

@@ -5,6 +5,10 @@ from artifacts import timestamps
 from artifacts.records import Message
 from parsers.framework import columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("AOSP Telephony provider (sms, pdu, addr, part); ALEAPP scripts/artifacts/smsmms.py; "
+          "plaso test_data/android/mmssms.db (real file)")
+
 APP = "com.android.providers.telephony"
 PATHS = ["*/com.android.providers.telephony/databases/mmssms.db"]
 

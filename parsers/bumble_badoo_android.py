@@ -19,6 +19,9 @@ from artifacts import timestamps
 from artifacts.records import Contact, Message
 from parsers.framework import parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/bumble.py, BadooChat.py, BadooConnections.py"
+
 CHAT_REQUIRES = {"message": {"conversation_id", "sender_id", "recipient_id", "created_timestamp", "payload",
                              "payload_type"},
                  "conversation_info": {"user_id", "user_name"}}

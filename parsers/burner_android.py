@@ -18,6 +18,10 @@ from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Message
 from parsers.framework import columns, optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("ALEAPP scripts/artifacts/burner.py, burnerMessages.py, burnerContacts.py; "
+          "plaso test_data/android/burners.sqlite (real file)")
+
 APP = "com.adhoclabs.burner"
 PLATFORM = "Burner"
 PATHS = ["*/com.adhoclabs.burner/databases/burners.db"]

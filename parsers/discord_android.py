@@ -24,6 +24,11 @@ from artifacts import timestamps
 from artifacts.records import Call, Message
 from parsers.framework import Unsupported, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("ALEAPP scripts/artifacts/discordChats.py; iLEAPP scripts/artifacts/discord_cache.py; "
+          "Discord API message objects (published API docs); "
+          "plaso test_data/23AAD8D4-D632-4F99-8E44-152AAB8FA9D6 (real iOS cache file)")
+
 PLATFORM = "Discord"
 CALL_TYPE = 3
 MAX_CACHE_BYTES = 64 * 1024 * 1024

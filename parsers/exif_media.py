@@ -32,6 +32,9 @@ from artifacts import timestamps
 from artifacts.records import Location, Media
 from parsers.framework import parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "EXIF 2.32 / CIPA DC-008 tags and ISO/IEC 23008-12 HEIF boxes, read with exifread"
+
 _HEIF_BRANDS = {b"heic": "image/heic", b"heix": "image/heic", b"heim": "image/heic", b"heis": "image/heic",
                 b"hevc": "image/heic-sequence", b"hevx": "image/heic-sequence", b"mif1": "image/heif",
                 b"msf1": "image/heif-sequence", b"avif": "image/avif"}

@@ -29,6 +29,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -82,19 +83,21 @@ _REGISTRY: dict[str, ParserSpec] = {}
 
 
 def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
-           platform: str | None = None, version: str = "1", description: str = "", source: str = UNVERIFIED):
+           platform: str | None = None, version: str = "1", description: str = "", source: str = ""):
     """Register a parser function; see the module docstring for the contract.
 
     ``source`` says where the parser's schema facts come from — a public tool's query, a public test file or the
     app's published source (e.g. ``"ALEAPP scripts/artifacts/bumble.py; plaso test_data/android/..."``) — or
-    ``unverified``; ``forensics parsers`` shows it."""
+    ``unverified``; ``forensics parsers`` shows it. Without it, the module's ``SOURCE`` constant (declared before
+    its parsers) says it for every parser of the module."""
 
     def register(func: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
             raise ValueError(f"parser name {name!r} registered twice")
         _REGISTRY[name] = ParserSpec(name, app, list(paths), func, requires, platform, version,
                                      description or (func.__doc__ or "").strip().splitlines()[0]
-                                     if func.__doc__ else description, source or UNVERIFIED)
+                                     if func.__doc__ else description,
+                                     source or getattr(sys.modules.get(func.__module__), "SOURCE", None) or UNVERIFIED)
         return func
 
     return register

@@ -25,6 +25,9 @@ from artifacts import timestamps
 from artifacts.records import Account, Contact, Location, Message
 from parsers.framework import columns, optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "plaso plaso/parsers/sqlite_plugins/android_hangouts.py; plaso test_data/android/babel.db (real file)"
+
 APP = "com.google.android.talk"
 PLATFORM = "Hangouts"
 PATHS = ["*/com.google.android.talk/databases/babel*.db"]

@@ -19,6 +19,9 @@ from artifacts import timestamps
 from artifacts.records import Account, Contact
 from parsers.framework import parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/hinge.py"
+
 APP = "co.hinge.app"
 _PROFILE_FIELDS = ("age", "height", "hometown", "location", "jobTitleText", "jobTitle", "educationHistoryText",
                    "educationHistory", "employmentHistory", "gender", "genderIdentity", "pronouns",

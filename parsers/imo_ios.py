@@ -12,6 +12,9 @@ from artifacts.records import Account, Contact, Message
 from parsers.decoders.nskeyedarchive import unarchive
 from parsers.framework import optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/imoHD_Chat.py; plaso test_data/ios/IMODb2.sqlite (real file)"
+
 APP = "com.imoim.imoiphone"
 PATHS = ["*/IMODb2.sqlite"]
 DELETED = "__deleted_im"

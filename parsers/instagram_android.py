@@ -17,6 +17,9 @@ from artifacts import timestamps
 from artifacts.records import Call, Message
 from parsers.framework import columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/instagram.py"
+
 APP = "com.instagram.android"
 PLATFORM = "Instagram"
 CALL_EVENT = "video_call_event"

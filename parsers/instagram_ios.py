@@ -15,6 +15,9 @@ from artifacts.records import Account, Call, Contact, Message
 from parsers.decoders.nskeyedarchive import unarchive
 from parsers.framework import parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "plaso test_data/ios/9368974384.db (real file) and plaso plaso/parsers/sqlite_plugins/ios_instagram.py"
+
 APP = "com.burbn.instagram"
 PATHS = ["*/Library/Application Support/DirectSQLiteDatabase/*.db"]
 REQUIRES = {"messages": {"message_id", "thread_id", "archive"}, "threads": {"thread_id", "viewer_id", "metadata"}}

@@ -13,6 +13,10 @@ from artifacts import timestamps
 from artifacts.records import Account
 from parsers.framework import optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("iLEAPP scripts/artifacts/accountData.py; plaso plaso/parsers/sqlite_plugins/ios_accounts.py; "
+          "plaso test_data/ios/Accounts3.sqlite (real file)")
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _FLAGS = {"ZACTIVE": "active", "ZAUTHENTICATED": "authenticated", "ZVISIBLE": "visible"}
 

@@ -24,6 +24,9 @@ from artifacts.records import InstalledApp
 from parsers.decoders.nskeyedarchive import unarchive
 from parsers.framework import parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/applicationStateDB.py, appItunesmeta.py, mobileContainerManager.py"
+
 _COMPATIBILITY_PATHS = {"bundlePath": "bundle_path", "bundleContainerPath": "bundle_container_path",
                         "sandboxPath": "data_container_path"}
 _UNDECODABLE = (plistlib.InvalidFileException, ValueError, TypeError,

@@ -16,6 +16,9 @@ from artifacts import timestamps
 from artifacts.records import Call
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/callHistory.py, callHistoryGroupCall.py"
+
 # ZCALLTYPE → (platform, call type); 0 (third-party app) is resolved per row
 _CALL_TYPES = {1: ("Phone", "audio"), 8: ("FaceTime", "video"), 16: ("FaceTime", "audio")}
 _CATEGORIES = {1: "audio", 2: "video"}

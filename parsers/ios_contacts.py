@@ -15,6 +15,9 @@ from artifacts import timestamps
 from artifacts.records import Contact
 from parsers.framework import optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/addressBook.py"
+
 PHONE, EMAIL, ADDRESS, IM, URL, RELATED, SOCIAL = 3, 4, 5, 13, 22, 23, 46
 _NAME_PARTS = ("Prefix", "First", "Middle", "Last", "Suffix")
 _OPTIONAL = (*_NAME_PARTS, "Organization", "Department", "JobTitle", "Nickname", "Note", "DisplayName",

@@ -39,6 +39,9 @@ from typing import Iterator
 from artifacts.records import DeviceFact
 from parsers.framework import Unsupported, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("iLEAPP scripts/artifacts/systemVersionPlist.py, lastBuild.py, serialNumber.py, imeiImsi.py, deviceName.py, timezoneSet.py")
+
 APP = "system"
 PLATFORM = "ios"
 MAX_PLIST_BYTES = 8 * 1024 * 1024  # these plists are kilobytes; MobileGestalt's cache, the largest, ~100 kB

@@ -17,6 +17,9 @@ from artifacts import timestamps
 from artifacts.records import Location, Media
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/Ph001BasicAssetData.py (ZASSET / ZGENERICASSET queries)"
+
 APP = "com.apple.mobileslideshow"
 PATHS = ["*/mobile/Media/PhotoData/Photos.sqlite"]
 NO_LOCATION = -180.0

@@ -10,6 +10,9 @@ from artifacts import timestamps
 from artifacts.records import WebVisit
 from parsers.framework import optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/safariHistory.py; plaso test_data/safari/History.db (real file)"
+
 _ORIGINS = {0: "this device", 1: "iCloud"}
 
 

@@ -17,6 +17,9 @@ from artifacts import timestamps
 from artifacts.records import Message
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/sms.py; typedstream format as read by pytypedstream"
+
 APP = "com.apple.MobileSMS"
 _PLATFORMS = {"imessage": "iMessage", "sms": "SMS", "rcs": "SMS"}
 _OPTIONAL = ("attributedBody", "service", "date_read", "date_delivered", "is_read", "is_sent", "is_delivered",

@@ -16,6 +16,9 @@ from artifacts import timestamps
 from artifacts.records import Contact, Message
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/kikMessenger.py"
+
 APP = "kik.android"
 PLATFORM = "Kik"
 PATHS = ["*/kik.android/databases/*kikDatabase.db"]

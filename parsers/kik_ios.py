@@ -14,6 +14,9 @@ from artifacts import timestamps
 from artifacts.records import Contact, Message
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/kikMessages.py, kikUsersgroups.py"
+
 APP = "com.kik.chat"
 PATHS = ["*/kik.sqlite"]
 DIRECTIONS = {1: "incoming", 2: "outgoing"}

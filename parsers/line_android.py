@@ -19,6 +19,9 @@ from artifacts import timestamps
 from artifacts.records import Call, Contact, Location, Message
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/line.py"
+
 APP = "jp.naver.line.android"
 PLATFORM = "LINE"
 _CALL_MESSAGE = 4

@@ -12,6 +12,9 @@ from artifacts import timestamps
 from artifacts.records import Contact, Location, Message
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/line.py"
+
 APP = "jp.naver.line"
 PATHS = ["*/Line.sqlite"]
 CONTENT_TYPES = {0: "text", 1: "image", 2: "video", 3: "audio", 6: "call", 7: "sticker", 14: "file", 18: "system",

@@ -24,6 +24,9 @@ from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Message
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/FacebookMessenger.py; Autopsy's Facebook Messenger module (call messages)"
+
 PLATFORM = "Facebook Messenger"
 MESSENGER, FACEBOOK = "com.facebook.orca", "com.facebook.katana"
 CALL_MSG_TYPES = {9, 203}

@@ -42,6 +42,10 @@ from artifacts.records import Call, Contact, Message
 from parsers.decoders.abx import AndroidXMLError, load_android_xml
 from parsers.framework import Encrypted, Unsupported, open_readonly, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("ALEAPP scripts/artifacts/signalAndroid.py; "
+          "Signal-Android's published source (SqlCipherDatabaseHook, table definitions)")
+
 APP = "org.thoughtcrime.securesms"
 DATABASE = "*/org.thoughtcrime.securesms/databases/signal.db"
 SECRETS_JSON = "*/Secrets/secrets.json"

@@ -13,6 +13,9 @@ from artifacts.records import Message
 from parsers.decoders.sqlcipher import HEAD_SIZE, is_sqlcipher
 from parsers.framework import Encrypted, Unsupported, open_readonly, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/signalIOS.py"
+
 APP = "org.whispersystems.signal"
 PATHS = ["*/AppGroup/*/grdb/signal.sqlite"]
 INCOMING, OUTGOING = 19, 21

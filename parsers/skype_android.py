@@ -31,6 +31,10 @@ from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Message
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("ALEAPP scripts/artifacts/skype.py; plaso plaso/parsers/sqlite_plugins/skype.py; "
+          "plaso test_data/sqlite/skype_main.db (real file)")
+
 PLATFORM = "Skype"
 ANDROID = "com.skype.raider"
 DESKTOP = "com.skype.skype"

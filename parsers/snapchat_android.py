@@ -23,6 +23,9 @@ from parsers.decoders import protobuf_wire
 from parsers.decoders.abx import AndroidXMLError, load_android_xml
 from parsers.framework import optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/snapchat.py"
+
 APP = "com.snapchat.android"
 PLATFORM = "Snapchat"
 SESSION_PREFS = "*/com.snapchat.android/shared_prefs/user_session_shared_pref.xml"

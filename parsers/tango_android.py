@@ -31,6 +31,10 @@ from artifacts.records import Account, Contact, Message
 from parsers.decoders import protobuf_wire
 from parsers.framework import open_readonly, optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("ALEAPP scripts/artifacts/tangomessage.py; plaso plaso/parsers/sqlite_plugins/android_tango.py; "
+          "plaso test_data/android/tango_android_tc.db, tango_profile.db (real files)")
+
 APP = "com.sgiggle.production"
 PLATFORM = "Tango"
 TC_DB = "*/com.sgiggle.production/files/tc.db"

@@ -24,6 +24,9 @@ from artifacts.records import Account, Call, Contact, Location, Message
 from parsers.decoders.telegram_tl import TLDecodeError, decode_message, decode_user
 from parsers.framework import columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/telegramAndroid.py; Telegram for Android's published source (TLRPC classes)"
+
 APP = "org.telegram.messenger"
 PLATFORM = "Telegram"
 PATHS = [f"*/{package}/files/{folder}cache4.db" for package in ("org.telegram.messenger*", "org.telegram.plus")

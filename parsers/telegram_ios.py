@@ -15,6 +15,9 @@ from parsers.decoders.sqlcipher import HEAD_SIZE, is_sqlcipher
 from parsers.decoders.telegram_postbox import INCOMING, decode_message, decode_object, message_key
 from parsers.framework import Encrypted, Unsupported, open_readonly, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/telegramMesssages.py; Telegram-iOS's published source (Postbox)"
+
 APP = "ph.telegra.Telegraph"
 PATHS = ["*/telegram-data/account-*/postbox/db/db_sqlite"]
 MESSAGES, PEERS = "t7", "t2"

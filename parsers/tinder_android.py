@@ -20,6 +20,9 @@ from artifacts.records import Contact, Message
 from parsers.decoders import protobuf_wire
 from parsers.framework import parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/tinder.py"
+
 APP = "com.tinder"
 
 

@@ -11,6 +11,9 @@ from artifacts import timestamps
 from artifacts.records import Account, Contact, Message
 from parsers.framework import columns, optional_columns, parser
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/tinder.py"
+
 APP = "com.cardify.tinder"
 PATHS = ["*/Library/Application Support/Tinder/Tinder2.sqlite"]
 MEDIA = ("ZMEDIAURL", "ZPHOTOURL", "ZLOCALIMAGEURL", "ZLINKURL")

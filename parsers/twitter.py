@@ -30,6 +30,11 @@ from artifacts import timestamps
 from artifacts.records import Contact, Location, Message, SearchTerm
 from parsers.framework import as_text, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = ("ALEAPP scripts/artifacts/Twitter.py; "
+          "plaso plaso/parsers/sqlite_plugins/android_twitter.py, ios_twitter.py; "
+          "plaso test_data/android/twitter.db, ios/twitter.db (real files)")
+
 ANDROID = "com.twitter.android"
 IOS = "com.atebits.Tweetie2"
 PLATFORM = "Twitter"

@@ -19,6 +19,9 @@ from artifacts import timestamps
 from artifacts.records import Call, Contact, Message
 from parsers.framework import columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/Viber.py"
+
 APP = "com.viber.voip"
 PLATFORM = "Viber"
 _SEND_TYPES = {0: "incoming", 1: "outgoing"}

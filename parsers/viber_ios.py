@@ -13,6 +13,9 @@ from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Location, Message
 from parsers.framework import as_text, columns, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/viber.py"
+
 APP = "com.viber"
 CONTACTS = ["*/com.viber/database/Contacts.data"]
 DIRECTIONS = {"received": "incoming", "send": "outgoing", "delivered": "outgoing"}

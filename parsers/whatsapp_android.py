@@ -30,6 +30,9 @@ from artifacts import timestamps
 from artifacts.records import Call, Contact, Location, Message
 from parsers.framework import columns, open_readonly, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "ALEAPP scripts/artifacts/WhatsApp.py"
+
 PLATFORM = "WhatsApp"
 PACKAGES = ("com.whatsapp", "com.whatsapp.w4b")
 MSGSTORE = [f"*/{package}/databases/msgstore.db" for package in PACKAGES]

@@ -15,6 +15,9 @@ from artifacts import timestamps
 from artifacts.records import Call, Contact, Location, Message
 from parsers.framework import columns, open_readonly, optional_columns, parser, tables
 
+# where this module's schema facts come from (shown by `forensics parsers`)
+SOURCE = "iLEAPP scripts/artifacts/whatsApp.py"
+
 APP = "net.whatsapp.WhatsApp"
 GROUP = "*/Containers/Shared/AppGroup/*/"
 CHATS = GROUP + "ChatStorage.sqlite"

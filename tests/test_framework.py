@@ -142,3 +142,32 @@ def test_wanted_paths_agrees_with_the_parsers_own_patterns():
     for path in paths:
         assert wanted(path) == any(spec.matches(path) for spec in specs), path
     assert wanted("/data/data/com.whatsapp/databases/msgstore.db") and not wanted("/data/misc/random.bin")
+
+
+def test_every_builtin_parser_says_where_its_schema_facts_come_from():
+    """Issue 11: `forensics parsers` names each parser's public source; a built-in parser is never 'unverified'."""
+    from click.testing import CliRunner
+
+    from cli import main
+    from parsers.framework import UNVERIFIED, load_parsers
+
+    specs = load_parsers()
+    unverified = [s.name for s in specs if s.func.__module__.startswith("parsers.") and s.source == UNVERIFIED]
+    assert unverified == []
+    shown = CliRunner().invoke(main, ["parsers"]).output
+    assert shown.count("schema facts from: ") == len(specs)
+    whatsapp = shown.split("whatsapp-android-messages ", 1)[1].split("\n", 3)
+    assert "schema facts from: ALEAPP scripts/artifacts/WhatsApp.py" in whatsapp[2]
+
+
+def test_explicit_source_wins_over_the_module_default(tmp_path):
+    from parsers import framework
+
+    @framework.parser(name="test-source-explicit", app="x", paths=["*/x.db"], source="a public test file")
+    def explicit(db, ctx):
+        return []
+
+    try:
+        assert framework._REGISTRY["test-source-explicit"].source == "a public test file"
+    finally:
+        framework._REGISTRY.pop("test-source-explicit")
