@@ -76,7 +76,6 @@ class Table:
         self.records: dict[str, dict] = {}
         self.owner: dict[str, str] = {}      # domain → platform key
         self.shares: dict[tuple[str, str], str] = {}   # (platform key, domain) → why it may be claimed twice
-        self.hand: set[str] = set()          # keys of seed/curated platforms (their subdomains merge into them)
 
     def add(self, name: str, facts: list[dict] | None = None, **extra) -> str:
         key = name.casefold()
@@ -106,20 +105,10 @@ class Table:
         self.fact(key, "domain", domain, source)
         return True
 
-    def hand_owner(self, host: str) -> str | None:
-        """The seed/curated platform owning ``host`` or one of its parent domains."""
-        labels = host.split(".")
-        for i in range(len(labels) - 1):
-            key = self.owner.get(".".join(labels[i:]))
-            if key in self.hand:
-                return key
-        return None
-
 
 def add_hand_platform(table: Table, p: dict, layer: str, source: str, category: str, category_detail: str | None,
                       app_source) -> str:
     key = table.add(p["name"])
-    table.hand.add(key)
     table.fact(key, "name", p["name"], source)
     if category:
         table.fact(key, "category", category, source, category_detail)
@@ -230,7 +219,7 @@ def add_upstream(table: Table, layer: str, entry_name: str, hosts: list[str], re
     out = out or table
     source = f"{layer}:{entry_name}"
     primary = hosts[0]
-    key = table.hand_owner(primary) or table.owner.get(primary)
+    key = table.owner.get(primary)
     if key is None:
         name = entry_name if entry_name.casefold() not in table.records else f"{entry_name} ({primary})"
         if name.casefold() in table.records:
@@ -243,7 +232,7 @@ def add_upstream(table: Table, layer: str, entry_name: str, hosts: list[str], re
     for host in hosts:
         if _covered(table, host, key):
             continue
-        if table.owner.get(host) is None and table.hand_owner(host) is None:
+        if table.owner.get(host) is None:
             table.owner[host] = key
             out.fact(key, "domain", host, source)
     if regex and not pattern_problem(regex):
