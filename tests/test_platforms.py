@@ -169,6 +169,9 @@ URLS = [  # value → (platform, kind, account, account_kind)
     ("massagerepublic.com/u/anna", ("Massage Republic", "profile", "anna", "username")),
     ("https://discord.gg/abc-123", ("Discord", "invite", "abc-123", "invite")),
     ("mail.google.com/mail/u/0", ("Gmail", "domain", None, None)),
+    ("onlyfans.com/anna", ("OnlyFans", "profile", "anna", "username")),
+    ("onlyfans.com/login", ("OnlyFans", "domain", None, None)),
+    ("facebook.com/index.php", ("Facebook", "domain", None, None)),
 ]
 
 
