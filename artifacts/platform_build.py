@@ -41,10 +41,10 @@ MAIGRET_CATEGORY = (
     ("classified", "classifieds/marketplace"), ("career", "jobs/recruitment"), ("freelance", "jobs/recruitment"),
     ("messaging", "messenger"), ("review", "review forum"), ("gambling", "gambling"), ("crypto", "finance"),
     ("fintech", "finance"), ("finance", "finance"), ("trading", "finance"), ("stock", "finance"),
-    ("video", "video/streaming"), ("streaming", "video/streaming"), ("movies", "video/streaming"),
+    ("video", "video/streaming"), ("movies", "video/streaming"), ("music", "music"), ("streaming", "video/streaming"),
     ("photo", "photo sharing"), ("forum", "forum"), ("discussion", "forum"), ("q&a", "forum"),
     ("social", "social network"), ("networking", "social network"), ("geosocial", "social network"),
-    ("shopping", "online shop"), ("music", "music"), ("gaming", "gaming"), ("blog", "blog"), ("writing", "blog"),
+    ("shopping", "online shop"), ("gaming", "gaming"), ("blog", "blog"), ("writing", "blog"),
     ("news", "news"), ("coding", "coding/tech"), ("tech", "coding/tech"), ("hacking", "coding/tech"),
     ("education", "education"), ("travel", "travel/accommodation"),
 )
@@ -219,7 +219,7 @@ def add_upstream(table: Table, layer: str, entry_name: str, hosts: list[str], re
     out = out or table
     source = f"{layer}:{entry_name}"
     primary = hosts[0]
-    key = table.owner.get(primary)
+    key = table.owner.get(primary) or _same_platform(table, entry_name, primary)
     if key is None:
         name = entry_name if entry_name.casefold() not in table.records else f"{entry_name} ({primary})"
         if name.casefold() in table.records:
@@ -241,6 +241,28 @@ def add_upstream(table: Table, layer: str, entry_name: str, hosts: list[str], re
         out.fact(key, "category", category, source, category_detail)
     for region, detail in regions:
         out.fact(key, "region", COUNTRY_FIX.get(region, region), source, detail)
+
+
+def _same_platform(table: Table, name: str, host: str) -> str | None:
+    """The platform called ``name`` if ``host`` is its subdomain or has the same second-level label as one of its
+    domains (Maigret's "Venmo" at account.venmo.com is the curated Venmo; its "Signal" forum at signalusers.org is not
+    the Signal messenger)."""
+    key = name.casefold()
+    if key not in table.records:
+        return None
+    label = _site_label(host)
+    for d, owner in table.owner.items():
+        if owner == key and (host.endswith("." + d) or _site_label(d) == label):
+            return key
+    return None
+
+
+def _site_label(host: str) -> str:
+    """The label before the public suffix, roughly: 'venmo' for account.venmo.com, 'olx' for olx.com.br."""
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in ("com", "co", "org", "net", "gov", "edu", "ac"):
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else host
 
 
 def _covered(table: Table, host: str, key: str) -> bool:

@@ -87,6 +87,16 @@ def test_data_validates(registry):
     assert dict(registry.get("Telegram X").shared_domains)["t.me"]
 
 
+def test_upstream_entries_merge_into_the_platform_they_describe(registry):
+    vk = registry.get("VK")  # Maigret's "VK" and "VK (by id)" add to the seed's VK
+    assert {"seed", "maigret"} <= set(vk.sources) and vk.sources_of("url_pattern", next(
+        p.regex for p in vk.url_patterns if p.source == "maigret:VK (by id)"))
+    venmo = registry.get("Venmo")  # Maigret's "Venmo" lives at account.venmo.com, a subdomain of the curated one
+    assert "maigret" in venmo.sources and registry.get("Venmo (account.venmo.com)") is None
+    forum = registry.get("Signal (community.signalusers.org)")  # a forum called "Signal" is not the messenger
+    assert forum is not None and forum.category == "forum" and registry.get("Signal").category == "messenger"
+
+
 def test_licence_layers_stay_in_their_files():
     main_data, wmn_data = shipped_data()
     main_layers = {f["source"].split(":", 1)[0] for p in main_data["platforms"] for f in p["facts"]}
