@@ -44,6 +44,8 @@ ACCOUNT_GROUPS = {
 }
 CASE_FOLDED_GROUPS = ("username", "line_id", "username_link")  # user names are case-insensitive unless data says not
 _HOST_PREFIXES = ("www.", "m.", "mobile.")
+_CACHE_SIZE = 100_000
+_EMAIL = re.compile(r"(?:mailto:)?([^@\s/:]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+))", re.IGNORECASE)
 _DATA = "data"
 
 
@@ -117,7 +119,7 @@ class Platform:
 class Match:
     platform: str
     category: str
-    kind: str                   # 'profile'|'invite'|'channel'|'group'|'post'|'page'|'short_link'|'domain'|'android'|'ios'|'account_type'
+    kind: str   # profile|invite|channel|group|post|page|short_link|domain|email|android|ios|account_type
     account: str | None         # the handle / user id / digits the URL names, normalised
     rule: str                   # which rule matched, human-readable
     account_kind: str | None = None   # the named group: 'username', 'phone', 'user_id', 'invite', ...
@@ -185,6 +187,7 @@ class Registry:
         self._by_domain: dict[str, list[Platform]] = {}
         self._schemes: dict[str, list[Platform]] = {}
         self._apps: dict[tuple[str, str], list[Platform]] = {}
+        self._url_cache: dict[str, Match | None] = {}  # the same links recur across messages and devices
         for p in self.platforms:
             for d in p.domains:
                 self._by_domain.setdefault(d, []).append(p)
@@ -233,6 +236,14 @@ class Registry:
 
     def match_url(self, url: str) -> Match | None:
         """A profile/invite/channel/group URL → platform + account; else the owning domain with account ``None``."""
+        if url in self._url_cache:
+            return self._url_cache[url]
+        if len(self._url_cache) >= _CACHE_SIZE:
+            self._url_cache.clear()
+        found = self._url_cache[url] = self._match_url(url)
+        return found
+
+    def _match_url(self, url: str) -> Match | None:
         parsed = canonical_url(url)
         if parsed is None:
             return None
@@ -296,11 +307,23 @@ class Registry:
                                  source=_fact_source(p, kind, value), flag=p.flag))
         return out
 
+    def match_email(self, address: str) -> Match | None:
+        """An e-mail address (or ``mailto:`` link) → the platform owning its domain; the account is the address."""
+        m = _EMAIL.fullmatch(address.strip())
+        owner = self.match_domain(m.group(2)) if m else None
+        if owner is None:
+            return None
+        return Match(owner.platform, owner.category, "email", m.group(1).lower(),
+                     f"e-mail {owner.rule}", account_kind="email", source=owner.source, flag=owner.flag)
+
     def match(self, value: str) -> list[Match]:
-        """Every way ``value`` matches: as an app id / account type, and as a URL or host. Deterministic order."""
+        """Every way ``value`` matches: as an app id / account type, an e-mail address, a URL or host.
+
+        Deterministic order: app matches, then the e-mail or URL match.
+        """
         value = value.strip()
         out = self._app_matches(value, ("android", "ios", "account_type")) if _looks_like_app_id(value) else []
-        url = self.match_url(value)
+        url = self.match_email(value) or self.match_url(value)
         if url is not None and not (out and url.kind == "domain"):
             out.append(url)
         unique, seen = [], set()
@@ -393,7 +416,12 @@ def platform_from_record(rec: dict) -> Platform:
         return tuple(seen)
 
     patterns, seen_regex = [], set()
+    # Hand-checked patterns (seed, curated, overlay) are authoritative: where a platform has any, the upstream
+    # templates (kept in ``facts``) are not used for matching, so a loose template cannot accept what they reject.
+    hand = any(f.field == "url_pattern" and _layer_rank(f.source) < LAYERS.index("maigret") for f in facts)
     for f in facts:
+        if hand and f.field == "url_pattern" and _layer_rank(f.source) >= LAYERS.index("maigret"):
+            continue
         if f.field == "url_pattern" and f.value not in seen_regex:
             seen_regex.add(f.value)
             group, kind, scheme = pattern_shape(f.value)
