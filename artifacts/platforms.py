@@ -501,9 +501,9 @@ def validate_overlay(data, origin: str = "overlay", registry: "Registry | None" 
         out["about"] = _text(data["about"], "about", problems)
     names: dict[str, str] = {}     # new platform name (case-folded) → where it is defined
     domains: dict[str, str] = {}   # domain → where it is claimed
-    out["platforms"] = [_overlay_platform(where, item, base, names, domains, problems)
+    flagged: dict[str, str] = {}   # platform name (case-folded) → where it is flagged
+    out["platforms"] = [_overlay_platform(where, item, base, names, domains, flagged, problems)
                         for where, item in _entries(data, "platforms", _PLATFORM_KEYS, problems)]
-    flagged: dict[str, str] = {}
     out["flags"] = [_overlay_flag(where, item, base, names, flagged, problems)
                     for where, item in _entries(data, "flags", _FLAG_KEYS, problems)]
     out["watchlist"] = [_overlay_watch(where, item, problems)
@@ -516,7 +516,8 @@ def validate_overlay(data, origin: str = "overlay", registry: "Registry | None" 
     return out
 
 
-def _overlay_platform(where: str, item: dict, base: Registry, names: dict, domains: dict, problems: list) -> dict:
+def _overlay_platform(where: str, item: dict, base: Registry, names: dict, domains: dict, flagged: dict,
+                      problems: list) -> dict:
     rec = {"name": _text(item.get("name"), f"{where}.name", problems, required=True),
            "category": _category(item.get("category"), f"{where}.category", problems),
            "source": _text(item.get("source"), f"{where}.source", problems, required=True)}
@@ -555,6 +556,8 @@ def _overlay_platform(where: str, item: dict, base: Registry, names: dict, domai
         rec["notes"] = _text(item.get("notes"), f"{where}.notes", problems)
     if item.get("flag") is not None:
         rec["flag"] = _flag(item.get("flag"), f"{where}.flag", problems)
+        if name:
+            flagged.setdefault(name.casefold(), f"{where}.flag")
         rec["flag_note"] = _text(item.get("flag_note"), f"{where}.flag_note", problems, required=True)
         rec["flag_source"] = _text(item.get("flag_source", item.get("source")), f"{where}.flag_source", problems,
                                    required=True)

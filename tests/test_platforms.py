@@ -51,6 +51,13 @@ def test_build_refuses_a_domain_claimed_twice_without_a_reason(tmp_path):
         platform_build.build(SHARED, tmp_path / "out", path)
 
 
+def test_build_command_reports_a_missing_input_in_one_line(tmp_path, capsys):
+    assert platform_build.main(["--shared", str(tmp_path / "none"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: missing input ") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_template_to_regex():
     regex = platform_build.regex_from_template("https://www.example.com/{username}", None, "username")
     assert re.search(regex, "https://example.com/bob") and re.search(regex, "https://example.com/bob/?x=1")
@@ -357,6 +364,11 @@ def test_overlay_problems_are_all_listed_with_their_location(tmp_path):
     ("flags:\n  - platform: Telegram\n    flag: confirmed\n    note: n\n    source: s\n"
      "  - platform: TELEGRAM\n    flag: suspected\n    note: n\n    source: s\n",
      "flags[1].platform: 'TELEGRAM' is already flagged at flags[0]"),
+    ("platforms:\n  - name: New Site\n    category: other\n    source: s\n    flag: suspected\n    flag_note: n\n"
+     "flags:\n  - platform: new site\n    flag: confirmed\n    note: n\n    source: s\n",
+     "flags[0].platform: 'new site' is already flagged at platforms[0].flag"),
+    ("platforms:\n  - name: New Site\n    category: other\n    source: s\n    flag_note: n\n",
+     "platforms[0].flag: missing (flag_note/flag_source given without a flag)"),
 ])
 def test_overlay_file_level_problems(tmp_path, text, problem):
     path = tmp_path / "o.yaml"
