@@ -286,6 +286,8 @@ def platforms_match(value: str, case_dir: str | None) -> None:
         click.echo(f"  rule: {m.rule}")
         click.echo(f"  source: {m.source or 'unknown'}")
         platform = registry.get(m.platform)
+        if platform is not None and platform.notes:
+            click.echo(f"  notes: {platform.notes}")
         if platform is not None and platform.flag:
             click.echo(f"  FLAGGED {platform.flag}: {platform.flag_note} (source: {platform.flag_source})")
     for hit in hits:

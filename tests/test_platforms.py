@@ -407,6 +407,9 @@ def test_cli_platforms_list_and_match():
         "  source: seed"]
     app = runner.invoke(main, ["platforms", "match", "com.whatsapp"])
     assert app.output.splitlines()[:2] == ["WhatsApp [messenger]: android", "  rule: android package com.whatsapp"]
+    publi24 = runner.invoke(main, ["platforms", "match", "https://www.publi24.ro/anunturi/"])
+    assert publi24.output.splitlines()[0] == "Publi24 [classifieds/marketplace]: domain"
+    assert "  notes: general classifieds with a 'matrimoniale/escorte' (escort) section" in publi24.output
     none = runner.invoke(main, ["platforms", "match", "nothing-here"])
     assert none.exit_code == 1 and none.output == "no platform matches 'nothing-here'\n"
 
