@@ -14,11 +14,12 @@ MACB times are events only when asked for (``files=True``: they are many); a fil
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from artifacts.records import RECORD_TYPES, column_kinds
-from artifacts.store import PROVENANCE_COLUMNS, Store
+from artifacts.store import ALL_TABLES, PROVENANCE_COLUMNS, Store
 
 # What each time of each record means, in the order events of one record are listed.
 DESCRIPTIONS: dict[str, dict[str, str]] = {
@@ -157,33 +158,46 @@ class Timeline:
                 parts.append((table, column, desc))
         return parts
 
-    def sql(self, for_spreadsheet: bool = False) -> tuple[str, list]:
-        """One ``UNION ALL`` over every event kind, ordered; each branch gives ``COLUMNS``, then ``__long`` (1 when
-        a value is longer than ``FIELD_LIMIT`` bytes) and a sort key. ``for_spreadsheet``: flags as true/false and
-        text that a spreadsheet would run as a formula prefixed with ``'`` — done in SQL, so a million events cost
-        no Python per cell."""
+    def sql(self, mode: str = "raw") -> tuple[str, list]:
+        """One ``UNION ALL`` over every event kind, in timeline order.
+
+        Each branch first selects the event's raw values (a subquery SQLite does not flatten, so every expression is
+        computed once per row), then shapes them by ``mode``:
+        ``raw`` — ``COLUMNS``; ``spreadsheet`` — the same with flags as true/false and text a spreadsheet would run
+        as a formula prefixed with ``'``; ``csv`` — one finished CSV line (spreadsheet-safe, text fields quoted), so a
+        million events cost no Python per cell. Every mode ends with ``__long`` (the row holds a value longer than
+        ``FIELD_LIMIT`` bytes; in ``csv`` mode: the line is longer than that) and the event's key (artifact, record
+        id, time column).
+        """
         selects, args = [], []
-        order = {kind: n for n, kind in enumerate(self.parts())}
-        for (table, column, desc), rank in order.items():
+        for rank, (table, column, desc) in enumerate(self.parts()):
             present = set(self.store.db[table].columns_dict)
             where, where_args = self._where(table, column, present)
-            values, lengths = [], []
-            for name in COLUMNS:
-                value = self._value(name, table, column, desc, present)
-                if value != "NULL":
-                    lengths.append(f"coalesce(length(CAST({value} AS BLOB)), 0)")
-                    if for_spreadsheet:
-                        value = _spreadsheet_safe(value, name in BOOL_FIELDS)
-                values.append(f"{value} AS [{name}]")
-            long = f"max({', '.join(lengths)}, 0) > {FIELD_LIMIT}"
-            selects.append(f"SELECT {', '.join(values)}, {long} AS __long, {rank} AS __rank "
-                           f"FROM [{table}] AS r WHERE {where}")
+            raw = [f"{self._value(name, table, column, desc, present)} AS [{name}]" for name in COLUMNS]
+            inner = (f"SELECT {', '.join(raw)} FROM [{table}] AS r WHERE {where} LIMIT -1 OFFSET 0")
+            filled = [name for name in COLUMNS if self._value(name, table, column, desc, present) != "NULL"]
+            if mode == "csv":
+                shaped = [self._csv_line(table, column, desc, present) + " AS __line"]
+                long = f"length(CAST(__line AS BLOB)) > {FIELD_LIMIT}"
+            else:
+                shaped = [(_spreadsheet_safe(f"q.[{name}]", name in BOOL_FIELDS) if mode == "spreadsheet"
+                           else f"q.[{name}]") + f" AS [{name}]" for name in COLUMNS]
+                lengths = [f"coalesce(length(CAST(q.[{name}] AS BLOB)), 0)" for name in filled]
+                long = f"max({', '.join(lengths)}, 0) > {FIELD_LIMIT}"
+            keys = (f"q.[datetime] AS __dt, q.[device_id] AS __device, q.[artifact] AS __artifact, "
+                    f"q.[record_id] AS __id, {rank} AS __rank, '{column}' AS __column")
+            selects.append(f"SELECT {', '.join(shaped)}, {keys} FROM ({inner}) AS q LIMIT -1 OFFSET 0")
             args += where_args
+            if mode == "csv":
+                selects[-1] = (f"SELECT __line, {long} AS __long, __dt, __device, __artifact, __id, __rank, "
+                               f"__column FROM ({selects[-1]})")
+            else:
+                selects[-1] = selects[-1].replace(f", {keys} FROM", f", {long} AS __long, {keys} FROM", 1)
         if not selects:
-            return "SELECT " + ", ".join(f"NULL AS [{c}]" for c in COLUMNS) + ", 0, 0 WHERE 0", []
-        union = " UNION ALL ".join(selects)
-        return (f"SELECT * FROM ({union}) ORDER BY [datetime], [device_id], [artifact], [record_id], __rank",
-                args)
+            width = 1 if mode == "csv" else len(COLUMNS)
+            return "SELECT " + ", ".join(["NULL"] * width) + ", 0, 0, 0, 0, 0, 0, 0 WHERE 0", []
+        union = " UNION ALL ".join(f"SELECT * FROM ({branch})" for branch in selects)
+        return f"SELECT * FROM ({union}) ORDER BY __dt, __device, __artifact, __id, __rank", args
 
     def _value(self, name: str, table: str, column: str, desc: str, present: set[str]) -> str:
         if name == "message":
@@ -257,17 +271,71 @@ class Timeline:
                 self.left_out[f"files.{column}"] = n
 
     def rows(self, for_spreadsheet: bool = False) -> Iterator[tuple]:
-        """Event rows as tuples in ``OUTPUT_COLUMNS`` order, streamed; a value over ``FIELD_LIMIT`` bytes is cut
-        and the row's ``truncated_fields`` (last column) names it."""
+        """Event rows as tuples in ``OUTPUT_COLUMNS`` order, streamed; a value over ``FIELD_LIMIT`` bytes is cut and
+        the row's ``truncated_fields`` (last column) names it."""
         self.count_left_out()
-        sql, args = self.sql(for_spreadsheet)
-        cursor = self.store.db.conn.execute(sql, args)
+        sql, args = self.sql("spreadsheet" if for_spreadsheet else "raw")
         width = len(COLUMNS)
-        for row in cursor:
+        for row in self.store.db.conn.execute(sql, args):
             if row[width]:
                 yield _cut(row[:width])
             else:
                 yield row[:width] + (None,)
+
+    def csv_lines(self) -> Iterator[bytes]:
+        """The events as finished UTF-8 CSV lines (``OUTPUT_COLUMNS``, without the header), built in SQL and read as
+        bytes (no decoding per row); the rare event with a value over ``FIELD_LIMIT`` bytes is rebuilt in Python
+        with that value cut."""
+        self.count_left_out()
+        sql, args = self.sql("csv")
+        conn = self.store.db.conn
+        factory, conn.text_factory = conn.text_factory, bytes
+        try:
+            for line, long, *key in conn.execute(sql, args):
+                if long:
+                    conn.text_factory = factory
+                    yield self._cut_line(*key).encode("utf-8", "surrogateescape")
+                    conn.text_factory = bytes
+                else:
+                    yield line + b",\n"  # an empty truncated_fields
+        finally:
+            conn.text_factory = factory
+
+    def _csv_line(self, table: str, column: str, desc: str, present: set[str]) -> str:
+        """SQL for this branch's finished CSV line: one ``printf`` whose format holds the constant cells (empty
+        columns, the artifact's name...) and a ``%s`` for each cell computed per row (see ``_csv_cell_sql``)."""
+        parts, args = [], []
+        for name in COLUMNS:
+            value = self._value(name, table, column, desc, present)
+            if value == "NULL":
+                parts.append("")
+            elif re.fullmatch(r"'[^']*'", value):
+                parts.append(_csv_quote(value[1:-1]).replace("%", "%%"))
+            else:
+                parts.append("%s")
+                if name in BOOL_FIELDS:
+                    args.append(f"(CASE q.[{name}] WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)")
+                else:
+                    source = re.fullmatch(r"r\.\[(\w+)\]", value)
+                    numeric = name in ("timestamp", "record_id") or (
+                        source is not None and ALL_TABLES[table].get(source.group(1)) in (int, float))
+                    args.append(_csv_cell_sql(f"q.[{name}]", numeric))
+        fmt = ",".join(parts).replace("'", "''")
+        return f"printf('{fmt}', {', '.join(args)})"
+
+    def _cut_line(self, _dt, _device, _artifact, record_id, rank, _column) -> str:
+        """The CSV line of one event (the ``rank``-th event kind of record ``record_id``) with long values cut."""
+        import csv
+        import io
+
+        table, column, desc = self.parts()[rank]
+        present = set(self.store.db[table].columns_dict)
+        values = ", ".join(f"{self._value(n, table, column, desc, present)} AS [{n}]" for n in COLUMNS)
+        row = self.store.db.conn.execute(f"SELECT {values} FROM [{table}] AS r WHERE r.id = ?", [record_id]).fetchone()
+        cells = [_python_csv_cell(name, value) for name, value in zip(OUTPUT_COLUMNS, _cut(tuple(row)))]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+        return out.getvalue()
 
 
 def _spreadsheet_safe(value: str, flag: bool) -> str:
@@ -276,6 +344,33 @@ def _spreadsheet_safe(value: str, flag: bool) -> str:
         return f"(CASE {value} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"
     return (f"(CASE WHEN typeof({value}) = 'text' AND substr({value}, 1, 1) IN ({_FORMULA_SQL}) "
             f"THEN '''' || {value} ELSE {value} END)")
+
+
+def _csv_cell_sql(ref: str, numeric: bool) -> str:
+    """SQL for one CSV cell: empty for NULL, numbers as SQLite writes them, text always quoted (RFC 4180) with a
+    ``'`` before a first character a spreadsheet would run as a formula (= + - @ tab CR). One ``printf`` per cell:
+    a chain of ``||`` copies the growing string again at every step."""
+    text = (f"printf('\"%s%s\"', CASE WHEN unicode({ref}) IN (61, 43, 45, 64, 9, 13) THEN '''' ELSE '' END, "
+            f"replace({ref}, '\"', '\"\"'))")
+    if numeric:
+        return (f"(CASE typeof({ref}) WHEN 'null' THEN '' WHEN 'integer' THEN CAST({ref} AS TEXT) "
+                f"WHEN 'real' THEN CAST({ref} AS TEXT) ELSE {text} END)")
+    return f"(CASE WHEN {ref} IS NULL THEN '' ELSE {text} END)"
+
+
+def _csv_quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _python_csv_cell(name: str, value):
+    """The Python twin of ``_csv_cell`` for the rare rebuilt line."""
+    if value is None:
+        return ""
+    if name in BOOL_FIELDS:
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
 
 
 def _cut(row: tuple) -> tuple:

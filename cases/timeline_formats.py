@@ -83,9 +83,16 @@ def write_csv(timeline: Timeline, out: TextIO, local: LocalTime | None = None) -
     if local is None:
         writer.writerow(OUTPUT_COLUMNS)
         count = 0
-        for chunk in _chunks(timeline.rows(for_spreadsheet=True), 10_000):
-            writer.writerows(chunk)
+        out.flush()
+        raw = out.buffer if hasattr(out, "buffer") else None
+        for chunk in _chunks(timeline.csv_lines(), 10_000):
+            if raw is not None:
+                raw.write(b"".join(chunk))
+            else:
+                out.write(b"".join(chunk).decode("utf-8", "surrogateescape"))
             count += len(chunk)
+        if raw is not None:
+            raw.flush()
         return count
     writer.writerow(OUTPUT_COLUMNS + [local.label])
     count = 0
