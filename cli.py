@@ -217,6 +217,37 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
 
 @main.command()
 @click.argument("case_dir", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["geojson", "kml"]), default="geojson", show_default=True,
+              help="GeoJSON for QGIS and web maps, KML for Google Earth.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("--device-id", help="Only this device's locations.")
+@_guard
+def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None) -> None:
+    """Every location of the case (app locations, photo GPS) as GeoJSON or KML, with time and provenance."""
+    from cases import geo
+
+    target = _open_case(case_dir)
+    store = target.store()
+    try:
+        write = geo.write_geojson if fmt == "geojson" else \
+            (lambda s, out, d: geo.write_kml(s, out, target.root.name, d))
+        if output:
+            partial = Path(output + ".partial")
+            with open(partial, "w", encoding="utf-8", newline="") as out:
+                written, skipped = write(store, out, device_id)
+            partial.replace(output)
+            click.echo(f"{written} locations written to {output}", err=True)
+        else:
+            written, skipped = write(store, sys.stdout, device_id)
+        if skipped:
+            click.echo(f"note: {skipped} locations with coordinates out of range left out", err=True)
+    finally:
+        store.close()
+    target.audit.write("locations", format=fmt, output=output, device_id=device_id, written=written)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
 @_guard
 def verify(case_dir: str) -> None:
     """Re-hash every evidence item of the case and compare with the hashes recorded at ingest."""
