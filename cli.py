@@ -1,6 +1,7 @@
 """Command-line interface: Click commands only; the work is done in ``cases``."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -244,6 +245,29 @@ def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None
     finally:
         store.close()
     target.audit.write("locations", format=fmt, output=output, device_id=device_id, written=written)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The JSON-LD file to write.")
+@_guard
+def uco(case_dir: str, output: str) -> None:
+    """The case as CASE/UCO JSON-LD: devices, evidence and files with hashes, messages, calls, contacts, accounts,
+    and the ingest runs as investigative actions with the tool and its version."""
+    from cases import uco as uco_mod
+
+    target = _open_case(case_dir)
+    store = target.store()
+    try:
+        partial = Path(output + ".partial")
+        name = json.loads(target.config_path.read_text(encoding="utf-8")).get("name") or target.root.name
+        with open(partial, "w", encoding="utf-8", newline="") as out:
+            nodes = uco_mod.write(store, out, name, target.root / "audit.log", TOOL_VERSION)
+        partial.replace(output)
+    finally:
+        store.close()
+    click.echo(f"{nodes} graph nodes written to {output}", err=True)
+    target.audit.write("uco", output=output, nodes=nodes)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from tests.conftest_paths import TESTDATA
 from tests.fixtures import images
 
 COMMANDS = [["case"], ["case", "init"], ["ingest"], ["export"], ["verify"], ["info"], ["status"], ["parsers"],
-            ["timeline"], ["locations"]]
+            ["timeline"], ["locations"], ["uco"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
