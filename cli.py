@@ -148,6 +148,130 @@ def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id
 
 @main.command()
 @click.argument("case_dir", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "l2tcsv", "xlsx"]), default="jsonl",
+              show_default=True, help="jsonl/csv: Timesketch's import format; l2tcsv: plaso's 17 columns; xlsx: one "
+                                      "sheet per artifact type.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout; xlsx "
+                                                                       "needs a file).")
+@click.option("--files", "with_files", is_flag=True, help="Add file-system MACB times (they are many).")
+@click.option("--since", help="Only events at or after this UTC time (or one with an explicit offset).")
+@click.option("--until", help="Only events at or before this time (a bare date means the end of that day).")
+@click.option("--device", "devices", multiple=True, help="Only this device (repeatable).")
+@click.option("--app", "apps", multiple=True, help="Only this app: Android package or iOS bundle id (repeatable).")
+@click.option("--platform", "platforms", multiple=True, help="Only this platform, e.g. WhatsApp (repeatable).")
+@click.option("--artifact", "artifacts", multiple=True, help="Only this artifact table, e.g. messages (repeatable).")
+@click.option("--search", help="Only events whose summary contains this text (case-insensitive).")
+@click.option("--display-tz", help="Add a labelled local-time column in this IANA zone (csv, xlsx); UTC stays.")
+@click.option("--device-local", is_flag=True, help="Add a labelled local-time column in each device's own zone.")
+@_guard
+def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, since: str | None, until: str | None,
+             devices: tuple[str, ...], apps: tuple[str, ...], platforms: tuple[str, ...],
+             artifacts: tuple[str, ...], search: str | None, display_tz: str | None, device_local: bool) -> None:
+    """Every timestamped record of every device as one time-ordered stream of events (times in UTC).
+
+    One event per record and time meaning: a message's sent, received and read times are three events.
+    """
+    from cases import timeline_formats as formats
+    from cases.timeline import Filters, Timeline, TimelineError, parse_time_bound
+
+    if fmt == "xlsx" and not output:
+        raise InputError("xlsx needs an output file: -o FILE.xlsx")
+    if display_tz and device_local:
+        raise InputError("choose --display-tz or --device-local, not both")
+    target = _open_case(case_dir)
+    store = target.store()
+    try:
+        try:
+            filters = Filters(since=parse_time_bound(since) if since else None,
+                              until=parse_time_bound(until, end=True) if until else None,
+                              devices=devices, apps=apps, platforms=platforms, artifacts=artifacts, search=search,
+                              files=with_files)
+            local = formats.LocalTime.fixed(display_tz) if display_tz else None
+            if device_local:
+                local = formats.LocalTime(device_zones={d["device_id"]: d["time_zone"] for d in store.rows("devices")
+                                                        if d.get("time_zone")})
+            events = Timeline(store, filters)
+            events.parts()  # a bad --artifact is reported before anything is written
+        except TimelineError as exc:
+            raise InputError(str(exc)) from None
+        writers = {"jsonl": lambda out: formats.write_jsonl(events, out),
+                   "csv": lambda out: formats.write_csv(events, out, local),
+                   "l2tcsv": lambda out: formats.write_l2tcsv(events, out),
+                   "xlsx": lambda out: formats.write_xlsx(events, out, local)}
+        if output:
+            partial = Path(output + ".partial")
+            with open(partial, "wb" if fmt == "xlsx" else "w", **({} if fmt == "xlsx" else
+                                                                   {"encoding": "utf-8", "newline": ""})) as out:
+                count = writers[fmt](out)
+            partial.replace(output)
+            click.echo(f"{count} events written to {output}", err=True)
+        else:
+            count = writers[fmt](sys.stdout)
+        for where, n in sorted(events.left_out.items()):
+            click.echo(f"note: {n} {where} times have no known zone and are not on the UTC timeline", err=True)
+    finally:
+        store.close()
+    target.audit.write("timeline", format=fmt, output=output, events=count, filters={
+        "since": since, "until": until, "devices": list(devices), "apps": list(apps), "platforms": list(platforms),
+        "artifacts": list(artifacts), "search": search, "files": with_files})
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["geojson", "kml"]), default="geojson", show_default=True,
+              help="GeoJSON for QGIS and web maps, KML for Google Earth.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("--device-id", help="Only this device's locations.")
+@_guard
+def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None) -> None:
+    """Every location of the case (app locations, photo GPS) as GeoJSON or KML, with time and provenance."""
+    from cases import geo
+
+    target = _open_case(case_dir)
+    store = target.store()
+    try:
+        write = geo.write_geojson if fmt == "geojson" else \
+            (lambda s, out, d: geo.write_kml(s, out, target.root.name, d))
+        if output:
+            partial = Path(output + ".partial")
+            with open(partial, "w", encoding="utf-8", newline="") as out:
+                written, skipped = write(store, out, device_id)
+            partial.replace(output)
+            click.echo(f"{written} locations written to {output}", err=True)
+        else:
+            written, skipped = write(store, sys.stdout, device_id)
+        if skipped:
+            click.echo(f"note: {skipped} locations with coordinates out of range left out", err=True)
+    finally:
+        store.close()
+    target.audit.write("locations", format=fmt, output=output, device_id=device_id, written=written)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The JSON-LD file to write.")
+@_guard
+def uco(case_dir: str, output: str) -> None:
+    """The case as CASE/UCO JSON-LD: devices, evidence and files with hashes, messages, calls, contacts, accounts,
+    and the ingest runs as investigative actions with the tool and its version."""
+    from cases import uco as uco_mod
+
+    target = _open_case(case_dir)
+    store = target.store()
+    try:
+        partial = Path(output + ".partial")
+        name = json.loads(target.config_path.read_text(encoding="utf-8")).get("name") or target.root.name
+        with open(partial, "w", encoding="utf-8", newline="") as out:
+            nodes = uco_mod.write(store, out, name, target.root / "audit.log", TOOL_VERSION)
+        partial.replace(output)
+    finally:
+        store.close()
+    click.echo(f"{nodes} graph nodes written to {output}", err=True)
+    target.audit.write("uco", output=output, nodes=nodes)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
 @_guard
 def verify(case_dir: str) -> None:
     """Re-hash every evidence item of the case and compare with the hashes recorded at ingest."""

@@ -1,0 +1,387 @@
+"""One time-ordered stream of events over every device of a case: the examiner's timeline.
+
+An event is one (record, time meaning): a message's sent, received and read times are three events, each with its
+own ``timestamp_desc``. Events are produced by SQL over the case store — the order (UTC time, then device,
+artifact, record id, time meaning) is SQLite's, so memory stays flat however many events there are, and the same
+case gives the same stream.
+
+Every event row has the same columns (``COLUMNS``): Timesketch's required ``message``, ``datetime`` (ISO-8601 with
+offset) and ``timestamp_desc``, plus ``timestamp`` (epoch microseconds), the time's raw value and encoding, the
+device and provenance of the record, and the record's own fields (empty where another artifact's). File-system
+MACB times are events only when asked for (``files=True``: they are many); a file time whose zone is unknown
+(FAT, exFAT, ISO 9660, zip DOS times) is never put on the UTC timeline — it is counted in ``Timeline.left_out``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from artifacts.records import RECORD_TYPES, column_kinds
+from artifacts.store import ALL_TABLES, PROVENANCE_COLUMNS, Store
+
+# What each time of each record means, in the order events of one record are listed.
+DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "messages": {"ts": "Message sent", "received_ts": "Message received", "read_ts": "Message read"},
+    "calls": {"ts": "Call started"},
+    "contacts": {"ts": "Contact created or updated"},
+    "accounts": {"ts": "Account time"},
+    "apps": {"ts": "App installed", "updated_ts": "App updated"},
+    "web_visits": {"ts": "Page visited"},
+    "searches": {"ts": "Search made"},
+    "downloads": {"ts": "Download started", "end_ts": "Download finished"},
+    "media": {"ts": "Photo or video taken"},
+    "locations": {"ts": "Location recorded"},
+    "device_facts": {"ts": "Device fact time"},
+    "files": {"mtime": "Content modified (M)", "atime": "Last accessed (A)", "ctime": "Metadata changed (C)",
+              "crtime": "Created (B)"},
+}
+MACB = {"mtime": "M...", "atime": ".A..", "ctime": "..C.", "crtime": "...B"}
+
+# A short human summary of each artifact's event, built in SQL (``r`` is the record row).
+_SUMMARY = {
+    "messages": "'[' || coalesce(r.platform, r.app) || '] ' || coalesce(r.direction || ' ', '') || "
+                "coalesce(r.message_type || ' ', '') || coalesce('from ' || coalesce(r.sender_name || ' <' || "
+                "r.sender || '>', r.sender, r.sender_name) || ' ', '') || CASE WHEN r.recipients NOT IN ('[]', '') "
+                "THEN 'to ' || r.recipients || ' ' ELSE '' END || coalesce('in ' || r.thread_id || ' ', '') || "
+                "': ' || coalesce(r.body, '')",
+    "calls": "'[' || coalesce(r.platform, r.app) || '] ' || coalesce(r.direction || ' ', '') || "
+             "coalesce(r.call_type || ' ', '') || 'call with ' || r.peers || coalesce(' ' || r.peer_name, '') || "
+             "coalesce(' (' || r.duration_s || ' s)', '')",
+    "contacts": "'[' || coalesce(r.platform, r.app) || '] contact ' || coalesce(r.name, '') || ' ' || r.phones || "
+                "' ' || r.emails || ' ' || r.handles || coalesce(' id ' || r.user_id, '')",
+    "accounts": "'[' || coalesce(r.platform, r.app) || '] account ' || coalesce(r.username, r.user_id, r.email, "
+                "r.phone, r.display_name, '') || coalesce(' (' || r.account_type || ')', '')",
+    "apps": "'app ' || r.package || coalesce(' ' || r.name, '') || coalesce(' version ' || r.version, '')",
+    "web_visits": "'[' || coalesce(r.browser, r.app) || '] ' || r.url || coalesce(' ' || r.title, '')",
+    "searches": "'[' || r.app || '] search: ' || r.term",
+    "downloads": "'[' || r.app || '] download ' || coalesce(r.url, '') || coalesce(' -> ' || r.target_path, '')",
+    "media": "'media ' || r.media_path || coalesce(' ' || r.camera_make, '') || coalesce(' ' || r.camera_model, '')"
+             " || coalesce(' at ' || r.latitude || ',' || r.longitude, '')",
+    "locations": "'[' || r.app || '] location ' || r.latitude || ',' || r.longitude || "
+                 "coalesce(' ' || r.label, '') || coalesce(' (' || r.source_kind || ')', '')",
+    "device_facts": "'device fact ' || r.key || ' = ' || coalesce(r.value, '')",
+    "files": "'file ' || r.path || coalesce(' (' || r.size || ' bytes)', '') || "
+             "CASE WHEN r.allocated = 0 THEN ' deleted' ELSE '' END",
+}
+
+FIELD_LIMIT = 32_766  # bytes: Timesketch (OpenSearch keyword/term) refuses longer field values
+
+HEAD = ["message", "datetime", "timestamp", "timestamp_desc", "time_raw", "time_encoding", "data_type", "artifact",
+        "record_id", "device_id", "app", "platform"]
+_PROVENANCE = [c for c in PROVENANCE_COLUMNS if c != "device_id"]
+
+
+def _record_fields() -> list[str]:
+    """Every record field that is not already a head or provenance column, in record-type order (no duplicates)."""
+    seen = set(HEAD) | set(PROVENANCE_COLUMNS)
+    names = []
+    for rtype in RECORD_TYPES:
+        for name, kind in column_kinds(rtype).items():
+            if kind in ("prov", "time") or name in seen or name == "extra":
+                continue
+            seen.add(name)
+            names.append(name)
+    return names + ["extra"]
+
+
+RECORD_FIELDS = _record_fields()
+FILE_FIELDS = ["path", "inode", "size", "allocated", "sha256", "md5", "mime_type"]
+COLUMNS = HEAD + _PROVENANCE + RECORD_FIELDS + [f for f in FILE_FIELDS if f not in RECORD_FIELDS]
+OUTPUT_COLUMNS = COLUMNS + ["truncated_fields"]
+BOOL_FIELDS = {"from_wal", "recovered", "source_deleted", "wal_deleted", "deleted", "answered", "allocated"}
+# First characters a spreadsheet runs as a formula (as cases.exports.FORMULA_PREFIXES), as SQL literals.
+_FORMULA_SQL = "'=', '+', '-', '@', char(9), char(13)"
+
+
+class TimelineError(ValueError):
+    """A bad filter: one line for the examiner."""
+
+
+@dataclass
+class Filters:
+    since: str | None = None       # stored-time text (UTC, ``...Z``) bounds, inclusive
+    until: str | None = None
+    devices: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    artifacts: tuple[str, ...] = ()
+    search: str | None = None
+    files: bool = False
+
+
+def parse_time_bound(text: str, end: bool = False) -> str:
+    """``--since``/``--until``: a date or date-time, UTC unless it carries an explicit offset (``Z``, ``+02:00``).
+
+    A bare date as ``until`` means the end of that day. Returns the stored-time text to compare with.
+    """
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = _dt.date.fromisoformat(value)
+            moment = _dt.datetime.combine(day, _dt.time.max if end else _dt.time.min, _dt.timezone.utc)
+        else:
+            moment = _dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=_dt.timezone.utc)
+    except ValueError:
+        raise TimelineError(f"not a date or time: {text!r} (use e.g. 2024-03-08, 2024-03-08T16:00:00Z or "
+                            f"2024-03-08T18:00:00+02:00)") from None
+    m = moment.astimezone(_dt.timezone.utc)
+    return f"{m:%Y-%m-%dT%H:%M:%S}.{m.microsecond:06d}Z"
+
+
+@dataclass
+class Timeline:
+    """Events of a case store, streamed in order; ``left_out`` counts times that could not go on the UTC timeline."""
+
+    store: Store
+    filters: Filters = field(default_factory=Filters)
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    def parts(self) -> list[tuple[str, str, str]]:
+        """(table, time column, description) for every event kind the filters allow."""
+        wanted = set(self.filters.artifacts)
+        known = set(DESCRIPTIONS)
+        unknown = wanted - known
+        if unknown:
+            raise TimelineError(f"unknown artifact(s) {', '.join(sorted(unknown))} (choose from "
+                                f"{', '.join(sorted(known))})")
+        parts = []
+        for table, times in DESCRIPTIONS.items():
+            if table == "files" and not (self.filters.files or "files" in wanted):
+                continue
+            if wanted and table not in wanted:
+                continue
+            for column, desc in times.items():
+                parts.append((table, column, desc))
+        return parts
+
+    def sql(self, mode: str = "raw") -> tuple[str, list]:
+        """One ``UNION ALL`` over every event kind, in timeline order.
+
+        Each branch first selects the event's raw values (a subquery SQLite does not flatten, so every expression is
+        computed once per row), then shapes them by ``mode``:
+        ``raw`` — ``COLUMNS``; ``spreadsheet`` — the same with flags as true/false and text a spreadsheet would run
+        as a formula prefixed with ``'``; ``csv`` — one finished CSV line (spreadsheet-safe, text fields quoted), so a
+        million events cost no Python per cell. Every mode ends with ``__long`` (the row holds a value longer than
+        ``FIELD_LIMIT`` bytes; in ``csv`` mode: the line is longer than that) and the event's key (artifact, record
+        id, time column).
+        """
+        selects, args = [], []
+        for rank, (table, column, desc) in enumerate(self.parts()):
+            present = set(self.store.db[table].columns_dict)
+            where, where_args = self._where(table, column, present)
+            raw = [f"{self._value(name, table, column, desc, present)} AS [{name}]" for name in COLUMNS]
+            inner = (f"SELECT {', '.join(raw)} FROM [{table}] AS r WHERE {where} LIMIT -1 OFFSET 0")
+            filled = [name for name in COLUMNS if self._value(name, table, column, desc, present) != "NULL"]
+            if mode == "csv":
+                shaped = [self._csv_line(table, column, desc, present) + " AS __line"]
+                long = f"length(CAST(__line AS BLOB)) > {FIELD_LIMIT}"
+            else:
+                shaped = [(_spreadsheet_safe(f"q.[{name}]", name in BOOL_FIELDS) if mode == "spreadsheet"
+                           else f"q.[{name}]") + f" AS [{name}]" for name in COLUMNS]
+                lengths = [f"coalesce(length(CAST(q.[{name}] AS BLOB)), 0)" for name in filled]
+                long = f"max({', '.join(lengths)}, 0) > {FIELD_LIMIT}"
+            keys = (f"q.[datetime] AS __dt, q.[device_id] AS __device, q.[artifact] AS __artifact, "
+                    f"q.[record_id] AS __id, {rank} AS __rank, '{column}' AS __column")
+            selects.append(f"SELECT {', '.join(shaped)}, {keys} FROM ({inner}) AS q LIMIT -1 OFFSET 0")
+            args += where_args
+            if mode == "csv":
+                selects[-1] = (f"SELECT __line, {long} AS __long, __dt, __device, __artifact, __id, __rank, "
+                               f"__column FROM ({selects[-1]})")
+            else:
+                selects[-1] = selects[-1].replace(f", {keys} FROM", f", {long} AS __long, {keys} FROM", 1)
+        if not selects:
+            width = 1 if mode == "csv" else len(COLUMNS)
+            return "SELECT " + ", ".join(["NULL"] * width) + ", 0, 0, 0, 0, 0, 0, 0 WHERE 0", []
+        union = " UNION ALL ".join(f"SELECT * FROM ({branch})" for branch in selects)
+        return f"SELECT * FROM ({union}) ORDER BY __dt, __device, __artifact, __id, __rank", args
+
+    def _value(self, name: str, table: str, column: str, desc: str, present: set[str]) -> str:
+        if name == "message":
+            return _SUMMARY[table]
+        if name == "datetime":
+            return f"substr(r.[{column}], 1, 26) || '+00:00'"
+        if name == "timestamp":
+            return (f"CAST(strftime('%s', substr(r.[{column}], 1, 19)) AS INTEGER) * 1000000 + "
+                    f"CAST(substr(r.[{column}], 21, 6) AS INTEGER)")
+        if name == "timestamp_desc":
+            return f"'{desc}'"
+        if name == "time_raw":
+            return f"r.[{column}_raw]"
+        if name == "time_encoding":
+            return f"r.[{column}_encoding]"
+        if name == "data_type":
+            return f"'phone-forensics:{table}'"
+        if name == "artifact":
+            return f"'{table}'"
+        if name == "record_id":
+            return "r.id"
+        if table == "files":
+            mapped = {"source_path": "path", "source_inode": "inode"}.get(name, name)
+            if mapped in FILE_FIELDS or name in ("evidence_id", "partition"):
+                return f"r.[{mapped}]"
+            if name == "app":
+                return "'filesystem'"
+            return "NULL"
+        return f"r.[{name}]" if name in present else "NULL"
+
+    def _where(self, table: str, column: str, present: set[str]) -> tuple[str, list]:
+        f = self.filters
+        clauses = [f"r.[{column}] IS NOT NULL",
+                   f"r.[{column}_encoding] NOT LIKE '%zone unknown%'"]  # never a zoneless time as UTC
+        args: list = []
+        if f.since:
+            clauses.append(f"r.[{column}] >= ?")
+            args.append(f.since)
+        if f.until:
+            clauses.append(f"r.[{column}] <= ?")
+            args.append(f.until)
+        if f.devices:
+            clauses.append(f"r.device_id IN ({', '.join('?' * len(f.devices))})")
+            args += list(f.devices)
+        if f.apps:
+            if "app" in present:
+                clauses.append(f"r.app IN ({', '.join('?' * len(f.apps))})")
+                args += list(f.apps)
+            else:
+                clauses.append("0")
+        if f.platforms:
+            if "platform" in present:
+                clauses.append(f"lower(r.platform) IN ({', '.join('?' * len(f.platforms))})")
+                args += [p.lower() for p in f.platforms]
+            else:
+                clauses.append("0")
+        if f.search:
+            clauses.append(f"instr(lower({_SUMMARY[table]}), ?) > 0")
+            args.append(f.search.lower())
+        return " AND ".join(clauses), args
+
+    def count_left_out(self) -> None:
+        """How many file times carry no zone and so stay off the UTC timeline (told to the examiner)."""
+        self.left_out = {}
+        if not (self.filters.files or "files" in self.filters.artifacts):
+            return
+        for column in DESCRIPTIONS["files"]:
+            n = self.store.db.execute(f"SELECT count(*) FROM files WHERE [{column}_encoding] LIKE "
+                                      f"'%zone unknown%'").fetchone()[0]
+            if n:
+                self.left_out[f"files.{column}"] = n
+
+    def rows(self, for_spreadsheet: bool = False) -> Iterator[tuple]:
+        """Event rows as tuples in ``OUTPUT_COLUMNS`` order, streamed; a value over ``FIELD_LIMIT`` bytes is cut and
+        the row's ``truncated_fields`` (last column) names it."""
+        self.count_left_out()
+        sql, args = self.sql("spreadsheet" if for_spreadsheet else "raw")
+        width = len(COLUMNS)
+        for row in self.store.db.conn.execute(sql, args):
+            if row[width]:
+                yield _cut(row[:width])
+            else:
+                yield row[:width] + (None,)
+
+    def csv_lines(self) -> Iterator[bytes]:
+        """The events as finished UTF-8 CSV lines (``OUTPUT_COLUMNS``, without the header), built in SQL and read as
+        bytes (no decoding per row); the rare event with a value over ``FIELD_LIMIT`` bytes is rebuilt in Python
+        with that value cut."""
+        self.count_left_out()
+        sql, args = self.sql("csv")
+        conn = self.store.db.conn
+        factory, conn.text_factory = conn.text_factory, bytes
+        try:
+            for line, long, *key in conn.execute(sql, args):
+                if long:
+                    conn.text_factory = factory
+                    yield self._cut_line(*key).encode("utf-8", "surrogateescape")
+                    conn.text_factory = bytes
+                else:
+                    yield line + b",\n"  # an empty truncated_fields
+        finally:
+            conn.text_factory = factory
+
+    def _csv_line(self, table: str, column: str, desc: str, present: set[str]) -> str:
+        """SQL for this branch's finished CSV line: one ``printf`` whose format holds the constant cells (empty
+        columns, the artifact's name...) and a ``%s`` for each cell computed per row (see ``_csv_cell_sql``)."""
+        parts, args = [], []
+        for name in COLUMNS:
+            value = self._value(name, table, column, desc, present)
+            if value == "NULL":
+                parts.append("")
+            elif re.fullmatch(r"'[^']*'", value):
+                parts.append(_csv_quote(value[1:-1]).replace("%", "%%"))
+            else:
+                parts.append("%s")
+                if name in BOOL_FIELDS:
+                    args.append(f"(CASE q.[{name}] WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)")
+                else:
+                    source = re.fullmatch(r"r\.\[(\w+)\]", value)
+                    numeric = name in ("timestamp", "record_id") or (
+                        source is not None and ALL_TABLES[table].get(source.group(1)) in (int, float))
+                    args.append(_csv_cell_sql(f"q.[{name}]", numeric))
+        fmt = ",".join(parts).replace("'", "''")
+        return f"printf('{fmt}', {', '.join(args)})"
+
+    def _cut_line(self, _dt, _device, _artifact, record_id, rank, _column) -> str:
+        """The CSV line of one event (the ``rank``-th event kind of record ``record_id``) with long values cut."""
+        import csv
+        import io
+
+        table, column, desc = self.parts()[rank]
+        present = set(self.store.db[table].columns_dict)
+        values = ", ".join(f"{self._value(n, table, column, desc, present)} AS [{n}]" for n in COLUMNS)
+        row = self.store.db.conn.execute(f"SELECT {values} FROM [{table}] AS r WHERE r.id = ?", [record_id]).fetchone()
+        cells = [_python_csv_cell(name, value) for name, value in zip(OUTPUT_COLUMNS, _cut(tuple(row)))]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+        return out.getvalue()
+
+
+def _spreadsheet_safe(value: str, flag: bool) -> str:
+    """SQL that renders a flag as true/false and neutralises text a spreadsheet would run as a formula."""
+    if flag:
+        return f"(CASE {value} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"
+    return (f"(CASE WHEN typeof({value}) = 'text' AND substr({value}, 1, 1) IN ({_FORMULA_SQL}) "
+            f"THEN '''' || {value} ELSE {value} END)")
+
+
+def _csv_cell_sql(ref: str, numeric: bool) -> str:
+    """SQL for one CSV cell: empty for NULL, numbers as SQLite writes them, text always quoted (RFC 4180) with a
+    ``'`` before a first character a spreadsheet would run as a formula (= + - @ tab CR). One ``printf`` per cell:
+    a chain of ``||`` copies the growing string again at every step."""
+    text = (f"printf('\"%s%s\"', CASE WHEN unicode({ref}) IN (61, 43, 45, 64, 9, 13) THEN '''' ELSE '' END, "
+            f"replace({ref}, '\"', '\"\"'))")
+    if numeric:
+        return (f"(CASE typeof({ref}) WHEN 'null' THEN '' WHEN 'integer' THEN CAST({ref} AS TEXT) "
+                f"WHEN 'real' THEN CAST({ref} AS TEXT) ELSE {text} END)")
+    return f"(CASE WHEN {ref} IS NULL THEN '' ELSE {text} END)"
+
+
+def _csv_quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _python_csv_cell(name: str, value):
+    """The Python twin of ``_csv_cell`` for the rare rebuilt line."""
+    if value is None:
+        return ""
+    if name in BOOL_FIELDS:
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
+def _cut(row: tuple) -> tuple:
+    """Cut every value longer than FIELD_LIMIT bytes (at a character boundary) and say so."""
+    out, cut = [], []
+    for name, value in zip(COLUMNS, row):
+        if isinstance(value, str) and len(value) > FIELD_LIMIT // 4:
+            data = value.encode("utf-8", "surrogatepass")
+            if len(data) > FIELD_LIMIT:
+                note = f" [cut: {len(data)} bytes in full]"
+                value = data[:FIELD_LIMIT - len(note.encode())].decode("utf-8", "ignore") + note
+                cut.append(name)
+        out.append(value)
+    return tuple(out) + (", ".join(cut) or None,)
