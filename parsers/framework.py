@@ -216,6 +216,16 @@ class RunContext:
         self.store.db.conn.execute(f"ATTACH DATABASE ? AS [{alias}]", (f"file:{quote(str(path))}?mode=ro",))
         self.attached.append(alias)
 
+    def device_facts(self, key: str) -> list[str]:
+        """Distinct values of the device fact ``key`` (e.g. ``imei``) other parsers of this device stored, sorted.
+        Parsers with a ``cipher`` run after all others, so every fact found in the evidence is there for them."""
+        if self.store is None:
+            return []
+        rows = self.store.db.conn.execute(
+            "SELECT DISTINCT value FROM device_facts WHERE device_id = ? AND key = ? AND value IS NOT NULL "
+            "AND value != '' ORDER BY value", (self.base.device_id, key))
+        return [r[0] for r in rows]
+
     def find(self, pattern: str) -> list[SpooledFile]:
         """Other working copies whose original path matches ``pattern`` (same rules as parser paths), same layer
         first, in path order; sidecars excluded."""
@@ -399,16 +409,18 @@ class Outcome:
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
                 progress: Callable[[], None] | None = None) -> list[Outcome]:
-    """Run every matching parser on every spooled file, in a fixed order, each run all-or-nothing in the store."""
+    """Run every matching parser on every spooled file, in a fixed order, each run all-or-nothing in the store.
+    Parsers of encrypted databases (``cipher``) run last, so the device facts their keys may need are stored."""
     outcomes = []
-    for source in sorted(spooled, key=lambda s: (s.partition, s.path)):
-        if source.path.endswith(SIDECARS):
-            continue
-        for spec in specs:
-            if spec.matches(source.path):
-                outcomes.append(_run(spec, source, base, spooled, store, work))
-                if progress:
-                    progress()
+    for deferred in (False, True):
+        for source in sorted(spooled, key=lambda s: (s.partition, s.path)):
+            if source.path.endswith(SIDECARS):
+                continue
+            for spec in specs:
+                if (spec.cipher is not None) == deferred and spec.matches(source.path):
+                    outcomes.append(_run(spec, source, base, spooled, store, work))
+                    if progress:
+                        progress()
     return outcomes
 
 
