@@ -40,6 +40,8 @@ CALL_OUTCOMES = {0: ("ended", True), 1: ("missed", False), 4: ("rejected", False
 
 
 @parser(name="whatsapp-ios-messages", app=APP, platform="WhatsApp", paths=[CHATS],
+        source="iLEAPP scripts/artifacts/whatsApp.py, whatsAppExtended.py (ZWAMESSAGE, ZWACHATSESSION, "
+               "ZWAGROUPMEMBER, ZWAMEDIAITEM)",
         requires={"ZWAMESSAGE": {"Z_PK", "ZCHATSESSION", "ZISFROMME", "ZMESSAGEDATE", "ZTEXT", "ZMESSAGETYPE"},
                   "ZWACHATSESSION": {"Z_PK", "ZCONTACTJID"}})
 def messages(db, ctx):
@@ -103,6 +105,7 @@ def locations(db, ctx):
 
 
 @parser(name="whatsapp-ios-contacts", app=APP, platform="WhatsApp", paths=[GROUP + "ContactsV2.sqlite"],
+        source="iLEAPP scripts/artifacts/whatsApp.py (ZWAADDRESSBOOKCONTACT)",
         requires={"ZWAADDRESSBOOKCONTACT": {"Z_PK", "ZFULLNAME", "ZPHONENUMBER", "ZWHATSAPPID"}})
 def contacts(db, ctx):
     """The address book as WhatsApp synchronised it (ZWAADDRESSBOOKCONTACT)."""
