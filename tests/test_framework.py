@@ -129,9 +129,7 @@ def test_tables_only_in_the_wal_are_flagged_from_wal(tmp_path):
     import sqlite3
 
     from tests.fixtures.android_sms import MMSSMS_SCHEMA
-    from tests.fixtures.sqlite_db import make_wal_only_db
-
-    path = make_wal_only_db(tmp_path / "mmssms.db", MMSSMS_SCHEMA + """
+    path = make_db(tmp_path / "mmssms.db", wal_only=True, schema_and_rows=MMSSMS_SCHEMA + """
         INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (1, 1, '+15550001', 1700000000000, 1,
           'first'), (2, 1, '+15550001', 1700000060000, 2, 'second');""")
     alone = tmp_path / "alone" / "mmssms.db"  # the main file without its -wal holds no table
