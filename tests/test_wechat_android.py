@@ -63,6 +63,7 @@ def test_key_from_device_fact_imei_and_system_config_uin(tmp_path, imei_db):
     assert main.message == "key derived from IMEI + uin; IMEI from device facts; uin from system_config_prefs.xml " \
                            "default_uin"
     assert derived_key() not in main.message
+    assert derived_key().encode() not in (tmp_path / "shard.sqlite").read_bytes()
     (account,) = rows["accounts"]
     assert (account["user_id"], account["username"], account["display_name"], account["phone"]) == \
         (OWNER, "owner_alias", "Owner Nick", "+8613800000001")
