@@ -2,7 +2,9 @@
 
 ``ChatComDatabase``: ``conversation_info`` has one row per person chatted with or matched (``user_id``,
 ``encrypted_user_id``, ``user_name``, ``age``, ``gender`` code, ``game_mode`` - on Bumble 0 Date, 1 BFF, 5 Bizz as
-ALEAPP's bumble.py labels them - ``user_photos`` JSON, ``work``, ``education``); ``message`` (``_id`` key) has
+ALEAPP's bumble.py labels them - ``user_photos`` JSON, ``work``, ``education``); ``message`` (keyed by ``id`` in
+current releases - the column ALEAPP's bumble.py reads - and by ``_id`` in some older ones, so rows are cited by
+rowid and ``id`` is kept in ``extra``) has
 ``conversation_id`` (the other person's ``user_id``), ``sender_id``/``recipient_id`` (encrypted user ids),
 ``is_incoming``, ``payload_type`` and a JSON ``payload`` (``text`` for text and question-game messages, ``url``
 for audio/image/video, ``message`` and ``photo_url`` for reactions). Badoo's ``CombinedConnectionsDatabase`` table
@@ -25,22 +27,23 @@ SOURCE = "ALEAPP scripts/artifacts/bumble.py, BadooChat.py, BadooConnections.py"
 CHAT_REQUIRES = {"message": {"conversation_id", "sender_id", "recipient_id", "created_timestamp", "payload",
                              "payload_type"},
                  "conversation_info": {"user_id", "user_name"}}
+CHAT_SOURCE = "ALEAPP scripts/artifacts/bumble.py and BadooChat.py (message, conversation_info columns)"
 BUMBLE_MODES = {0: "Date", 1: "BFF", 5: "Bizz"}
 _PROFILE_FIELDS = ("age", "gender", "work", "education", "user_image_url", "match_status", "conversation_type",
                    "is_user_verified", "user_deleted")
 
 
 @parser(name="bumble-android-chat", app="com.bumble.app", platform="Bumble",
-        paths=["*/com.bumble.app/databases/ChatComDatabase"], requires=CHAT_REQUIRES)
+        paths=["*/com.bumble.app/databases/ChatComDatabase"], requires=CHAT_REQUIRES, source=CHAT_SOURCE)
 @parser(name="badoo-android-chat", app="com.badoo.mobile", platform="Badoo",
-        paths=["*/com.badoo.mobile/databases/ChatComDatabase"], requires=CHAT_REQUIRES)
+        paths=["*/com.badoo.mobile/databases/ChatComDatabase"], requires=CHAT_REQUIRES, source=CHAT_SOURCE)
 def chat(db, ctx):
     """Matches and chat partners (conversation_info) and chat messages (message with JSON payloads)."""
     people = {}
     for row in db.execute("SELECT rowid AS row_id, * FROM conversation_info ORDER BY rowid"):
         people[row["user_id"]] = row
         yield _person(ctx, row)
-    for row in db.execute("SELECT * FROM message ORDER BY _id"):
+    for row in db.execute("SELECT rowid AS row_id, * FROM message ORDER BY rowid"):
         person = people.get(row["conversation_id"])
         name = person["user_name"] if person is not None else None
         direction = _direction(row, person)
@@ -58,7 +61,7 @@ def chat(db, ctx):
             recipients=[row["recipient_id"]] if row["recipient_id"] else [], direction=direction,
             body=payload.get("text") or payload.get("message"), message_type=row["payload_type"],
             attachments=[{"url": url, "kind": row["payload_type"]} for url in urls],
-            ts=timestamps.unix_ms(row["created_timestamp"]), extra=extra, prov=ctx.prov("message", row["_id"]))
+            ts=timestamps.unix_ms(row["created_timestamp"]), extra=extra, prov=ctx.prov("message", row["row_id"]))
 
 
 def _person(ctx, row) -> Contact:
@@ -108,7 +111,8 @@ def _photo_urls(raw) -> list[str]:
 
 @parser(name="badoo-android-connections", app="com.badoo.mobile", platform="Badoo",
         paths=["*/com.badoo.mobile/databases/CombinedConnectionsDatabase"],
-        requires={"connection": {"id", "name", "sort_timestamp"}})
+        requires={"connection": {"id", "name", "sort_timestamp"}},
+        source="ALEAPP scripts/artifacts/BadooConnections.py (connection columns)")
 def connections(db, ctx):
     """Badoo connections (people who messaged, liked or visited), with the last displayed message."""
     for row in db.execute("SELECT rowid AS row_id, * FROM connection ORDER BY rowid"):

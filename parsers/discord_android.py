@@ -4,11 +4,19 @@ Android ``com.discord/files/kv-storage/@account.<user id>/a`` is SQLite; each ``
 object (``id``, ``channelId``, ``message``) behind a few non-JSON prefix bytes, and ``message`` is a Discord API
 message object. The folder name carries the signed-in account's id, which decides the direction.
 
-Cached API responses hold the same message objects as a JSON array (``GET /channels/<id>/messages``): on Android in
-OkHttp's ``cache/http-cache/<key>.1`` bodies (gzip when the server sent it so), on iOS in
-``Library/Caches/com.hammerandchisel.discord/fsCachedData/<UUID>``. Those folders also hold images and other
-responses; a file that is not an array of messages gives no records. The account is not named there, so cached
-messages carry no direction. A record's row is the element's position in the array.
+Cached API responses hold the same message objects as a JSON array (``GET /channels/<id>/messages``) or a single
+object (``POST /channels/<id>/messages``, the message just sent): on Android in OkHttp's ``cache/http-cache/<key>.1``
+bodies (gzip when the server sent it so), on iOS in ``Library/Caches/com.hammerandchisel.discord/``. There the
+CFNetwork cache ``Cache.db`` lists every response (``cfurl_cache_response``: ``entry_ID``, ``request_key`` = the URL,
+``time_stamp``; ``cfurl_cache_receiver_data``: the body inline, or with ``isDataOnFS = 1`` the name of its file in
+``fsCachedData/``; the query iLEAPP's discord_cache.py runs). Read through Cache.db, responses are known by their URL:
+message pages overlap (``?around=`` / ``?limit=`` pages of one channel repeat the same message up to five times), so
+one record is kept per message id — the newest cached copy, with ``extra["cached_copies"]`` saying how many were
+seen and any differing older text in ``extra["other_contents"]`` — and the signed-in account is the ``user_id`` of
+the cached ``/auth/login`` response (or the ``id`` of ``/users/@me``), which decides the direction. The login
+response also holds the account's token: it is never read into a record. A record's row is the Cache.db entry.
+Without a Cache.db beside them, fsCachedData files are read one by one (no URL, no account, no direction; a
+record's row is the element's position in the array); with one, they are read only through it.
 
 Message ``type`` 3 is a call: it becomes a Call whose ``call.participants`` are the users who joined and whose
 ``call.ended_timestamp`` closes it. Times are ISO-8601 strings with an offset.
@@ -19,6 +27,7 @@ import json
 import re
 import zlib
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from artifacts import timestamps
 from artifacts.records import Call, Message
@@ -30,12 +39,18 @@ SOURCE = ("ALEAPP scripts/artifacts/discordChats.py; iLEAPP scripts/artifacts/di
           "plaso test_data/23AAD8D4-D632-4F99-8E44-152AAB8FA9D6 (real iOS cache file)")
 
 PLATFORM = "Discord"
+IOS_APP = "com.hammerandchisel.discord"
+SOURCE = ("iLEAPP discordChats.py, discord_cache.py (Cache.db query, fsCachedData bodies, kv-storage messages0); "
+          "ALEAPP discordChats.py; Discord API docs (Message resource); plaso test_data 23AAD8D4-...")
+_API_HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
+_MESSAGES_URL = re.compile(r"^/api(?:/v\d+)?/channels/\d+/messages(?:/\d+)?/?$")
+_ACCOUNT_URL = re.compile(r"^/api(?:/v\d+)?/(auth/login|users/@me)/?$")
 CALL_TYPE = 3
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 _ACCOUNT = re.compile(r"@account\.(\d+)")
 
 
-@parser(name="discord-android-messages", app="com.discord", platform=PLATFORM,
+@parser(name="discord-android-messages", app="com.discord", platform=PLATFORM, source=SOURCE,
         paths=["*/com.discord/files/kv-storage/*/a"], requires={"messages0": {"data"}})
 def kv_messages(db, ctx):
     """Messages and calls kept in the kv-storage database (messages0)."""
@@ -54,30 +69,59 @@ def kv_messages(db, ctx):
 
 
 @parser(name="discord-android-api-cache", app="com.discord", platform=PLATFORM,
-        paths=["*/com.discord/cache/http-cache/*.1"])
-@parser(name="discord-ios-api-cache", app="com.hammerandchisel.discord", platform=PLATFORM,
+        paths=["*/com.discord/cache/http-cache/*.1"], source=SOURCE)
+@parser(name="discord-ios-api-cache", app=IOS_APP, platform=PLATFORM, source=SOURCE,
         paths=["*/com.hammerandchisel.discord/fsCachedData/*"])
 def cached_messages(db, ctx):
-    """Messages in cached API responses (a JSON array of message objects)."""
+    """Messages in one cached API response (a message object or an array of them); on iOS only where no Cache.db
+    lists the file (otherwise discord-ios-cache reads it)."""
+    if ctx.app == IOS_APP and _beside(ctx, "*/com.hammerandchisel.discord/Cache.db", levels=2):
+        return
     with open(ctx.local, "rb") as handle:
         head = handle.read(256)
-    gzipped = head[:2] == b"\x1f\x8b"
-    if not gzipped and head.lstrip()[:1] != b"[":
+    if head[:2] != b"\x1f\x8b" and head.lstrip()[:1] not in (b"[", b"{"):
         return  # an image or another kind of response: nothing to read
     if ctx.local.stat().st_size > MAX_CACHE_BYTES:
         raise Unsupported(f"cache file larger than {MAX_CACHE_BYTES} bytes")
-    data = ctx.local.read_bytes()
-    if gzipped:
-        data = _gunzip(data)
-    if data.lstrip()[:1] != b"[":
-        return
-    try:
-        items = json.loads(data)
-    except (ValueError, RecursionError):
-        return
-    for index, item in enumerate(items if isinstance(items, list) else []):
-        if isinstance(item, dict) and {"id", "author", "timestamp"} <= item.keys():
+    seen = set()
+    for index, item in enumerate(_messages_in(ctx.local.read_bytes())):
+        if item["id"] not in seen:
+            seen.add(item["id"])
             yield _record(item, ctx, ctx.prov(None, index), None, item.get("channel_id"))
+
+
+@parser(name="discord-ios-cache", app=IOS_APP, platform=PLATFORM, paths=["*/com.hammerandchisel.discord/Cache.db"],
+        requires={"cfurl_cache_response": {"entry_ID", "request_key", "time_stamp"},
+                  "cfurl_cache_receiver_data": {"entry_ID", "isDataOnFS", "receiver_data"}}, source=SOURCE)
+def ios_cache(db, ctx):
+    """Messages of the cached channel-message responses Cache.db lists, one per message id, with direction from
+    the cached login response."""
+    files = {s.path.rsplit("/", 1)[1]: s for s in _beside(ctx, "*/com.hammerandchisel.discord/fsCachedData/*",
+                                                           levels=1, below="fsCachedData")}
+    owner, copies = None, {}
+    for row in db.execute("SELECT r.entry_ID, r.request_key, d.isDataOnFS, d.receiver_data FROM cfurl_cache_response r "
+                          "JOIN cfurl_cache_receiver_data d ON d.entry_ID = r.entry_ID ORDER BY r.entry_ID"):
+        url = urlsplit(str(row["request_key"] or ""))
+        is_messages = _MESSAGES_URL.search(url.path)
+        account_path = _ACCOUNT_URL.search(url.path)
+        if not (is_messages or account_path) or url.netloc.split(":")[0] not in _API_HOSTS:
+            continue
+        name, body = _body(row, files)
+        if body is None:
+            continue
+        if account_path:
+            owner = _account_id(body, account_path.group(1)) or owner
+            continue
+        for index, item in enumerate(_messages_in(body)):
+            copies.setdefault(item["id"], []).append((row["entry_ID"], index, name, item))
+    for message_id, seen in sorted(copies.items(), key=lambda kv: (kv[1][-1][3].get("timestamp") or "", kv[0])):
+        entry, index, name, item = seen[-1]  # the newest cached copy
+        record = _record(item, ctx, ctx.prov("cfurl_cache_receiver_data", entry), owner, item.get("channel_id"))
+        others = sorted({str(c[3].get("content")) for c in seen[:-1]} - {str(item.get("content"))})
+        record.extra.update({k: v for k, v in (("cached_copies", len(seen)), ("cache_file", name),
+                                                 ("position", index), ("other_contents", others or None))
+                             if v is not None})
+        yield record
 
 
 def _record(message: dict, ctx, prov, owner: str | None, channel) -> Message | Call:
@@ -102,6 +146,54 @@ def _record(message: dict, ctx, prov, owner: str | None, channel) -> Message | C
         app=ctx.app, platform=ctx.platform, thread_id=_text(channel), sender=author_id,
         sender_name=_text(author.get("global_name") or author.get("username")), direction=direction,
         body=message.get("content") or None, ts=ts, attachments=_attachments(message), extra=extra, prov=prov)
+
+
+def _beside(ctx, pattern: str, levels: int, below: str | None = None) -> list:
+    """Spooled files matching ``pattern`` in the folder ``levels`` up from this file (optionally in its sub-folder
+    ``below``), same partition."""
+    folder = ctx.source.path.rsplit("/", levels)[0].lower()
+    if below:
+        folder = f"{folder}/{below.lower()}"
+    return [s for s in ctx.find(pattern)
+            if s.partition == ctx.source.partition and s.path.rsplit("/", 1)[0].lower() == folder]
+
+
+def _body(row, files) -> tuple[str | None, bytes | None]:
+    """(fsCachedData file name or None, the response body) of one Cache.db entry; None when the file is absent."""
+    data = row["receiver_data"]
+    if row["isDataOnFS"] == 1:
+        name = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data or "")
+        spooled = files.get(name)
+        if spooled is None or spooled.size > MAX_CACHE_BYTES:
+            return name, None
+        return name, spooled.local.read_bytes()
+    return None, data.encode("utf-8") if isinstance(data, str) else data
+
+
+def _messages_in(data: bytes) -> list[dict]:
+    """The message objects of one response body: an array of them, or one (gzip bodies inflated first)."""
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data)
+    try:
+        parsed = json.loads(data)
+    except (ValueError, RecursionError):
+        return []
+    items = parsed if isinstance(parsed, list) else [parsed]
+    return [i for i in items if isinstance(i, dict) and {"id", "author", "timestamp"} <= i.keys()
+            and isinstance(i["id"], (str, int))]
+
+
+def _account_id(body: bytes, kind: str) -> str | None:
+    """The signed-in account's id: ``user_id`` of the login response, ``id`` of ``/users/@me``. Nothing else of
+    the body is kept (the login response carries the account's token)."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    value = parsed.get("user_id" if kind == "auth/login" else "id")
+    return str(value) if isinstance(value, (str, int)) and str(value).isdigit() else None
 
 
 def _attachments(message: dict) -> list[dict]:

@@ -39,7 +39,8 @@ from urllib.parse import quote
 
 from artifacts.records import Provenance, Record
 from forensics.inventory import SpooledFile
-from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, is_sqlcipher
+from parsers.decoders import sqlcipher
+from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, SQLITE_MAGIC, is_sqlcipher
 
 SIDECARS = ("-wal", "-shm", "-journal")
 ENTRY_POINT_GROUP = "forensics.parsers"
@@ -56,6 +57,19 @@ class Unsupported(Exception):
     """Raised by a parser for a schema or format version it does not read (outcome ``unsupported version``)."""
 
 
+@dataclass(frozen=True)
+class Cipher:
+    """How a parser's SQLCipher database is decrypted: the app's cipher PRAGMAs and a function that finds the
+    passphrase in other spooled files (``ctx.find``). ``key(ctx)`` returns candidate ``(passphrase, how)`` pairs,
+    tried in order — ``how`` says where a key came from, never the key, and the one that opens the database becomes
+    the run's message — or raises ``Encrypted("key not found: what was tried")`` when it finds none. The framework decrypts the working copy (and its main file alone, when there is a -wal)
+    into plain copies in a scratch folder, so WAL flags, fingerprints and recovery work as for any database; a file
+    that is already plain SQLite (decrypted by an extraction tool) is read as it is."""
+
+    settings: tuple[str, ...]
+    key: Callable[["RunContext"], list[tuple[str, str]]]
+
+
 @dataclass
 class ParserSpec:
     name: str
@@ -67,6 +81,7 @@ class ParserSpec:
     version: str = "1"
     description: str = ""
     source: str = UNVERIFIED
+    cipher: Cipher | None = None
     _regex: re.Pattern | None = field(default=None, repr=False)
 
     @property
@@ -83,13 +98,15 @@ _REGISTRY: dict[str, ParserSpec] = {}
 
 
 def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
-           platform: str | None = None, version: str = "1", description: str = "", source: str = ""):
+           platform: str | None = None, version: str = "1", description: str = "", source: str = "",
+           cipher: Cipher | None = None):
     """Register a parser function; see the module docstring for the contract.
 
     ``source`` says where the parser's schema facts come from — a public tool's query, a public test file or the
     app's published source (e.g. ``"ALEAPP scripts/artifacts/bumble.py; plaso test_data/android/..."``) — or
     ``unverified``; ``forensics parsers`` shows it. Without it, the module's ``SOURCE`` constant (declared before
-    its parsers) says it for every parser of the module."""
+    its parsers) says it for every parser of the module. ``cipher`` makes the database a SQLCipher one (see
+    ``Cipher``)."""
 
     def register(func: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
@@ -97,7 +114,8 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
         _REGISTRY[name] = ParserSpec(name, app, list(paths), func, requires, platform, version,
                                      description or (func.__doc__ or "").strip().splitlines()[0]
                                      if func.__doc__ else description,
-                                     source or getattr(sys.modules.get(func.__module__), "SOURCE", None) or UNVERIFIED)
+                                     source or getattr(sys.modules.get(func.__module__), "SOURCE", None) or UNVERIFIED,
+                                     cipher)
         return func
 
     return register
@@ -201,6 +219,16 @@ class RunContext:
             raise ValueError(f"bad alias {alias!r}")
         self.store.db.conn.execute(f"ATTACH DATABASE ? AS [{alias}]", (f"file:{quote(str(path))}?mode=ro",))
         self.attached.append(alias)
+
+    def device_facts(self, key: str) -> list[str]:
+        """Distinct values of the device fact ``key`` (e.g. ``imei``) other parsers of this device stored, sorted.
+        Parsers with a ``cipher`` run after all others, so every fact found in the evidence is there for them."""
+        if self.store is None:
+            return []
+        rows = self.store.db.conn.execute(
+            "SELECT DISTINCT value FROM device_facts WHERE device_id = ? AND key = ? AND value IS NOT NULL "
+            "AND value != '' ORDER BY value", (self.base.device_id, key))
+        return [r[0] for r in rows]
 
     def find(self, pattern: str) -> list[SpooledFile]:
         """Other working copies whose original path matches ``pattern`` (same rules as parser paths), same layer
@@ -324,6 +352,45 @@ def rowids(db: sqlite3.Connection, table_names: Iterable[str]) -> dict[str, set[
             for t in table_names if t.lower() in present}
 
 
+class MainRows:
+    """Row ids of the database's main file alone, read per table the first time a record cites that table.
+
+    A table the main file lacks but the database with its -wal has (never checkpointed: an address book whose main
+    file is one empty page) has an empty set, so every row of it counts as coming from the WAL; a table neither has
+    (or a main file that cannot be read) gives None: nothing is claimed about it.
+    """
+
+    def __init__(self, main: Path, full: sqlite3.Connection):
+        self._full_tables = tables(full)
+        try:
+            self._main = open_readonly(main)
+            self._main_tables = tables(self._main)
+        except sqlite3.DatabaseError:
+            self._main, self._main_tables = None, set()
+        self._rows: dict[str, set[str] | None] = {}
+
+    def get(self, table: str) -> set[str] | None:
+        table = table.lower()
+        if table not in self._rows:
+            if self._main is None or table not in self._full_tables:
+                self._rows[table] = None
+            elif table in self._main_tables:
+                try:
+                    self._rows[table] = rowids(self._main, [table])[table]
+                except sqlite3.DatabaseError:
+                    self._rows[table] = None
+            else:
+                self._rows[table] = set()
+        return self._rows[table]
+
+    def known(self) -> dict[str, set[str]]:
+        return {t: rows for t, rows in sorted(self._rows.items()) if rows}
+
+    def close(self) -> None:
+        if self._main is not None:
+            self._main.close()
+
+
 @dataclass
 class Outcome:
     spec: ParserSpec
@@ -346,16 +413,18 @@ class Outcome:
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
                 progress: Callable[[], None] | None = None) -> list[Outcome]:
-    """Run every matching parser on every spooled file, in a fixed order, each run all-or-nothing in the store."""
+    """Run every matching parser on every spooled file, in a fixed order, each run all-or-nothing in the store.
+    Parsers of encrypted databases (``cipher``) run last, so the device facts their keys may need are stored."""
     outcomes = []
-    for source in sorted(spooled, key=lambda s: (s.partition, s.path)):
-        if source.path.endswith(SIDECARS):
-            continue
-        for spec in specs:
-            if spec.matches(source.path):
-                outcomes.append(_run(spec, source, base, spooled, store, work))
-                if progress:
-                    progress()
+    for deferred in (False, True):
+        for source in sorted(spooled, key=lambda s: (s.partition, s.path)):
+            if source.path.endswith(SIDECARS):
+                continue
+            for spec in specs:
+                if (spec.cipher is not None) == deferred and spec.matches(source.path):
+                    outcomes.append(_run(spec, source, base, spooled, store, work))
+                    if progress:
+                        progress()
     return outcomes
 
 
@@ -393,11 +462,52 @@ class _Malformed(Exception):
 _MALFORMED = ("malformed", "not a database", "disk i/o error", "file is encrypted", "database corrupt")
 
 
+def _encrypted(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(SQLCIPHER_HEAD)
+    return bool(head) and (not head.startswith(SQLITE_MAGIC) or is_sqlcipher(head))
+
+
+def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[Path, Path | None, str]:
+    """Plain copies of the database as it reads with its -wal and of its main file alone (None without a -wal),
+    decrypted with the first candidate key that opens it, and how that key was obtained."""
+    candidates = cipher.key(ctx)
+    wal = Path(str(ctx.local) + "-wal")
+    has_wal = wal.exists() and wal.stat().st_size > 0
+    copies = {}
+    for name in ("full", "main") if has_wal else ("full",):
+        folder = scratch / name
+        folder.mkdir()
+        copies[name] = folder / ctx.local.name
+        shutil.copyfile(ctx.local, copies[name])
+        if name == "full" and has_wal:
+            shutil.copyfile(wal, str(copies[name]) + "-wal")
+    failure = "no candidate key"
+    for passphrase, how in candidates:
+        try:
+            full = sqlcipher.decrypt(copies["full"], passphrase, cipher.settings, scratch / "full" / "plain.db")
+        except sqlcipher.WrongKey as exc:
+            failure = str(exc)
+            continue
+        main = sqlcipher.decrypt(copies["main"], passphrase, cipher.settings, scratch / "main" / "plain.db") \
+            if has_wal else None
+        return full, main, how
+    tried = "; ".join(how for _, how in candidates)
+    raise Encrypted(f"key not found: tried {len(candidates)} key(s) ({tried}); none opens this database: "
+                    f"{failure}")
+
+
 def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     db = None
     base = None
+    scratch = None
+    main_rows = None
+    how = None
     try:
         if spec.requires is not None:
+            if spec.cipher is not None and not ctx.recovered and _encrypted(ctx.local):
+                scratch = Path(tempfile.mkdtemp(dir=work))
+                ctx.local, base, how = _decrypted_copies(spec.cipher, ctx, scratch)
             db = open_readonly(ctx.local)
             try:
                 mismatch = fingerprint_mismatch(db, spec.requires)
@@ -408,20 +518,25 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
                                message=f"error: damaged database; what could be recovered lacks {mismatch[8:]}")
             if mismatch:
                 return Outcome(spec, ctx.source, UNSUPPORTED, message=f"unsupported version: {mismatch}")
-            if not ctx.recovered:
+            if not ctx.recovered and scratch is None:
                 base = main_file_copy(ctx.local, work)
             ctx.attach_source()
-        main_rows = _main_rows(base, spec.requires) if base is not None else None
+        main_rows = MainRows(base, db) if base is not None else None
+        for table in sorted(spec.requires or ()) if main_rows is not None else ():
+            main_rows.get(table)  # rows of a required table the -wal deleted are found even when none remain
         count, wal_count = _write(spec.func(db, ctx), ctx, store, main_rows=main_rows)
         gone = 0
-        if main_rows:
-            now = rowids(db, spec.requires)
-            only_in_main = {t: rows - now.get(t, set()) for t, rows in main_rows.items()}
+        if main_rows is not None:
+            before = main_rows.known()
+            now = rowids(db, before)
+            only_in_main = {t: rows - now.get(t, set()) for t, rows in before.items()}
             if any(only_in_main.values()):
                 gone = _write_wal_deleted(spec, ctx, store, base, only_in_main)
-        return Outcome(spec, ctx.source, PARSED if count + gone else NO_DATA, count + gone,
+        return Outcome(spec, ctx.source, PARSED if count + gone else NO_DATA, count + gone, message=how,
                        recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone)
-    except _Malformed:
+    except _Malformed as exc:
+        if scratch is not None:
+            return Outcome(spec, ctx.source, ERROR, message=f"error: the decrypted database is damaged ({exc})")
         raise
     except Encrypted as exc:
         return Outcome(spec, ctx.source, ENCRYPTED, message=f"encrypted: {exc}")
@@ -436,27 +551,18 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
                        recovered=ctx.recovered)
     finally:
+        if main_rows is not None:
+            main_rows.close()
         if db is not None:
             db.close()
         ctx.detach_all()
         if base is not None:
             shutil.rmtree(base.parent, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _main_rows(base: Path, requires) -> dict[str, set[str]] | None:
-    try:
-        main = open_readonly(base)
-    except sqlite3.DatabaseError:
-        return None
-    try:
-        return rowids(main, requires)
-    except sqlite3.DatabaseError:
-        return None
-    finally:
-        main.close()
-
-
-def _write(items, ctx: RunContext, store, main_rows=None, only=None) -> tuple[int, int]:
+def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, only=None) -> tuple[int, int]:
     """Write what a parser yields in one transaction. With ``main_rows`` (the main file's row ids) rows missing
     from it are flagged ``from_wal``; with ``only`` just those rows are kept and flagged ``wal_deleted``."""
     count = wal_count = 0
@@ -477,8 +583,8 @@ def _write(items, ctx: RunContext, store, main_rows=None, only=None) -> tuple[in
                 if key[1] is None or key[1] not in only.get(key[0], ()):
                     continue
                 item.prov.wal_deleted = True
-            elif main_rows is not None and key[1] is not None and key[0] in main_rows \
-                    and key[1] not in main_rows[key[0]]:
+            elif main_rows is not None and key[1] is not None and key[0] \
+                    and (present := main_rows.get(key[0])) is not None and key[1] not in present:
                 item.prov.from_wal = True
                 wal_count += 1
             writer.add(item)
@@ -504,7 +610,8 @@ def _bulk(item: Bulk, ctx: RunContext, store, main_rows, only) -> tuple[int, int
     """Run one Bulk mapping inside the store; row-id sets go to a temporary table the SQL can test against."""
     provenance = dataclasses.asdict(ctx.prov(item.table))
     provenance["app"] = ctx.app
-    rows = (only if only is not None else main_rows or {}).get(item.table.lower())
+    rows = (only if only is not None else main_rows or {}).get(item.table.lower()) \
+        if only is not None or main_rows is not None else None
     if only is not None and not rows:
         return 0, 0
     if rows is not None:

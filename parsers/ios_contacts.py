@@ -3,7 +3,7 @@
 ``ABPerson`` holds names, organization and notes; ``ABMultiValue`` one row per phone number, e-mail, URL, ... of a
 person, its ``property`` saying which: 3 phone, 4 e-mail, 5 postal address, 13 instant messaging, 22 URL, 23 related
 name, 46 social profile. Its ``label`` points into ``ABMultiValueLabel`` (built-in labels are wrapped as
-``_$!<Mobile>!$_``). Structured values (addresses, IM accounts, social profiles) keep their parts in
+``_$!<Mobile>!$_``, reported as ``mobile``). Structured values (addresses, IM accounts, social profiles) keep their parts in
 ``ABMultiValueEntry`` (``parent_id`` = the multivalue's ``UID``) keyed through ``ABMultiValueEntryKey`` ('username',
 'service', 'Street', ...). ``CreationDate`` and ``ModificationDate`` are Cocoa seconds.
 """
@@ -13,6 +13,7 @@ import dataclasses
 
 from artifacts import timestamps
 from artifacts.records import Contact
+from parsers.decoders.apple_labels import clean_label
 from parsers.framework import optional_columns, parser, tables
 
 # where this module's schema facts come from (shown by `forensics parsers`)
@@ -72,20 +73,13 @@ def _multivalues(db) -> dict[int, list[dict]]:
     found: dict[int, list[dict]] = {}
     for uid, record, prop, label, value in db.execute("SELECT UID, record_id, property, label, value "
                                                       "FROM ABMultiValue ORDER BY record_id, UID"):
-        found.setdefault(record, []).append({"uid": uid, "property": prop, "label": _clean(labels.get(label)),
+        found.setdefault(record, []).append({"uid": uid, "property": prop, "label": clean_label(labels.get(label)),
                                              "value": value, "entries": entries.get(uid, {})})
     return found
 
 
 def _lookup(db, table: str) -> dict[int, str]:
     return {rowid: value for rowid, value in db.execute(f"SELECT rowid, value FROM {table}")}
-
-
-def _clean(label: str | None) -> str | None:
-    """'_$!<Mobile>!$_' → 'Mobile' (a built-in label); custom labels are kept as typed."""
-    if label and label.startswith("_$!<") and label.endswith(">!$_"):
-        return label[4:-4]
-    return label
 
 
 def _labelled(value: dict) -> dict:

@@ -12,10 +12,9 @@ secret comes from either
   same secret sealed with AES-GCM by the Android Keystore key ``SignalSecret``, which never leaves the device: with
   only that, the outcome is "encrypted: key not found ..." and says why.
 
-The database is decrypted with SQLCipher (``sqlcipher3``) into a plaintext copy in a scratch folder beside the
-working copy, removed afterwards; the evidence copy is never written. When a ``-wal`` exists the main file is
-decrypted a second time without it, so rows found only in the write-ahead log are marked. A ``signal.db`` that is
-already plain SQLite (decrypted by an extraction tool) is read as it is.
+The framework decrypts the database (``framework.Cipher``: plain copies of the database with its -wal and of the
+main file alone, so WAL rows are flagged as for any database); a ``signal.db`` that is already plain SQLite
+(decrypted by an extraction tool) is read as it is. The run's message says where the key was found, never the key.
 
 Schemas: since 2023 one ``message`` table (``from_recipient_id``/``to_recipient_id``) with ``attachment`` (earlier
 ``part``); before that ``sms`` and ``mms`` (the other party in ``address``, later ``recipient_id``). Direction and
@@ -31,16 +30,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
-from pathlib import Path
-
-from sqlcipher3 import dbapi2 as sqlcipher
 
 from artifacts import timestamps
 from artifacts.records import Call, Contact, Message
 from parsers.decoders.abx import AndroidXMLError, load_android_xml
-from parsers.framework import Encrypted, Unsupported, open_readonly, parser, tables
+from parsers.framework import Cipher, Encrypted, Unsupported, parser, tables
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = ("ALEAPP scripts/artifacts/signalAndroid.py; "
@@ -51,7 +45,6 @@ DATABASE = "*/org.thoughtcrime.securesms/databases/signal.db"
 SECRETS_JSON = "*/Secrets/secrets.json"
 PREFERENCES = "*/org.thoughtcrime.securesms/shared_prefs/org.thoughtcrime.securesms_preferences.xml"
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 CIPHER_SETTINGS = ("PRAGMA cipher_compatibility = 3", "PRAGMA kdf_iter = 1", "PRAGMA cipher_page_size = 4096")
 
 BASE_TYPE_MASK = 0x1F
@@ -75,30 +68,15 @@ _CALL_EVENTS = {0: ("ongoing", None), 1: ("accepted", True), 2: ("not accepted",
 _NAME_COLUMNS = ("nickname_joined_name", "system_joined_name", "system_display_name", "profile_joined_name",
                  "signal_profile_name", "profile_given_name", "system_given_name")
 _ID_COLUMNS = ("e164", "phone", "aci", "uuid", "username", "pni", "group_id", "email")
-_WAL_TABLES = ("recipient", "groups", "message", "sms", "mms", "call")
 
 
-class DamagedEncryptedDatabase(Exception):
-    """SQLCipher refuses pages whose HMAC fails, so a damaged encrypted database cannot be decrypted as a whole."""
-
-
-@parser(name="signal-android", app=APP, platform="Signal", paths=[DATABASE])
+@parser(name="signal-android", app=APP, platform="Signal", paths=[DATABASE], requires={},
+        cipher=Cipher(CIPHER_SETTINGS, lambda ctx: [_database_key(ctx)]),
+        source="Signal-Android source (SqlCipherDatabaseHook, RecipientTable, MessageTable, CallTable); "
+               "ALEAPP signal.py (secrets.json)")
 def signal(db, ctx):
     """Signal recipients, groups, messages and calls from signal.db (SQLCipher; key from secrets.json or prefs)."""
-    if ctx.local.stat().st_size == 0:
-        return
-    with tempfile.TemporaryDirectory(prefix=".signal-", dir=ctx.local.parent) as scratch:
-        full, main_only = _plaintext_copies(ctx, Path(scratch))
-        main_rows = _row_ids(main_only) if main_only else None
-        plain = open_readonly(full)
-        try:
-            for record in _records(plain, ctx):
-                if main_rows is not None:
-                    present = main_rows.get(record.prov.source_table)
-                    record.prov.from_wal = present is not None and record.prov.source_row not in present
-                yield record
-        finally:
-            plain.close()
+    yield from _records(db, ctx)
 
 
 @parser(name="signal-android-key", app=APP, platform="Signal", paths=[SECRETS_JSON, PREFERENCES])
@@ -107,75 +85,12 @@ def signal_key_files(db, ctx):
     return ()
 
 
-# --- decryption ------------------------------------------------------------------------------------------------
+# --- the key ---------------------------------------------------------------------------------------------------
 
 
-def _plaintext_copies(ctx, scratch: Path) -> tuple[Path, Path | None]:
-    """The database as it reads with its -wal, and the main file alone (None when there is no -wal), both plain."""
-    wal = Path(str(ctx.local) + "-wal")
-    has_wal = wal.exists() and wal.stat().st_size > 0
-    with open(ctx.local, "rb") as f:
-        plaintext = f.read(16) == SQLITE_MAGIC
-    key = None if plaintext else _database_key(ctx)
-    copies = []
-    for name, with_wal in (("full", True), ("main", False)):
-        if name == "main" and not has_wal:
-            copies.append(None)
-            continue
-        folder = scratch / name
-        folder.mkdir()
-        copy = folder / "signal.db"
-        shutil.copyfile(ctx.local, copy)
-        if with_wal and has_wal:
-            shutil.copyfile(wal, str(copy) + "-wal")
-        copies.append(copy if plaintext else _decrypt(copy, key, folder / "plain.db"))
-    return copies[0], copies[1]
-
-
-def _decrypt(encrypted: Path, key: str, target: Path) -> Path:
-    """Export ``encrypted`` (with any -wal beside it) into a plain SQLite file with SQLCipher."""
-    conn = _open_cipher(encrypted, key)
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher.DatabaseError as exc:
-        conn.close()
-        raise Encrypted(f"the key found does not open this database (wrong key, not a SQLCipher file, "
-                        f"or its first page is damaged: {exc})") from None
-    try:
-        conn.execute("ATTACH DATABASE ? AS plaintext KEY ''", [str(target)])
-        conn.execute("SELECT sqlcipher_export('plaintext')")
-        conn.execute("DETACH DATABASE plaintext")
-    except sqlcipher.DatabaseError as exc:
-        conn.close()
-        raise DamagedEncryptedDatabase(f"{exc}; {_failed_pages(encrypted, key)}") from None
-    conn.close()
-    return target
-
-
-def _open_cipher(path: Path, key: str):
-    conn = sqlcipher.connect(str(path))
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = '{key}'")  # key is validated hex, so it cannot break out of the literal
-    for pragma in CIPHER_SETTINGS:
-        conn.execute(pragma)
-    return conn
-
-
-def _failed_pages(path: Path, key: str) -> str:
-    conn = _open_cipher(path, key)
-    try:
-        problems = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
-    finally:
-        conn.close()
-    pages = [m.group(1) for p in problems if (m := re.search(r"failed for page (\d+)", p))]
-    if not pages:
-        return "cipher_integrity_check found no HMAC failure"
-    shown = ", ".join(pages[:20]) + (", ..." if len(pages) > 20 else "")
-    return f"HMAC verification failed for {len(pages)} page(s): {shown}; SQLCipher will not decrypt those pages"
-
-
-def _database_key(ctx) -> str:
-    """The database secret from secrets.json or the shared preferences; Encrypted (saying why) when there is none."""
+def _database_key(ctx) -> tuple[str, str]:
+    """The database secret from secrets.json or the shared preferences and where it was found; Encrypted (saying
+    why) when there is none."""
     notes = []
     for spooled in ctx.find(SECRETS_JSON):
         try:
@@ -199,11 +114,11 @@ def _database_key(ctx) -> str:
     raise Encrypted(f"key not found: {'; '.join(notes)}" if notes else "key not found")
 
 
-def _checked(key: str, where: str) -> str:
+def _checked(key: str, where: str) -> tuple[str, str]:
     key = key.strip()
     if not re.fullmatch(r"[0-9a-fA-F]{2,256}", key):
         raise Encrypted(f"key in {where} is not a hex database secret")
-    return key
+    return key, f"key from {where}"
 
 
 def _key_from_secrets(entries) -> str | None:
@@ -216,15 +131,6 @@ def _key_from_secrets(entries) -> str | None:
             if isinstance(payload, dict) and isinstance(payload.get("sqlite db key"), str):
                 return payload["sqlite db key"]
     return None
-
-
-def _row_ids(path: Path) -> dict[str, set[str]]:
-    db = open_readonly(path)
-    try:
-        present = tables(db)
-        return {t: {str(r[0]) for r in db.execute(f"SELECT _id FROM [{t}]")} for t in _WAL_TABLES if t in present}
-    finally:
-        db.close()
 
 
 # --- records ---------------------------------------------------------------------------------------------------

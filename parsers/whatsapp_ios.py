@@ -6,14 +6,24 @@ Newer WhatsApp releases address people by a "LID" (``<digits>@lid``) instead of 
 LID.sqlite beside the database pairs a LID with a phone number, messages and calls carry the phone-number JID and
 keep the LID in ``extra``. An unreadable LID.sqlite is reported by ``whatsapp-ios-lid``'s own outcome; the other
 parsers then leave LIDs unresolved.
+
+``ZWAMESSAGE.ZPUSHNAME`` is the sender's self-chosen name, but some builds store a base64-encoded protobuf message
+there instead. No public source describes that message's fields, so it is not decoded: it never becomes
+``sender_name`` (nor ``push_name``) and is kept as stored in ``extra["push_name_blob"]``. Address-book labels such as
+``_$!<Mobile>!$_`` are reported as ``mobile`` (``decoders.apple_labels``).
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import sqlite3
 
 from artifacts import timestamps
 from artifacts.records import Call, Contact, Location, Message
-from parsers.framework import columns, open_readonly, optional_columns, parser, tables
+from parsers.decoders import protobuf_wire
+from parsers.decoders.apple_labels import clean_label
+from parsers.framework import as_text, columns, open_readonly, optional_columns, parser, tables
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = "iLEAPP scripts/artifacts/whatsApp.py"
@@ -33,6 +43,8 @@ CALL_OUTCOMES = {0: ("ended", True), 1: ("missed", False), 4: ("rejected", False
 
 
 @parser(name="whatsapp-ios-messages", app=APP, platform="WhatsApp", paths=[CHATS],
+        source="iLEAPP scripts/artifacts/whatsApp.py, whatsAppExtended.py (ZWAMESSAGE, ZWACHATSESSION, "
+               "ZWAGROUPMEMBER, ZWAMEDIAITEM)",
         requires={"ZWAMESSAGE": {"Z_PK", "ZCHATSESSION", "ZISFROMME", "ZMESSAGEDATE", "ZTEXT", "ZMESSAGETYPE"},
                   "ZWACHATSESSION": {"Z_PK", "ZCONTACTJID"}})
 def messages(db, ctx):
@@ -44,13 +56,18 @@ def messages(db, ctx):
         outgoing = _flag(row["ZISFROMME"])
         extra = {"session_type": SESSION_TYPES.get(row["ZSESSIONTYPE"], row["ZSESSIONTYPE"]),
                  "message_type_raw": message_type, "starred": _flag(row["ZSTARRED"]),
-                 "stanza_id": row["ZSTANZAID"], "message_status": row["ZMESSAGESTATUS"], "push_name": row["ZPUSHNAME"]}
+                 "stanza_id": row["ZSTANZAID"], "message_status": row["ZMESSAGESTATUS"]}
+        push_name = row["ZPUSHNAME"]
+        if push_name is not None and is_protobuf_blob(push_name):
+            extra["push_name_blob"], push_name = _stored(push_name), None
+        else:
+            extra["push_name"] = push_name = as_text(push_name)
         sender = sender_name = None
         recipients = []
         if outgoing is False:
             sender, lid = lids.resolve(row["ZMEMBERJID"] or row["ZFROMJID"] or chat_jid)
             partner = row["ZPARTNERNAME"] if row["ZSESSIONTYPE"] != 1 else None  # a group's name is not a sender's
-            sender_name = row["ZCONTACTNAME"] or partner or row["ZPUSHNAME"]
+            sender_name = row["ZCONTACTNAME"] or partner or push_name
             extra["sender_lid"] = lid
         elif outgoing:
             recipient, lid = lids.resolve(row["ZTOJID"] or chat_jid)
@@ -91,6 +108,7 @@ def locations(db, ctx):
 
 
 @parser(name="whatsapp-ios-contacts", app=APP, platform="WhatsApp", paths=[GROUP + "ContactsV2.sqlite"],
+        source="iLEAPP scripts/artifacts/whatsApp.py (ZWAADDRESSBOOKCONTACT)",
         requires={"ZWAADDRESSBOOKCONTACT": {"Z_PK", "ZFULLNAME", "ZPHONENUMBER", "ZWHATSAPPID"}})
 def contacts(db, ctx):
     """The address book as WhatsApp synchronised it (ZWAADDRESSBOOKCONTACT)."""
@@ -101,7 +119,7 @@ def contacts(db, ctx):
                           f"FROM ZWAADDRESSBOOKCONTACT c ORDER BY c.Z_PK"):
         about_ts = timestamps.cocoa_s(row["ZABOUTTIMESTAMP"])
         extra = {"about": row["ZABOUTTEXT"], "about_ts": about_ts.iso if about_ts else None,
-                 "phone_label": row["ZPHONENUMBERLABEL"], "address_book_id": row["ZIDENTIFIER"], "lid": row["ZLID"]}
+                 "phone_label": clean_label(row["ZPHONENUMBERLABEL"]), "address_book_id": row["ZIDENTIFIER"], "lid": row["ZLID"]}
         yield Contact(
             app=ctx.app, platform=ctx.platform, name=row["ZFULLNAME"],
             phones=[row["ZPHONENUMBER"]] if row["ZPHONENUMBER"] else [],
@@ -228,6 +246,33 @@ def _message_query(db) -> str:
     return (f"SELECT m.Z_PK, m.ZMESSAGEDATE, m.ZISFROMME, m.ZTEXT, m.ZMESSAGETYPE, s.ZCONTACTJID, "
             f"{', '.join(picks)} FROM ZWAMESSAGE m LEFT JOIN ZWACHATSESSION s ON s.Z_PK = m.ZCHATSESSION "
             f"{' '.join(joins)} ORDER BY m.Z_PK")
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
+
+
+def is_protobuf_blob(value) -> bool:
+    """Whether a ZPUSHNAME value is binary or base64 of a well-formed protobuf message rather than a name: bytes
+    that are not UTF-8 text, or a space-free base64 string (at least 12 characters) whose bytes are not printable
+    text and parse as protobuf fields to the last byte."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    if not isinstance(value, str) or len(value) < 12 or len(value) % 4 or not _BASE64.fullmatch(value):
+        return False
+    try:
+        raw = base64.b64decode(value, validate=True)
+        if raw.decode("utf-8", "ignore").isprintable() and raw.isascii():
+            return False
+        return sum(1 for _ in protobuf_wire.fields(raw)) > 0
+    except (binascii.Error, protobuf_wire.ProtobufError):
+        return False
+
+
+def _stored(value) -> str:
+    return base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
 
 
 def _flag(value) -> bool | None:

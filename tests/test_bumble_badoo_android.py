@@ -62,8 +62,10 @@ def person(user_id, name, encrypted, newer=False, **more) -> str:
     return insert("conversation_info", **values)
 
 
-def message(_id, conversation, sender, recipient, ts, payload, payload_type="TEXT", incoming=1, newer=False) -> str:
-    values = dict(_id=_id, id=str(9000 + _id), conversation_id=conversation, sender_id=sender, recipient_id=recipient,
+def message(_id, conversation, sender, recipient, ts, payload, payload_type="TEXT", incoming=1, newer=False,
+            keyed_by_id=False) -> str:
+    values = dict(id=str(9000 + _id)) if keyed_by_id else dict(_id=_id, id=str(9000 + _id))
+    values.update(conversation_id=conversation, sender_id=sender, recipient_id=recipient,
                   created_timestamp=ts, modified_timestamp=ts, status="ON_SERVER", is_masked=0,
                   payload=json.dumps(payload), is_reply_allowed=1, is_forwarded=0, is_forwarding_allowed=0,
                   is_incoming=incoming, payload_type=payload_type, is_liked=0, is_like_allowed=1,
@@ -71,6 +73,12 @@ def message(_id, conversation, sender, recipient, ts, payload, payload_type="TEX
     if newer:
         values["composed_offline"] = 0
     return insert("message", **values)
+
+
+# the current release: the message table's key is ``id`` (the column ALEAPP's bumble.py reads), there is no ``_id``
+CURRENT_SCHEMA = CONVERSATION_INFO.format(newer_info=", location text, statusIndicators text not null") + \
+    MESSAGE.replace("_id integer primary key autoincrement, id text unique", "id text primary key").format(
+        newer_message=", composed_offline boolean not null")
 
 
 ROWS = (person("1234567890", "Dana", "dana-enc", gender=1, game_mode=0, work="Nurse")
@@ -108,6 +116,20 @@ def test_bumble_chat_with_wal_row(tmp_path):
                                                               "kind": "AUDIO"}]
     assert (reaction["body"], reaction["message_type"], reaction["from_wal"]) == \
         ("Dana reacted to your profile", "REACTION", True)
+
+
+def test_bumble_current_layout_keyed_by_id_keeps_contacts_and_messages(tmp_path):
+    rows_sql = person("1234567890", "Dana", "dana-enc", newer=True, game_mode=1) + "".join(
+        message(i, "1234567890", sender, recipient, 1700000000000 + i * 1000, {"text": f"text {i}"},
+                incoming=int(sender == "dana-enc"), newer=True, keyed_by_id=True)
+        for i, (sender, recipient) in enumerate([("dana-enc", "me-enc"), ("me-enc", "dana-enc")], start=1))
+    db = make_db(tmp_path / "src" / "ChatComDatabase", CURRENT_SCHEMA + rows_sql)
+    outcomes, rows = parser_harness.run(tmp_path / "run", {BUMBLE: db}, ["bumble-android-chat"])
+    assert [(o.outcome, o.records, o.message) for o in outcomes] == [("parsed", 3, None)]
+    (dana,) = rows["contacts"]
+    assert (dana["name"], dana["extra"]["mode"]) == ("Dana", "BFF")
+    assert [(m["source_row"], m["extra"]["id"], m["direction"], m["body"]) for m in rows["messages"]] == [
+        ("1", "9001", "incoming", "text 1"), ("2", "9002", "outgoing", "text 2")]
 
 
 def test_badoo_chat_newer_schema_and_connections(tmp_path):

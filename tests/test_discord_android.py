@@ -133,3 +133,80 @@ def test_cache_bodies_beyond_the_size_limit_are_refused(tmp_path, monkeypatch):
     outcomes, rows = parser_harness.run(tmp_path, {ANDROID_CACHE: bomb}, ["discord-android-api-cache"])
     assert outcomes[0].outcome == "unsupported version" and "inflates beyond 1000 bytes" in outcomes[0].message
     assert rows["messages"] == []
+
+
+# Apple's CFNetwork cache tables, as in the Discord app's real Cache.db (iLEAPP test extraction josh_ios15_ffs)
+CFURL_SCHEMA = """
+CREATE TABLE cfurl_cache_response(entry_ID INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE, version INTEGER,
+  hash_value INTEGER, storage_policy INTEGER, request_key TEXT UNIQUE, time_stamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  partition TEXT);
+CREATE TABLE cfurl_cache_blob_data(entry_ID INTEGER PRIMARY KEY, response_object BLOB, request_object BLOB,
+  proto_props BLOB, user_info BLOB);
+CREATE TABLE cfurl_cache_receiver_data(entry_ID INTEGER PRIMARY KEY, isDataOnFS INTEGER, receiver_data BLOB);
+CREATE INDEX request_key_index ON cfurl_cache_response(request_key);
+"""
+IOS_DIR = IOS_CACHE.rsplit("/fsCachedData/", 1)[0]
+ACCOUNT = "672145484864815124"  # the signed-in account of the real extraction (author of 12 of the 26 messages)
+TOKEN = "mfa.NotARealTokenButShapedLikeOne_0123456789"
+
+
+def _cache_entry(entry_id, url, body: bytes | str, on_fs=False) -> str:
+    data = f"'{body}'" if on_fs else f"X'{body.hex()}'"
+    return (f"INSERT INTO cfurl_cache_response (entry_ID, version, hash_value, storage_policy, request_key, "
+            f"time_stamp, partition) VALUES ({entry_id}, 0, {entry_id * 7}, 0, '{url}', "
+            f"'2023-04-24 18:0{entry_id}:00', NULL);"
+            f"INSERT INTO cfurl_cache_receiver_data VALUES ({entry_id}, {int(on_fs)}, {data});")
+
+
+def test_ios_cache_db_one_record_per_message_with_direction_from_the_login_response(tmp_path):
+    """Overlapping cached pages of the real messages (0-19 and 10-25), a single-object POST response, the login
+    response (with a token that must never be stored) and an image: 27 messages, ten of them seen twice."""
+    real = json.loads(_real_bytes())
+    api = "https://discord.com/api/v9"
+    channel = real[0]["channel_id"]
+    sent = {**real[12], "id": "1100154999838867627", "content": "DM's?", "timestamp": "2023-04-24T20:23:11.853+00:00"}
+    edited = [dict(m) for m in real[10:]]
+    edited[0]["content"] = "edited later"
+    cache = make_db(tmp_path / "db" / "Cache.db", CFURL_SCHEMA
+                    + _cache_entry(1, f"{api}/auth/login", json.dumps({"token": TOKEN, "user_id": ACCOUNT}).encode())
+                    + _cache_entry(2, f"{api}/channels/{channel}/messages?limit=25", "PAGE-A", on_fs=True)
+                    + _cache_entry(3, f"{api}/channels/{channel}/messages?limit=50&around=1", "PAGE-B", on_fs=True)
+                    + _cache_entry(4, f"{api}/channels/{channel}/messages", json.dumps(sent).encode())
+                    + _cache_entry(5, "https://cdn.discordapp.com/attachments/1/2/a.png", "IMAGE", on_fs=True)
+                    + _cache_entry(6, f"{api}/channels/{channel}/messages/1/ack", b'{"token": null}'))
+    files = {f"{IOS_DIR}/Cache.db": cache, f"{IOS_DIR}/fsCachedData/PAGE-A": json.dumps(real[:20]).encode(),
+             f"{IOS_DIR}/fsCachedData/PAGE-B": json.dumps(edited).encode(),
+             f"{IOS_DIR}/fsCachedData/IMAGE": b"\x89PNG\r\n\x1a\n...."}
+    outcomes, rows = parser_harness.run(tmp_path / "run", files, ["discord-ios-cache", "discord-ios-api-cache"])
+    by_file = {o.source.path.rsplit("/", 1)[1]: (o.spec.name, o.outcome, o.records) for o in outcomes}
+    assert by_file == {"Cache.db": ("discord-ios-cache", "parsed", 27),
+                       "PAGE-A": ("discord-ios-api-cache", "no data", 0),
+                       "PAGE-B": ("discord-ios-api-cache", "no data", 0),
+                       "IMAGE": ("discord-ios-api-cache", "no data", 0)}
+    m = rows["messages"]
+    assert len({x["extra"]["message_id"] for x in m}) == 27
+    copies = {x["extra"]["message_id"]: x["extra"]["cached_copies"] for x in m}
+    assert sorted(copies.values()) == [1] * 17 + [2] * 10
+    assert {x["direction"] for x in m if x["sender"] == ACCOUNT} == {"outgoing"}
+    assert {x["direction"] for x in m if x["sender"] != ACCOUNT} == {"incoming"}
+    assert sum(1 for x in m if x["direction"] == "outgoing") == 13
+    newest = next(x for x in m if x["extra"]["message_id"] == real[10]["id"])
+    assert (newest["body"], newest["extra"]["other_contents"], newest["extra"]["cache_file"]) == \
+        ("edited later", [real[10]["content"]], "PAGE-B")
+    assert (newest["source_table"], newest["source_row"]) == ("cfurl_cache_receiver_data", "3")
+    posted = next(x for x in m if x["extra"]["message_id"] == sent["id"])
+    assert (posted["body"], posted["source_row"], posted["extra"]["cached_copies"]) == ("DM's?", "4", 1)
+    assert "cache_file" not in posted["extra"]
+    shard = (tmp_path / "run" / "shard.sqlite").read_bytes()
+    assert TOKEN.encode() not in shard
+
+
+def test_ios_cache_file_without_cache_db_single_object_and_repeats(tmp_path):
+    real = json.loads(_real_bytes())
+    outcomes, rows = parser_harness.run(tmp_path / "a", {IOS_CACHE: json.dumps(real[3]).encode()},
+                                        ["discord-ios-api-cache"])
+    assert (outcomes[0].outcome, outcomes[0].records) == ("parsed", 1)
+    assert rows["messages"][0]["extra"]["message_id"] == real[3]["id"]
+    outcomes, _ = parser_harness.run(tmp_path / "b", {IOS_CACHE: json.dumps(real + real[:5]).encode()},
+                                     ["discord-ios-api-cache"])
+    assert outcomes[0].records == 26

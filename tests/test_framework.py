@@ -1,5 +1,6 @@
 """The parser framework: path matching, lab parsers through entry points, and all-or-nothing runs."""
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -121,6 +122,28 @@ def test_real_wal_pair_rows_only_in_the_wal_show_only_with_it(tmp_path):
         ("3", "Deleted Text 1"), ("6", "Deleted Text 2")]
     assert [m["source_row"] for m in without["messages"]] == [str(i) for i in range(1, 11)]
     assert not any(m["from_wal"] or m["wal_deleted"] for m in without["messages"])
+
+
+def test_tables_only_in_the_wal_are_flagged_from_wal(tmp_path):
+    """A database never checkpointed: its main file is one empty page, so every row is read from the -wal."""
+    import sqlite3
+
+    from tests.fixtures.android_sms import MMSSMS_SCHEMA
+    path = make_db(tmp_path / "mmssms.db", wal_only=True, schema_and_rows=MMSSMS_SCHEMA + """
+        INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (1, 1, '+15550001', 1700000000000, 1,
+          'first'), (2, 1, '+15550001', 1700000060000, 2, 'second');""")
+    alone = tmp_path / "alone" / "mmssms.db"  # the main file without its -wal holds no table
+    alone.parent.mkdir()
+    alone.write_bytes(path.read_bytes())
+    main = sqlite3.connect(alone)
+    assert alone.stat().st_size == 4096 and main.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    main.close()
+    device_path = "/data/data/com.android.providers.telephony/databases/mmssms.db"
+    outcomes, rows = parser_harness.run(tmp_path / "run", {device_path: path, device_path + "-wal":
+                                                           Path(str(path) + "-wal")}, ["android-sms"])
+    assert (outcomes[0].outcome, outcomes[0].records, outcomes[0].from_wal) == ("parsed", 2, 2)
+    assert [(m["body"], m["from_wal"], m["wal_deleted"]) for m in rows["messages"]] == [
+        ("first", True, False), ("second", True, False)]
 
 
 def test_optional_columns_fill_missing_ones_with_null(tmp_path):

@@ -22,11 +22,11 @@ def test_people_numbers_handles_and_wal(tmp_path):
     assert ana["ts"] == "2023-03-08T20:26:40.000000Z" and ana["ts_encoding"] == "cocoa_s"
     assert ana["extra"] == {
         "nickname": "Ani", "job_title": "Driver", "birthday_raw": "-62135769600", "guid": "G-1",
-        "urls": [{"label": "HomePage", "value": "https://ana.example"}],
-        "addresses": [{"label": "Home", "value": None, "entries": {"Street": "1 Main St", "City": "Springfield"}}],
-        "labels": [{"property": 3, "label": "Mobile", "value": "+1 (555) 010-0100"},
+        "urls": [{"label": "homepage", "value": "https://ana.example"}],
+        "addresses": [{"label": "home", "value": None, "entries": {"Street": "1 Main St", "City": "Springfield"}}],
+        "labels": [{"property": 3, "label": "mobile", "value": "+1 (555) 010-0100"},
                    {"property": 3, "label": "burner", "value": "555 0199"},
-                   {"property": 4, "label": "Home", "value": "ana@example.com"}],
+                   {"property": 4, "label": "home", "value": "ana@example.com"}],
         "modified_ts": {"iso": "2023-03-08T20:28:20.000000Z", "raw": "700000100", "encoding": "cocoa_s"}}
     assert ana["source_table"] == "ABPerson" and ana["source_row"] == "1" and ana["platform"] == "Contacts"
     assert pizza["name"] is None and pizza["organization"] == "Pizza Place" and pizza["phones"] == ["+15550100300"]

@@ -206,7 +206,8 @@ def test_key_from_secrets_json_gives_exact_records(tmp_path, signal_db):
     files = {DB_PATH: signal_db, DB_PATH + "-wal": Path(str(signal_db) + "-wal"), SECRETS_PATH: secrets_json()}
     outcomes, rows = parser_harness.run(tmp_path, files, PARSERS)
     main = outcome_of(outcomes)
-    assert (main.outcome, main.records, main.message) == ("parsed", 12, None)
+    assert (main.outcome, main.records, main.message) == ("parsed", 12, "key from /extra/Secrets/secrets.json")
+    assert KEY not in main.message
     assert outcome_of(outcomes, "signal-android-key").outcome == "no data"
     assert not list((tmp_path / "spool").rglob(".signal-*"))  # the plaintext scratch copies are gone
 

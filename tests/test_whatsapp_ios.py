@@ -1,4 +1,5 @@
 """WhatsApp for iOS: ChatStorage, ContactsV2, CallHistory and LID stores built with the app's Core Data schemas."""
+import base64
 import sqlite3
 
 from forensics.backups import backup_path
@@ -71,6 +72,24 @@ def test_messages_senders_lids_media_and_wal(tmp_path):
         "thread_id": ALICE, "message_pk": 5, "direction": "incoming"}
 
 
+def test_protobuf_push_names_never_become_sender_names(tmp_path):
+    """Some builds keep a base64 protobuf in ZPUSHNAME: it is dropped from sender_name and kept raw in extra."""
+    blob = base64.b64encode(b"\x0a\x05Bobby\x10\x05").decode()  # field 1 "Bobby", field 2 varint 5
+    chats = _store(tmp_path, "ChatStorage.sqlite", CHAT_SCHEMA + CHAT_ROWS + f"""
+        INSERT INTO ZWAMESSAGE (Z_PK, ZCHATSESSION, ZISFROMME, ZMESSAGETYPE, ZMESSAGEDATE, ZFROMJID, ZTEXT,
+                                ZGROUPMEMBER, ZPUSHNAME) VALUES
+            (9, 2, 0, 0, 700000400, '{CREW}', 'blob name', 2, '{blob}'),
+            (10, 2, 0, 0, 700000460, '{CREW}', 'plain name', 2, 'Christopher1'),
+            (11, 2, 0, 0, 700000520, '{CREW}', 'binary name', 2, X'0a0342ff6f');""")
+    _, rows = parser_harness.run(tmp_path / "run", {CHATS: chats}, ["whatsapp-ios-messages"])
+    messages = {int(m["source_row"]): m for m in rows["messages"]}
+    assert (messages[9]["sender_name"], messages[9]["extra"]["push_name_blob"]) == (None, blob)
+    assert "push_name" not in messages[9]["extra"]
+    assert (messages[10]["sender_name"], messages[10]["extra"]["push_name"]) == ("Christopher1", "Christopher1")
+    assert (messages[11]["sender_name"], messages[11]["extra"]["push_name_blob"]) == (None, "CgNC/28=")
+    assert messages[4]["sender_name"] == "Lid Guy"
+
+
 def test_contacts_calls_and_lid_pairs(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", _device_files(tmp_path),
                                         ["whatsapp-ios-contacts", "whatsapp-ios-calls", "whatsapp-ios-lid"])
@@ -80,7 +99,7 @@ def test_contacts_calls_and_lid_pairs(tmp_path):
         "Alice Example", ["+1 555-123-0001"], [ALICE, "444555666@lid"], ALICE)
     assert alice["ts"] == "2023-10-26T08:00:00.000000Z"
     assert alice["extra"] == {"about": "Busy", "about_ts": "2023-03-08T20:26:40.000000Z",
-                              "phone_label": "_$!<Mobile>!$_", "address_book_id": "ABCD-1234",
+                              "phone_label": "mobile", "address_book_id": "ABCD-1234",
                               "lid": "444555666@lid"}
     assert contacts[1]["handles"] == [] and contacts[1]["user_id"] is None
 
