@@ -1,0 +1,60 @@
+"""iOS visual voicemail: ``/private/var/mobile/Library/Voicemail/voicemail.db``.
+
+Layout from iLEAPP ``scripts/artifacts/voicemail.py`` (its query names ``voicemail.date``, ``sender``, ``receiver``,
+``callback_num``, ``duration``, ``trashed_date``, ``flags``, ``label``, ``ROWID`` and ``map.account``/``map.label``)
+and confirmed by the real databases iLEAPP tests on (``admin/test/cases/data/voicemail``: josh_ios15_ffs,
+mvs_ios_2023, belkasoft_ctf6_ios_device1), whose schema also has a ``deleted`` table with the same columns.
+
+``date`` is Unix seconds, ``trashed_date`` Cocoa seconds (0 = not in the trash), ``duration`` seconds. ``flags`` 75
+marks a deleted voicemail (Hoog & Strzempka, cited by iLEAPP). ``map`` ties a voicemail ``label`` to the SIM's ICCID
+(``account``), recorded as an ``iccid`` device fact. The audio sits beside the database as ``<ROWID>.amr``; its name
+is kept in ``extra`` (transcript plists are not read here). iLEAPP reads the ``voicemail`` table only; rows of
+``deleted`` are read as well and marked ``deleted_table``.
+"""
+from __future__ import annotations
+
+from artifacts import timestamps
+from artifacts.records import Call, DeviceFact
+from parsers.framework import columns, optional_columns, parser, tables
+
+APP = "com.apple.mobilephone"
+PATHS = ["*/mobile/Library/Voicemail/voicemail.db"]
+SOURCE = "iLEAPP scripts/artifacts/voicemail.py; iLEAPP admin/test/cases/data/voicemail (real voicemail.db files)"
+DELETED_FLAGS = 75
+_REQUIRED = {"date", "sender", "duration", "trashed_date", "flags"}
+
+
+@parser(name="ios-voicemail", app=APP, platform="Phone", paths=PATHS, source=SOURCE,
+        requires={"voicemail": _REQUIRED})
+def voicemail(db, ctx):
+    """Voicemails (``voicemail``, and ``deleted`` where present) as calls with status ``voicemail``."""
+    accounts = {}
+    if "map" in tables(db):
+        accounts = {label: account for label, account in db.execute("SELECT label, account FROM map")}
+    for table in ("voicemail", "deleted"):
+        if table not in tables(db) or not _REQUIRED <= columns(db, table):
+            continue
+        optional = optional_columns(db, table, ("receiver", "callback_num", "label", "remote_uid", "expiration"))
+        for row in db.execute(f"SELECT ROWID, date, sender, duration, trashed_date, flags, {optional} "
+                              f"FROM [{table}] ORDER BY ROWID"):
+            trashed = timestamps.cocoa_s(row["trashed_date"])
+            extra = {"flags": row["flags"], "deleted": row["flags"] == DELETED_FLAGS or table == "deleted",
+                     "trashed_ts": trashed.iso if trashed else None, "trashed_raw": row["trashed_date"],
+                     "receiver": row["receiver"], "callback_number": row["callback_num"],
+                     "iccid": accounts.get(row["label"]), "remote_uid": row["remote_uid"],
+                     "audio_file": f"{row['ROWID']}.amr", "deleted_table": table == "deleted" or None}
+            yield Call(app=ctx.app, platform=ctx.platform, peers=[row["sender"]] if row["sender"] else [],
+                       direction="incoming", call_type="audio", duration_s=row["duration"], status="voicemail",
+                       ts=timestamps.unix_s(row["date"]), extra={k: v for k, v in extra.items() if v is not None},
+                       prov=ctx.prov(table, row["ROWID"]))
+
+
+@parser(name="ios-voicemail-accounts", app="system", paths=PATHS, source=SOURCE,
+        requires={"map": {"account", "label"}})
+def accounts(db, ctx):
+    """The SIM ICCID each voicemail account label belongs to (``map``)."""
+    for row in db.execute("SELECT ROWID, account, label FROM map ORDER BY ROWID"):
+        if row["account"]:
+            yield DeviceFact(app=ctx.app, key="iccid", value=str(row["account"]),
+                             extra={"voicemail_label": row["label"]}, prov=ctx.prov("map", row["ROWID"]))
+
