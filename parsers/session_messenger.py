@@ -19,8 +19,7 @@ from __future__ import annotations
 from artifacts import timestamps
 from artifacts.records import Account, Message
 from parsers.decoders.abx import load_android_xml
-from parsers.decoders.sqlcipher import HEAD_SIZE, is_sqlcipher
-from parsers.framework import Encrypted, Unsupported, open_readonly, optional_columns, parser, tables
+from parsers.framework import Unsupported, open_readonly, optional_columns, parser, refuse_encrypted, tables
 
 ANDROID_APP, IOS_APP, PLATFORM = "network.loki.messenger", "com.loki-project.loki-messenger", "Session"
 ANDROID_SOURCE = "ALEAPP scripts/artifacts/sessionMessenger.py"
@@ -53,7 +52,7 @@ def android_account(_db, ctx):
         paths=["*/network.loki.messenger/databases/signal_v4.db", "*/network.loki.messenger/databases/session.db"])
 def android_database(_db, ctx):
     """Session's Android stores: reported as encrypted (the normal case), never guessed at."""
-    _refuse_encrypted(ctx, "passphrase pref_database_encrypted_secret is wrapped by the Android Keystore key "
+    refuse_encrypted(ctx, "passphrase pref_database_encrypted_secret is wrapped by the Android Keystore key "
                            "SignalSecret, which is not in the extraction")
     raise Unsupported("a plaintext Session database: its layout is not published by a public tool")
     yield  # a generator like every parser
@@ -63,7 +62,7 @@ def android_database(_db, ctx):
         paths=["*/AppGroup/*/database/Session.sqlite"])
 def ios_messages(_db, ctx):
     """Messages of a decrypted Session.sqlite; an encrypted one (the normal case) is reported as such."""
-    _refuse_encrypted(ctx, "the key is the keychain item GRDBDatabaseCipherKeySpec, not part of a file-system "
+    refuse_encrypted(ctx, "the key is the keychain item GRDBDatabaseCipherKeySpec, not part of a file-system "
                            "extraction")
     db = open_readonly(ctx.local)
     try:
@@ -96,8 +95,3 @@ def ios_messages(_db, ctx):
     finally:
         db.close()
 
-
-def _refuse_encrypted(ctx, where_the_key_is: str) -> None:
-    with open(ctx.local, "rb") as handle:
-        if is_sqlcipher(handle.read(HEAD_SIZE)):
-            raise Encrypted(f"key not found: SQLCipher database; {where_the_key_is}")
