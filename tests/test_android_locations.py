@@ -5,8 +5,7 @@ from tests.fixtures import android_locations as fx
 
 def test_saved_places_home_work_and_wal(tmp_path):
     db = fx.myplaces(tmp_path / "src" / "gmm_myplaces.db", wal=True)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {fx.MYPLACES: db,
-                                                           fx.MYPLACES + "-wal": db.with_name(db.name + "-wal")},
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(fx.MYPLACES, db),
                                         ["google-maps-android-saved-places"])
     assert [(o.outcome, o.records, o.from_wal) for o in outcomes] == [("parsed", 3, 1)]
     home, starred, work = rows["locations"]

@@ -8,8 +8,7 @@ from tests.fixtures.sqlite_db import make_db
 
 def test_emails_from_zipped_protobufs_and_wal(tmp_path):
     db = gmail_android.build(tmp_path / "src" / "bigTopDataDB.1", wal=True)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {gmail_android.PATH: db,
-                                                           gmail_android.PATH + "-wal": db.with_name(db.name + "-wal")},
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(gmail_android.PATH, db),
                                         ["gmail-android-messages"])
     # ALEAPP repeats message 1 once per attachment (2 rows); it is one record here. Row 4 has no blob.
     assert [(o.outcome, o.records, o.from_wal) for o in outcomes] == [("parsed", 4, 1)]

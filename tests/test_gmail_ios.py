@@ -3,14 +3,12 @@ import pytest
 
 from tests import parser_harness
 from tests.fixtures import gmail_ios
-from tests.fixtures.sqlite_db import damage, make_db
 from tests.leapp_cases import extract, ileapp_case
 
 
 def test_emails_direction_from_account_folder_and_wal(tmp_path):
     db = gmail_ios.build(tmp_path / "src" / "searchsqlitedb", wal=True)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {gmail_ios.PATH: db,
-                                                           gmail_ios.PATH + "-wal": db.with_name(db.name + "-wal")},
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(gmail_ios.PATH, db),
                                         ["gmail-ios-offline-search"])
     assert [(o.outcome, o.records, o.from_wal) for o in outcomes] == [("parsed", 4, 1)]
     incoming, outgoing, bare, wal = rows["messages"]
@@ -30,10 +28,8 @@ def test_damaged_copy_is_recovered(tmp_path):
     many = ("WITH RECURSIVE n(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM n WHERE i < 509) INSERT INTO "
             "offline_search_content SELECT i, 1684010458463.0 + i, 't', 'm', 'A, a@b.c', 'x@y.z', NULL, NULL, 's', "
             "printf('%.300c', 'b'), NULL FROM n;")
-    good = make_db(tmp_path / "good", gmail_ios.SCHEMA + gmail_ios.ROWS + many)
-    bad = damage(good, tmp_path / "bad", page=good.stat().st_size // 4096 // 2)
-    outcomes, _ = parser_harness.run(tmp_path / "run", {gmail_ios.PATH: bad}, ["gmail-ios-offline-search"])
-    (outcome,) = outcomes
+    outcome = parser_harness.run_damaged(tmp_path, gmail_ios.PATH, gmail_ios.SCHEMA + gmail_ios.ROWS + many,
+                                         "gmail-ios-offline-search")
     assert outcome.recovered and outcome.outcome == "parsed" and 350 < outcome.records <= 503
 
 

@@ -1,7 +1,7 @@
 """GroupMe iOS and Android: stores built with the columns iLEAPP and ALEAPP read; the real iOS preferences plist."""
 from tests import parser_harness
 from tests.fixtures import groupme
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import make_db
 from tests.leapp_cases import extract, ileapp_case
 
 IOS = ["groupme-ios-messages", "groupme-ios-locations", "groupme-ios-contacts", "groupme-ios-account"]
@@ -56,8 +56,7 @@ def test_ios_older_store_without_optional_columns(tmp_path):
 
 def test_android_messages_locations_members_and_wal(tmp_path):
     db = groupme.android_db(tmp_path / "src" / "groupme.db", wal=True)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {groupme.ANDROID_DB: db,
-                                                           groupme.ANDROID_DB + "-wal": db.with_name(db.name + "-wal")},
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(groupme.ANDROID_DB, db),
                                         ANDROID)
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
         "groupme-android-messages": ("parsed", 4, 1), "groupme-android-locations": ("parsed", 1, 0),
@@ -78,10 +77,8 @@ def test_android_damaged_copy_is_recovered(tmp_path):
     many = ("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 499) INSERT INTO messages "
             "(conversation_id, created_at, name, message_text) SELECT 'g', 1700000000 + i, 'A', printf('%.300c', 'x') "
             "FROM n;")
-    good = make_db(tmp_path / "good.db", groupme.ANDROID_SCHEMA + groupme.ANDROID_ROWS + many)
-    bad = damage(good, tmp_path / "bad.db", page=good.stat().st_size // 4096 // 2)
-    outcomes, _ = parser_harness.run(tmp_path / "run", {groupme.ANDROID_DB: bad}, ["groupme-android-messages"])
-    (outcome,) = outcomes
+    outcome = parser_harness.run_damaged(tmp_path, groupme.ANDROID_DB, groupme.ANDROID_SCHEMA + groupme.ANDROID_ROWS + many,
+                                         "groupme-android-messages")
     assert outcome.recovered and outcome.outcome == "parsed" and 350 < outcome.records <= 503
 
 

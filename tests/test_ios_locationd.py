@@ -1,15 +1,13 @@
 """iOS locationd cache_encryptedB.db built with the columns iLEAPP's locationdCacheEncryptedB.py reads."""
 from tests import parser_harness
 from tests.fixtures import ios_locationd
-from tests.fixtures.sqlite_db import damage, make_db
 
 NAMES = ["ios-locationd-wifi", "ios-locationd-wifi-harvest", "ios-locationd-cells"]
 
 
 def test_access_points_harvest_cells_and_wal(tmp_path):
     db = ios_locationd.build(tmp_path / "src" / "cache_encryptedB.db", wal=True)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {ios_locationd.PATH: db,
-                                                           ios_locationd.PATH + "-wal": db.with_name(db.name + "-wal")},
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(ios_locationd.PATH, db),
                                         NAMES)
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
         "ios-locationd-wifi": ("parsed", 3, 1), "ios-locationd-wifi-harvest": ("parsed", 1, 0),
@@ -36,8 +34,6 @@ def test_access_points_harvest_cells_and_wal(tmp_path):
 def test_damaged_copy_is_recovered(tmp_path):
     many = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO WifiLocation "
             "(MAC, Timestamp, Latitude, Longitude, HorizontalAccuracy) SELECT i, 700000000 + i, 40.0, -74.0, 30 FROM n;")
-    good = make_db(tmp_path / "good.db", ios_locationd.SCHEMA + many)
-    bad = damage(good, tmp_path / "bad.db", page=good.stat().st_size // 4096 // 2)
-    outcomes, _ = parser_harness.run(tmp_path / "run", {ios_locationd.PATH: bad}, ["ios-locationd-wifi"])
-    (outcome,) = outcomes
+    outcome = parser_harness.run_damaged(tmp_path, ios_locationd.PATH, ios_locationd.SCHEMA + many,
+                                         "ios-locationd-wifi")
     assert outcome.recovered and outcome.outcome == "parsed" and 2000 < outcome.records <= 3000

@@ -3,7 +3,6 @@ import pytest
 
 from tests import parser_harness
 from tests.fixtures import ios_voicemail
-from tests.fixtures.sqlite_db import damage, make_db
 from tests.leapp_cases import extract, ileapp_case
 
 NAMES = ["ios-voicemail", "ios-voicemail-accounts"]
@@ -11,8 +10,7 @@ NAMES = ["ios-voicemail", "ios-voicemail-accounts"]
 
 def test_voicemails_deleted_table_iccid_and_wal(tmp_path):
     db = ios_voicemail.build(tmp_path / "src" / "voicemail.db", wal=True)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {ios_voicemail.PATH: db,
-                                                            ios_voicemail.PATH + "-wal": db.with_name(db.name + "-wal")},
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(ios_voicemail.PATH, db),
                                         NAMES)
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
         "ios-voicemail": ("parsed", 4, 1), "ios-voicemail-accounts": ("parsed", 1, 0)}
@@ -44,10 +42,8 @@ def test_older_layout_without_map(tmp_path):
 def test_damaged_copy_is_recovered(tmp_path):
     many = "".join(f"INSERT INTO voicemail (date, sender, duration, trashed_date, flags) VALUES "
                    f"({1700000000 + i}, '+1555{i:06d}', 5, 0, 3);" for i in range(400))
-    good = make_db(tmp_path / "good.db", ios_voicemail.SCHEMA + ios_voicemail.ROWS + many)
-    bad = damage(good, tmp_path / "bad.db", page=good.stat().st_size // 4096 // 2)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {ios_voicemail.PATH: bad}, ["ios-voicemail"])
-    (outcome,) = outcomes
+    outcome = parser_harness.run_damaged(tmp_path, ios_voicemail.PATH, ios_voicemail.SCHEMA + ios_voicemail.ROWS + many,
+                                         "ios-voicemail")
     assert outcome.recovered and outcome.outcome == "parsed" and 300 < outcome.records <= 403
 
 

@@ -1,15 +1,14 @@
 """Microsoft Teams Android: SkypeTeams.db built with the columns ALEAPP's teams.py reads."""
 from tests import parser_harness
 from tests.fixtures import teams_android
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import make_db
 
 NAMES = ["teams-android-messages", "teams-android-calls", "teams-android-users"]
 
 
 def test_messages_calls_users_and_wal(tmp_path):
     db = teams_android.build(tmp_path / "src" / "SkypeTeams.db", wal=True)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {teams_android.PATH: db,
-                                                           teams_android.PATH + "-wal": db.with_name(db.name + "-wal")},
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(teams_android.PATH, db),
                                         NAMES)
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
         "teams-android-messages": ("parsed", 4, 1), "teams-android-calls": ("parsed", 3, 0),
@@ -55,8 +54,6 @@ def test_schema_without_optional_columns(tmp_path):
 def test_damaged_copy_is_recovered(tmp_path):
     many = "".join(f"INSERT INTO Message VALUES ('{i}', 'c', {1700000000000 + i}, 'A', '{'z' * 400}', NULL);"
                    for i in range(300))
-    good = make_db(tmp_path / "good.db", teams_android.SCHEMA + teams_android.ROWS + many)
-    bad = damage(good, tmp_path / "bad.db", page=good.stat().st_size // 4096 // 2)
-    outcomes, _ = parser_harness.run(tmp_path / "run", {teams_android.PATH: bad}, ["teams-android-messages"])
-    (outcome,) = outcomes
+    outcome = parser_harness.run_damaged(tmp_path, teams_android.PATH, teams_android.SCHEMA + teams_android.ROWS + many,
+                                         "teams-android-messages")
     assert outcome.recovered and outcome.outcome == "parsed" and 200 < outcome.records <= 303

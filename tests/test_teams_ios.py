@@ -3,16 +3,14 @@ import sqlite3
 
 from tests import parser_harness
 from tests.fixtures import teams_ios
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import make_db
 from tests.leapp_cases import extract, ileapp_case
 
 NAMES = ["teams-ios-messages", "teams-ios-calls", "teams-ios-locations", "teams-ios-contacts", "teams-ios-users"]
 
 
 def _run(tmp_path, db, wal=False):
-    files = {teams_ios.PATH: db}
-    if wal:
-        files[teams_ios.PATH + "-wal"] = db.with_name(db.name + "-wal")
+    files = parser_harness.with_wal(teams_ios.PATH, db) if wal else {teams_ios.PATH: db}
     return parser_harness.run(tmp_path / "run", files, NAMES)
 
 
@@ -75,10 +73,8 @@ def test_older_schema_without_optional_columns(tmp_path):
 def test_damaged_copy_is_recovered(tmp_path):
     many = "".join(f"INSERT INTO ZSMESSAGE (Z_PK, ZARRIVALTIME, ZFROM, ZCONTENT, ZTHREADID) VALUES "
                    f"({i}, {700000000 + i}, 'x', '{'y' * 400}', 't');" for i in range(100, 400))
-    good = make_db(tmp_path / "good.sqlite", teams_ios.SCHEMA + teams_ios.ROWS + many)
-    bad = damage(good, tmp_path / "bad.sqlite", page=good.stat().st_size // 4096 // 2)
-    outcomes, _ = parser_harness.run(tmp_path / "run", {teams_ios.PATH: bad}, ["teams-ios-messages"])
-    (outcome,) = outcomes
+    outcome = parser_harness.run_damaged(tmp_path, teams_ios.PATH, teams_ios.SCHEMA + teams_ios.ROWS + many,
+                                         "teams-ios-messages")
     assert outcome.recovered and outcome.outcome == "parsed" and 200 < outcome.records <= 306
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from tests import parser_harness
 from tests.fixtures import teleguard
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import make_db
 
 NAMES = ["teleguard-messages", "teleguard-calls", "teleguard-contacts", "teleguard-account"]
 
@@ -11,7 +11,7 @@ NAMES = ["teleguard-messages", "teleguard-calls", "teleguard-contacts", "telegua
 @pytest.mark.parametrize("path", [teleguard.ANDROID, teleguard.IOS])
 def test_messages_calls_contacts_owner_and_wal(tmp_path, path):
     db = teleguard.build(tmp_path / "src" / "teleguard_database.db", wal=True)
-    outcomes, rows = parser_harness.run(tmp_path / "run", {path: db, path + "-wal": db.with_name(db.name + "-wal")},
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(path, db),
                                         NAMES)
     # ALEAPP's message list holds all 5 rows, calls included; here the 2 CALL rows are calls instead
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
@@ -51,8 +51,6 @@ def test_damaged_copy_is_recovered(tmp_path):
     many = ("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 499) INSERT INTO messages "
             "(id, createDate, type, sender, receiver, content, chatId) SELECT 'x' || i, 1700000000000 + i, 'TEXT', "
             "'A', 'B', printf('%.300c', 'y'), 'c' FROM n;")
-    good = make_db(tmp_path / "good.db", teleguard.SCHEMA + teleguard.ROWS + many)
-    bad = damage(good, tmp_path / "bad.db", page=good.stat().st_size // 4096 // 2)
-    outcomes, _ = parser_harness.run(tmp_path / "run", {teleguard.ANDROID: bad}, ["teleguard-messages"])
-    (outcome,) = outcomes
+    outcome = parser_harness.run_damaged(tmp_path, teleguard.ANDROID, teleguard.SCHEMA + teleguard.ROWS + many,
+                                         "teleguard-messages")
     assert outcome.recovered and outcome.outcome == "parsed" and 300 < outcome.records <= 502

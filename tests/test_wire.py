@@ -2,18 +2,14 @@
 from tests import parser_harness
 from tests.fixtures import wire
 from tests.fixtures.session_messenger import encrypted
-from tests.fixtures.sqlite_db import damage, make_db
+from tests.fixtures.sqlite_db import make_db
 
 IOS = ["wire-ios-messages", "wire-ios-users", "wire-ios-client-locations"]
 ANDROID = ["wire-android-messages", "wire-android-users", "wire-android-encrypted"]
 
 
-def _with_wal(path, db):
-    return {path: db, path + "-wal": db.with_name(db.name + "-wal")}
-
-
 def test_ios_messages_users_activation_places_and_wal(tmp_path):
-    outcomes, rows = parser_harness.run(tmp_path / "run", _with_wal(wire.IOS, wire.ios(tmp_path / "s" / "w", True)),
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(wire.IOS, wire.ios(tmp_path / "s" / "w", True)),
                                         IOS)
     # iLEAPP's wireMessages leaves out category 1 (message 3): it is kept here as "category 1"
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
@@ -45,7 +41,7 @@ def test_ios_newer_store_without_phone_numbers(tmp_path):
 
 
 def test_android_legacy_database_direction_deletions_and_wal(tmp_path):
-    outcomes, rows = parser_harness.run(tmp_path / "run", _with_wal(wire.ANDROID, wire.android(tmp_path / "s" / "a",
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(wire.ANDROID, wire.android(tmp_path / "s" / "a",
                                                                                               True)), ANDROID)
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
         "wire-android-messages": ("parsed", 4, 1), "wire-android-users": ("parsed", 2, 0)}
@@ -73,8 +69,6 @@ def test_android_damaged_copy_is_recovered(tmp_path):
     many = ("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 499) INSERT INTO Messages "
             "(_id, msg_type, user_id, content, time) SELECT 'x' || i, 'Text', 'u', printf('%.300c', 'y'), "
             "1700000000000 + i FROM n;")
-    good = make_db(tmp_path / "good", wire.ANDROID_SCHEMA + wire.ANDROID_ROWS + many)
-    bad = damage(good, tmp_path / "bad", page=good.stat().st_size // 4096 // 2)
-    outcomes, _ = parser_harness.run(tmp_path / "run", {wire.ANDROID: bad}, ["wire-android-messages"])
-    (outcome,) = outcomes
+    outcome = parser_harness.run_damaged(tmp_path, wire.ANDROID, wire.ANDROID_SCHEMA + wire.ANDROID_ROWS + many,
+                                         "wire-android-messages")
     assert outcome.recovered and outcome.outcome == "parsed" and 300 < outcome.records <= 503
