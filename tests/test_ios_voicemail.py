@@ -5,7 +5,8 @@ from tests import parser_harness
 from tests.fixtures import ios_voicemail
 from tests.leapp_cases import extract, ileapp_case
 
-NAMES = ["ios-voicemail", "ios-voicemail-accounts"]
+NAMES = ["ios-voicemail", "ios-voicemail-accounts", "ios-voicemail-transcripts"]
+FOLDER = ios_voicemail.PATH.rsplit("/", 1)[0]
 
 
 def test_voicemails_deleted_table_iccid_and_wal(tmp_path):
@@ -59,3 +60,20 @@ def test_real_voicemail_databases(tmp_path, image, iccid):
         "ios-voicemail": "no data", "ios-voicemail-accounts": "parsed" if iccid else "no data"}
     assert rows["calls"] == []
     assert [f["value"] for f in rows["device_facts"]] == ([iccid] if iccid else [])
+
+
+def test_transcripts_join_their_voicemail_and_are_searchable(tmp_path):
+    db = ios_voicemail.build(tmp_path / "voicemail.db")
+    files = {ios_voicemail.PATH: db,
+             FOLDER + "/1.transcript": ios_voicemail.transcript(tmp_path / "1.transcript", "call me about the job"),
+             FOLDER + "/9.transcript": b"not a plist"}
+    outcomes, rows = parser_harness.run(tmp_path / "run", files, NAMES)
+    assert sorted((o.spec.name, o.source.path.rsplit("/", 1)[1], o.outcome) for o in outcomes) == [
+        ("ios-voicemail", "voicemail.db", "parsed"), ("ios-voicemail-accounts", "voicemail.db", "parsed"),
+        ("ios-voicemail-transcripts", "1.transcript", "parsed"), ("ios-voicemail-transcripts", "9.transcript", "error")]
+    first = rows["calls"][0]
+    assert first["extra"]["transcript"] == {"text": "call me about the job", "confidence": 0.82}
+    assert "transcript" not in rows["calls"][1]["extra"]
+    (text,) = rows["messages"]
+    assert (text["message_type"], text["body"], text["extra"]) == (
+        "voicemail transcript", "call me about the job", {"voicemail_rowid": "1", "confidence": 0.82})
