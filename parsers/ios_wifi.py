@@ -14,6 +14,12 @@ Keys from iLEAPP ``scripts/artifacts/appleWifiPlist.py`` and the real plists iLE
   ``List of known networks``: ``SSID_STR``, ``BSSID``, ``lastJoined``, ``lastAutoJoined``, ``lastUpdated``,
   ``networkUsage``, ``enabled``, ``Hidden``.
 
+- ``/private/var/root/Library/Caches/com.apple.wifid/ThreeBars.sqlite`` (iLEAPP ``scripts/artifacts/threeBars.py``):
+  ``ZNETWORK(Z_PK, ZCREATED [Cocoa s], ZCENTROIDLAT, ZCENTROIDLNG, ZNAME, ZIDENTIFIER, ZACCESSPOINTCOUNT, ZCAPTIVE,
+  ZPUBLIC, ZMOVING)`` and ``ZACCESSPOINT(Z_PK, ZCREATED, ZLAT, ZLNG, ZBSSID, ZNETWORK)``: Wi-Fi networks and access
+  points near the phone, downloaded by wifid with their positions — not proof of a connection; 0/0 means no
+  position. ``source_kind`` ``wifi network`` and ``wifi access point``.
+
 Each known network is a ``wifi_network`` device fact (value = SSID) whose ``ts`` is its latest join and whose
 ``extra.times`` holds every time the plist gives; each located access point is a Location with ``source_kind``
 ``wifi``. plistlib reads the files (XML or binary, no XML entities); its dates are UTC.
@@ -25,7 +31,7 @@ import datetime as dt
 
 from artifacts import timestamps
 from artifacts.records import DeviceFact, Location
-from parsers.framework import parser
+from parsers.framework import columns, optional_columns, parser
 from parsers.ios_device import read_plist
 
 APP = "com.apple.wifid"
@@ -81,6 +87,45 @@ def legacy_networks(_db, ctx):
                  "network_usage": network.get("networkUsage")}
         yield _fact(ctx, _ssid(network.get("SSID_STR")), _times(network, _LEGACY_TIMES), extra,
                     row=str(index), table="List of known networks")
+
+
+THREEBARS = ["*/root/Library/Caches/com.apple.wifid/ThreeBars.sqlite"]
+THREEBARS_SOURCE = "iLEAPP scripts/artifacts/threeBars.py"
+
+
+@parser(name="ios-wifi-threebars-networks", app=APP, paths=THREEBARS, source=THREEBARS_SOURCE,
+        requires={"ZNETWORK": {"Z_PK", "ZCREATED", "ZCENTROIDLAT", "ZCENTROIDLNG", "ZNAME"}})
+def threebars_networks(db, ctx):
+    """Networks wifid downloaded with their positions (not proof of a connection)."""
+    optional = optional_columns(db, "ZNETWORK", ("ZIDENTIFIER", "ZACCESSPOINTCOUNT", "ZCAPTIVE", "ZPUBLIC",
+                                                 "ZMOVING"))
+    for row in db.execute(f"SELECT Z_PK, ZCREATED, ZCENTROIDLAT, ZCENTROIDLNG, ZNAME, {optional} FROM ZNETWORK "
+                          f"ORDER BY Z_PK"):
+        extra = {"identifier": row["ZIDENTIFIER"], "access_points": row["ZACCESSPOINTCOUNT"],
+                 "captive": row["ZCAPTIVE"], "public": row["ZPUBLIC"], "moving": row["ZMOVING"]}
+        yield from _placed(ctx, "ZNETWORK", row["Z_PK"], row["ZCENTROIDLAT"], row["ZCENTROIDLNG"], row["ZCREATED"],
+                           "wifi network", row["ZNAME"], extra)
+
+
+@parser(name="ios-wifi-threebars-access-points", app=APP, paths=THREEBARS, source=THREEBARS_SOURCE,
+        requires={"ZACCESSPOINT": {"Z_PK", "ZCREATED", "ZLAT", "ZLNG", "ZBSSID"}})
+def threebars_access_points(db, ctx):
+    """Access points wifid downloaded with their positions, with their network's name where known."""
+    names = {}
+    if {"z_pk", "zname"} <= columns(db, "ZNETWORK"):
+        names = dict(db.execute("SELECT Z_PK, ZNAME FROM ZNETWORK"))
+    network = optional_columns(db, "ZACCESSPOINT", ("ZNETWORK",))
+    for row in db.execute(f"SELECT Z_PK, ZCREATED, ZLAT, ZLNG, ZBSSID, {network} FROM ZACCESSPOINT ORDER BY Z_PK"):
+        yield from _placed(ctx, "ZACCESSPOINT", row["Z_PK"], row["ZLAT"], row["ZLNG"], row["ZCREATED"],
+                           "wifi access point", names.get(row["ZNETWORK"]), {"bssid": row["ZBSSID"]})
+
+
+def _placed(ctx, table, key, lat, lon, created, kind, label, extra):
+    if not _number(lat) or not _number(lon) or (lat == 0 and lon == 0):
+        return
+    yield Location(app=ctx.app, latitude=float(lat), longitude=float(lon), source_kind=kind, label=label,
+                   ts=timestamps.cocoa_s(created) if _number(created) and created > 0 else None,
+                   extra=_clean(extra), prov=ctx.prov(table, key))
 
 
 def _fact(ctx, ssid, times: dict, extra: dict, row: str, table: str | None = None) -> DeviceFact:

@@ -68,3 +68,17 @@ def test_real_plists(tmp_path, image, networks, access_points, located):
     known = files[next(p for p in files if p.endswith("known-networks.plist"))]
     assert sum(len(n.get("BSSList", [])) for n in plistlib.loads(known.read_bytes()).values()) == access_points
     assert all(f["ts"] and f["value"] for f in rows["device_facts"])
+
+
+def test_threebars_downloaded_networks_and_access_points(tmp_path):
+    db = ios_wifi.threebars(tmp_path / "src" / "ThreeBars.sqlite", wal=True)
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(ios_wifi.THREEBARS, db),
+                                        ["ios-wifi-threebars-networks", "ios-wifi-threebars-access-points"])
+    assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
+        "ios-wifi-threebars-networks": ("parsed", 1, 0), "ios-wifi-threebars-access-points": ("parsed", 2, 1)}
+    ap, wal, network = rows["locations"]  # the 0/0 network has no position
+    assert (network["source_kind"], network["label"], network["latitude"], network["ts"], network["extra"]) == (
+        "wifi network", "Motel 6", 36.1147, "2023-03-08T20:26:40.000000Z",
+        {"identifier": "net-1", "access_points": 2, "captive": 1, "public": 1, "moving": 0})
+    assert (ap["source_kind"], ap["label"], ap["extra"]) == ("wifi access point", "Motel 6", {"bssid": 154072485461})
+    assert wal["from_wal"]
