@@ -7,19 +7,23 @@ parts; 11.17 / 11.15 reply-to address / name; 11.8 mailed-by; 11.9 signed-by. No
 so ``sender`` stays empty and the reply-to and mailed-by values go to ``extra``. Rows are identified by rowid. ALEAPP
 joins ``item_message_attachments`` and so repeats a message once per attachment; here each message is one record.
 Inflation is bounded, so a crafted blob cannot exhaust memory.
+
+The signed-in account is ``active-account`` in ``shared_prefs/Gmail.xml`` (ALEAPP ``scripts/artifacts/gmail.py``).
 """
 from __future__ import annotations
 
 import zlib
 
 from artifacts import timestamps
-from artifacts.records import Message
+from artifacts.records import Account, Message
 from parsers.decoders import protobuf_wire as pw
+from parsers.decoders.abx import load_android_xml
 from parsers.framework import parser
 
 APP, PLATFORM = "com.google.android.gm", "Gmail"
 SOURCE = "ALEAPP scripts/artifacts/gmailEmails.py"
 MAX_INFLATED = 32 * 1024 * 1024
+MAX_PREFS = 4 * 1024 * 1024
 
 
 @parser(name="gmail-android-messages", app=APP, platform=PLATFORM, source=SOURCE,
@@ -45,6 +49,19 @@ def messages(db, ctx):
                       recipients=[recipient] if recipient else [], body=_body(proto),
                       ts=timestamps.unix_ms(sent) if isinstance(sent, int) else None,
                       extra={k: v for k, v in extra.items() if v}, prov=ctx.prov("item_messages", row["row_id"]))
+
+
+@parser(name="gmail-android-account", app=APP, platform=PLATFORM, source="ALEAPP scripts/artifacts/gmail.py",
+        paths=["*/com.google.android.gm/shared_prefs/Gmail.xml"])
+def account(_db, ctx):
+    """The active Gmail account (``active-account`` in Gmail.xml)."""
+    if ctx.local.stat().st_size > MAX_PREFS:
+        raise ValueError(f"preferences file larger than {MAX_PREFS} bytes")
+    for element in load_android_xml(ctx.local.read_bytes()):
+        if element.get("name") == "active-account" and (element.text or "").strip():
+            address = element.text.strip()
+            yield Account(app=ctx.app, platform=ctx.platform, account_type="Google", email=address, username=address,
+                          extra={"active": True}, prov=ctx.prov("active-account"))
 
 
 def _inflate(blob: bytes) -> bytes:

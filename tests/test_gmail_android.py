@@ -29,3 +29,14 @@ def test_inflation_bomb_is_refused(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {gmail_android.PATH: db}, ["gmail-android-messages"])
     assert [(o.outcome, o.records) for o in outcomes] == [("parsed", 1)]
     assert "inflates past" in rows["messages"][0]["extra"]["undecoded"]
+
+
+def test_active_account_from_preferences(tmp_path):
+    prefs = tmp_path / "Gmail.xml"
+    prefs.write_text("<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n"
+                     '    <string name="active-account">owner@gmail.com</string>\n'
+                     '    <boolean name="conversation-mode" value="true" />\n</map>\n')
+    outcomes, rows = parser_harness.run(tmp_path / "run", {
+        "/data/data/com.google.android.gm/shared_prefs/Gmail.xml": prefs}, ["gmail-android-account"])
+    assert [(o.outcome, o.records) for o in outcomes] == [("parsed", 1)]
+    assert (rows["accounts"][0]["email"], rows["accounts"][0]["account_type"]) == ("owner@gmail.com", "Google")
