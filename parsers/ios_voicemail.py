@@ -10,8 +10,8 @@ marks a deleted voicemail (Hoog & Strzempka, cited by iLEAPP). ``map`` ties a vo
 (``account``), recorded as an ``iccid`` device fact. The audio sits beside the database as ``<ROWID>.amr``; its name
 is kept in ``extra``; the transcript beside it, ``<ROWID>.transcript``, is a plist whose ``transcriptionString`` and
 ``confidence`` iLEAPP reads: it is added to the voicemail's ``extra`` and is also a Message of type
-``voicemail transcript`` of its own, so its words are searchable with the other texts. iLEAPP reads the ``voicemail`` table only; rows of
-``deleted`` are read as well and marked ``deleted_table``.
+``voicemail transcript`` of its own, so its words are searchable with the other texts. iLEAPP reads the
+``voicemail`` table only; rows of ``deleted`` are read as well and marked ``deleted_table``.
 """
 from __future__ import annotations
 

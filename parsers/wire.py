@@ -90,7 +90,8 @@ def android_messages(db, ctx):
     if {"message_id", "timestamp"} <= columns(db, "MsgDeletion"):
         deleted = dict(db.execute("SELECT message_id, timestamp FROM MsgDeletion"))
     duration = optional_columns(db, "Messages", ("duration",), alias="m")
-    for row in db.execute(f"SELECT m.rowid AS row_id, m._id, m.time, m.user_id, m.msg_type, m.content, {duration}, u.name "
+    for row in db.execute(f"SELECT m.rowid AS row_id, m._id, m.time, m.user_id, m.msg_type, m.content, {duration}, "
+                          f"u.name "
                           f"FROM Messages m LEFT JOIN Users u ON u._id = m.user_id ORDER BY m.rowid"):
         direction = None if owner is None else ("outgoing" if row["user_id"] == owner else "incoming")
         removed = timestamps.unix_ms(deleted.get(row["_id"]))

@@ -40,7 +40,8 @@ def test_without_protected_index_and_old_attachments(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {apple_mail.ENVELOPE: envelope}, NAMES)
     assert [(o.spec.name, o.outcome) for o in outcomes] == [("apple-mail-messages", "parsed")]
     (message,) = rows["messages"]
-    assert (message["sender"], message["recipients"], message["attachments"]) == (None, ["7"], [{"name": "invoice.pdf"}])
+    assert (message["sender"], message["recipients"], message["attachments"]) == (
+        None, ["7"], [{"name": "invoice.pdf"}])
     assert message["extra"] == {"read": 0, "flagged": 0, "protected_index": "absent", "sender_id": 4,
                                 "subject_id": 5, "summary_id": 6}
 

@@ -77,7 +77,8 @@ def test_android_damaged_copy_is_recovered(tmp_path):
     many = ("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 499) INSERT INTO messages "
             "(conversation_id, created_at, name, message_text) SELECT 'g', 1700000000 + i, 'A', printf('%.300c', 'x') "
             "FROM n;")
-    outcome = parser_harness.run_damaged(tmp_path, groupme.ANDROID_DB, groupme.ANDROID_SCHEMA + groupme.ANDROID_ROWS + many,
+    outcome = parser_harness.run_damaged(tmp_path, groupme.ANDROID_DB,
+                                         groupme.ANDROID_SCHEMA + groupme.ANDROID_ROWS + many,
                                          "groupme-android-messages")
     assert outcome.recovered and outcome.outcome == "parsed" and 350 < outcome.records <= 503
 

@@ -33,7 +33,8 @@ def test_access_points_harvest_cells_and_wal(tmp_path):
 
 def test_damaged_copy_is_recovered(tmp_path):
     many = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO WifiLocation "
-            "(MAC, Timestamp, Latitude, Longitude, HorizontalAccuracy) SELECT i, 700000000 + i, 40.0, -74.0, 30 FROM n;")
+            "(MAC, Timestamp, Latitude, Longitude, HorizontalAccuracy) "
+            "SELECT i, 700000000 + i, 40.0, -74.0, 30 FROM n;")
     outcome = parser_harness.run_damaged(tmp_path, ios_locationd.PATH, ios_locationd.SCHEMA + many,
                                          "ios-locationd-wifi")
     assert outcome.recovered and outcome.outcome == "parsed" and 2000 < outcome.records <= 3000

@@ -17,6 +17,7 @@ def test_device_locations_and_visits(tmp_path):
     assert unknown_speed["extra"] == {} and wal["from_wal"]
     visit, open_visit = [r for r in rows["locations"] if r["source_kind"] == "significant location visit"]
     assert (visit["ts"], visit["extra"], visit["accuracy_m"]) == (
-        "2023-03-08T20:26:40.000000Z", {"exit": "2023-03-08T22:26:40.000000Z", "created": "2023-03-08T23:13:20.000000Z"},
+        "2023-03-08T20:26:40.000000Z",
+        {"exit": "2023-03-08T22:26:40.000000Z", "created": "2023-03-08T23:13:20.000000Z"},
         30.0)
     assert "exit" not in open_visit["extra"]  # a negative (distant-past) exit means none

@@ -41,10 +41,10 @@ def test_older_layout_without_map(tmp_path):
 
 
 def test_damaged_copy_is_recovered(tmp_path):
-    many = "".join(f"INSERT INTO voicemail (date, sender, duration, trashed_date, flags) VALUES "
-                   f"({1700000000 + i}, '+1555{i:06d}', 5, 0, 3);" for i in range(400))
-    outcome = parser_harness.run_damaged(tmp_path, ios_voicemail.PATH, ios_voicemail.SCHEMA + ios_voicemail.ROWS + many,
-                                         "ios-voicemail")
+    many = ("BEGIN;" + "".join(f"INSERT INTO voicemail (date, sender, duration, trashed_date, flags) VALUES "
+                                f"({1700000000 + i}, '+1555{i:06d}', 5, 0, 3);" for i in range(400)) + "COMMIT;")
+    sql = ios_voicemail.SCHEMA + ios_voicemail.ROWS + many
+    outcome = parser_harness.run_damaged(tmp_path, ios_voicemail.PATH, sql, "ios-voicemail")
     assert outcome.recovered and outcome.outcome == "parsed" and 300 < outcome.records <= 403
 
 

@@ -52,8 +52,8 @@ def test_schema_without_optional_columns(tmp_path):
 
 
 def test_damaged_copy_is_recovered(tmp_path):
-    many = "".join(f"INSERT INTO Message VALUES ('{i}', 'c', {1700000000000 + i}, 'A', '{'z' * 400}', NULL);"
-                   for i in range(300))
-    outcome = parser_harness.run_damaged(tmp_path, teams_android.PATH, teams_android.SCHEMA + teams_android.ROWS + many,
-                                         "teams-android-messages")
+    many = ("BEGIN;" + "".join(f"INSERT INTO Message VALUES ('{i}', 'c', {1700000000000 + i}, 'A', '{'z' * 400}', "
+                                f"NULL);" for i in range(300)) + "COMMIT;")
+    sql = teams_android.SCHEMA + teams_android.ROWS + many
+    outcome = parser_harness.run_damaged(tmp_path, teams_android.PATH, sql, "teams-android-messages")
     assert outcome.recovered and outcome.outcome == "parsed" and 200 < outcome.records <= 303

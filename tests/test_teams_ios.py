@@ -71,10 +71,11 @@ def test_older_schema_without_optional_columns(tmp_path):
 
 
 def test_damaged_copy_is_recovered(tmp_path):
-    many = "".join(f"INSERT INTO ZSMESSAGE (Z_PK, ZARRIVALTIME, ZFROM, ZCONTENT, ZTHREADID) VALUES "
-                   f"({i}, {700000000 + i}, 'x', '{'y' * 400}', 't');" for i in range(100, 400))
-    outcome = parser_harness.run_damaged(tmp_path, teams_ios.PATH, teams_ios.SCHEMA + teams_ios.ROWS + many,
-                                         "teams-ios-messages")
+    many = ("BEGIN;" + "".join(f"INSERT INTO ZSMESSAGE (Z_PK, ZARRIVALTIME, ZFROM, ZCONTENT, ZTHREADID) VALUES "
+                                f"({i}, {700000000 + i}, 'x', '{'y' * 400}', 't');" for i in range(100, 400))
+            + "COMMIT;")
+    sql = teams_ios.SCHEMA + teams_ios.ROWS + many
+    outcome = parser_harness.run_damaged(tmp_path, teams_ios.PATH, sql, "teams-ios-messages")
     assert outcome.recovered and outcome.outcome == "parsed" and 200 < outcome.records <= 306
 
 

@@ -9,7 +9,8 @@ ANDROID = ["wire-android-messages", "wire-android-users", "wire-android-encrypte
 
 
 def test_ios_messages_users_activation_places_and_wal(tmp_path):
-    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(wire.IOS, wire.ios(tmp_path / "s" / "w", True)),
+    db = wire.ios(tmp_path / "s" / "w", True)
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(wire.IOS, db),
                                         IOS)
     # iLEAPP's wireMessages leaves out category 1 (message 3): it is kept here as "category 1"
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
@@ -41,8 +42,8 @@ def test_ios_newer_store_without_phone_numbers(tmp_path):
 
 
 def test_android_legacy_database_direction_deletions_and_wal(tmp_path):
-    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(wire.ANDROID, wire.android(tmp_path / "s" / "a",
-                                                                                              True)), ANDROID)
+    db = wire.android(tmp_path / "s" / "a", True)
+    outcomes, rows = parser_harness.run(tmp_path / "run", parser_harness.with_wal(wire.ANDROID, db), ANDROID)
     assert {o.spec.name: (o.outcome, o.records, o.from_wal) for o in outcomes} == {
         "wire-android-messages": ("parsed", 4, 1), "wire-android-users": ("parsed", 2, 0)}
     incoming, outgoing, knock, wal = rows["messages"]
