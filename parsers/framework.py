@@ -53,6 +53,14 @@ class Encrypted(Exception):
     """Raised by a parser when the file is encrypted and no key is available (outcome ``encrypted``)."""
 
 
+def refuse_encrypted(ctx: "RunContext", where_the_key_is: str) -> None:
+    """For a file parser whose store is normally SQLCipher and whose key is not in the evidence: raise Encrypted
+    naming where the key lives when the file is SQLCipher-shaped; return when it is not (a decrypted copy)."""
+    with open(ctx.local, "rb") as handle:
+        if is_sqlcipher(handle.read(SQLCIPHER_HEAD)):
+            raise Encrypted(f"key not found: SQLCipher database; {where_the_key_is}")
+
+
 class Unsupported(Exception):
     """Raised by a parser for a schema or format version it does not read (outcome ``unsupported version``)."""
 

@@ -40,3 +40,17 @@ def run(tmp_path: Path, files: dict[str, Path | bytes], parsers: list[str] | Non
     finally:
         store.close()
     return outcomes, rows
+
+
+def with_wal(device_path: str, db: Path) -> dict[str, Path]:
+    """A database and its -wal (as ``make_db(..., wal_sql=...)`` left them) at a device path."""
+    return {device_path: db, device_path + "-wal": db.with_name(db.name + "-wal")}
+
+
+def run_damaged(tmp_path: Path, device_path: str, sql: str, parser: str):
+    """Build a database from ``sql``, overwrite a page in its middle, run ``parser`` on it; returns its outcome."""
+    from tests.fixtures.sqlite_db import damage, make_db
+    good = make_db(tmp_path / "good" / "db", sql)
+    bad = damage(good, tmp_path / "bad.db", page=good.stat().st_size // 4096 // 2)
+    (outcome,), _ = run(tmp_path / "damaged-run", {device_path: bad}, [parser])
+    return outcome
