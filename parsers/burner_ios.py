@@ -67,15 +67,14 @@ def messages(db, ctx):
     names = {n.get("phoneNumber"): n.get("name") for n, _, _ in _objects(db, CONTACT_URLS, files)
              if n.get("name") and n.get("phoneNumber")}
     media = {r.url: r.cached_file for r in url_cache.responses(db, MEDIA_URLS, files) if r.cached_file}
-    for item, response, copies in _unique(_objects(db, MESSAGE_URLS, files, errors=True)):
-        prov = ctx.prov(url_cache.TABLE, response.entry_id)
+    for item, where, prov in _cached(db, ctx, MESSAGE_URLS, files):
         if item is None:
-            yield Message(app=ctx.app, platform=ctx.platform, extra=_where(response, copies), prov=prov)
+            yield Message(app=ctx.app, platform=ctx.platform, extra=where, prov=prov)
             continue
-        yield _message(item, response, copies, numbers, names, media, ctx, prov)
+        yield _message(item, where, numbers, names, media, ctx, prov)
 
 
-def _message(item, response, copies, numbers, names, media, ctx, prov):
+def _message(item, where, numbers, names, media, ctx, prov):
     conversation = item.get("conversation") if isinstance(item.get("conversation"), dict) else None
     direction = _DIRECTIONS.get(item.get("direction"))
     other = (conversation or {}).get("conversationId") if conversation else item.get("contactPhoneNumber")
@@ -87,7 +86,7 @@ def _message(item, response, copies, numbers, names, media, ctx, prov):
         body, is_call = item.get("text"), kind == "Voice"
     else:
         picture, voice, body, is_call = item.get("assetUrl"), item.get("voiceUrl"), item.get("message"), kind == 1
-    extra = {**_where(response, copies), "message_id": _text(item.get("id")), "burner_id": item.get("burnerId"),
+    extra = {**where, "message_id": _text(item.get("id")), "burner_id": item.get("burnerId"),
              "burner_number": line, "state": state, "read": item.get("read"), "message_type_raw": kind,
              "message_duration": item.get("messageDuration")}
     extra = {k: v for k, v in extra.items() if v is not None}
@@ -114,21 +113,19 @@ def _message(item, response, copies, numbers, names, media, ctx, prov):
         source=SOURCE)
 def burner_numbers(db, ctx):
     """The burner numbers the user holds (cached /burners responses), one per burner id."""
-    for item, response, copies in _unique(_objects(db, NUMBER_URLS, url_cache.cached_files(ctx), errors=True)):
-        prov = ctx.prov(url_cache.TABLE, response.entry_id)
+    for item, where, prov in _cached(db, ctx, NUMBER_URLS):
         if item is None:
-            yield Account(app=ctx.app, platform=ctx.platform, account_type="burner number",
-                          extra=_where(response, copies), prov=prov)
+            yield Account(app=ctx.app, platform=ctx.platform, account_type="burner number", extra=where, prov=prov)
             continue
         settings = item.get("settings") if isinstance(item.get("settings"), dict) else {}
         plan = item.get("entitlements") if isinstance(item.get("entitlements"), dict) else item
-        extra = {**_where(response, copies), "burner_id": _text(item.get("id")),
+        extra = {**where, "burner_id": _text(item.get("id")),
                  "number_type": item.get("numberType"), "version": item.get("version"),
                  **{k: plan.get(k) for k in ("totalMinutes", "remainingMinutes", "totalTexts", "remainingTexts")}}
         expires = timestamps.unix_ms(item.get("expirationDate"))
         if expires:
             extra["expiration_date"] = expires.iso
-        user = item.get("userId") or response.url.rstrip("/").split("/user/", 1)[-1].split("/", 1)[0]
+        user = item.get("userId") or where["url"].rstrip("/").split("/user/", 1)[-1].split("/", 1)[0]
         yield Account(app=ctx.app, platform=ctx.platform, account_type="burner number", user_id=user,
                       phone=_number_of(item), display_name=settings.get("name") or item.get("name"),
                       ts=timestamps.unix_ms(item.get("dateCreated")),
@@ -139,13 +136,12 @@ def burner_numbers(db, ctx):
         source=SOURCE)
 def contacts(db, ctx):
     """The user's Burner address book (cached /contacts pages), one per contact id."""
-    for item, response, copies in _unique(_objects(db, CONTACT_URLS, url_cache.cached_files(ctx), errors=True)):
-        prov = ctx.prov(url_cache.TABLE, response.entry_id)
+    for item, where, prov in _cached(db, ctx, CONTACT_URLS):
         if item is None:
-            yield Contact(app=ctx.app, platform=ctx.platform, extra=_where(response, copies), prov=prov)
+            yield Contact(app=ctx.app, platform=ctx.platform, extra=where, prov=prov)
             continue
         notes = item.get("text")
-        extra = {**_where(response, copies), "blocked": item.get("blocked"), "muted": item.get("muted"),
+        extra = {**where, "blocked": item.get("blocked"), "muted": item.get("muted"),
                  "verified": item.get("verified"), "burner_ids": item.get("burnerIds") or None}
         yield Contact(app=ctx.app, platform=ctx.platform, name=item.get("name") or None,
                       phones=[item["phoneNumber"]] if item.get("phoneNumber") else [], user_id=_text(item.get("id")),
@@ -158,15 +154,11 @@ def contacts(db, ctx):
         source=SOURCE)
 def account(db, ctx):
     """The Burner user (cached /register and /token responses): the user's own phone number and carrier."""
-    found = ((i.get("user") if isinstance(i.get("user"), dict) else i, r, n)
-             for i, r, n in _objects(db, USER_URLS, url_cache.cached_files(ctx), errors=True))
-    for item, response, copies in _unique(found):
-        prov = ctx.prov(url_cache.TABLE, response.entry_id)
+    for item, where, prov in _cached(db, ctx, USER_URLS, unwrap="user"):
         if item is None:
-            yield Account(app=ctx.app, platform=ctx.platform, account_type="burner user",
-                          extra=_where(response, copies), prov=prov)
+            yield Account(app=ctx.app, platform=ctx.platform, account_type="burner user", extra=where, prov=prov)
             continue
-        extra = {**_where(response, copies), "country_code": item.get("countryCode"),
+        extra = {**where, "country_code": item.get("countryCode"),
                  "carrier_name": item.get("carrierName"), "total_number_burners": item.get("totalNumberBurners")}
         updated = timestamps.unix_ms(item.get("lastUpdatedDate"))
         if updated:
@@ -174,6 +166,18 @@ def account(db, ctx):
         yield Account(app=ctx.app, platform=ctx.platform, account_type="burner user", user_id=_text(item.get("id")),
                       phone=item.get("phoneNumber"), ts=timestamps.unix_ms(item.get("dateCreated")),
                       extra={k: v for k, v in extra.items() if v is not None}, prov=prov)
+
+
+def _cached(db, ctx, url_pattern, files=None, unwrap: str | None = None):
+    """(object, extra, prov) for each cached object of the matching responses, one per object id (``extra`` says
+    where it was cached and how often); for a response that cannot be read, (None, extra saying why, prov).
+    ``unwrap`` names a key whose object stands for the whole response (``{"token": ..., "user": {...}}``)."""
+    found = _objects(db, url_pattern, url_cache.cached_files(ctx) if files is None else files, errors=True)
+    if unwrap:
+        found = ((i[unwrap] if isinstance(i, dict) and isinstance(i.get(unwrap), dict) else i, r, n)
+                 for i, r, n in found)
+    for item, response, copies in _unique(found):
+        yield item, _where(response, copies), ctx.prov(url_cache.TABLE, response.entry_id)
 
 
 def _objects(db, url_pattern, files, errors=False):

@@ -143,10 +143,17 @@ def test_missing_page_file_and_bad_json_are_reported(tmp_path):
     files[f"{DIR}/fsCachedData/AAAA-PAGE"] = b"{not json"
     outcomes, rows = parser_harness.run(tmp_path / "bad", files, ["burner-ios-messages"])
     assert "response body unreadable" in next(m for m in rows["messages"] if "error" in m["extra"])["extra"]["error"]
+    # a cached /token response that is not JSON: the user's record says so, the good /register one is kept
+    broken = make_db(tmp_path / "broken/Cache.db", CACHE_SCHEMA + ROWS + cached(20, f"{API}/user/{USER}/token",
+                                                                              b"{truncated"))
+    outcomes, rows = parser_harness.run(tmp_path / "token", {f"{DIR}/Cache.db": broken}, ["burner-ios-account"])
+    assert [(a["user_id"], a["source_row"], "error" in a["extra"]) for a in rows["accounts"]] == [
+        (USER, "1", False), (None, "20", True)]
 
 
 def test_damaged_cache_is_recovered(tmp_path):
-    many = "".join(cached(i, f"{API}/user/{USER}/messages?contactPhoneNumber={i}", _msg(f"m-{i}", 1683567000000 + i, 1, "x" * 300))
+    many = "".join(cached(i, f"{API}/user/{USER}/messages?contactPhoneNumber={i}",
+                          _msg(f"m-{i}", 1683567000000 + i, 1, "x" * 300))
                    for i in range(1, 201))
     good = make_db(tmp_path / "good.db", CACHE_SCHEMA + many)
     bad = damage_leaf(good, tmp_path / "bad.db", "cfurl_cache_receiver_data")

@@ -4,26 +4,12 @@ import pytest
 
 from parsers.decoders import protobuf_wire as pw
 
-descriptor_pb2 = pytest.importorskip("google.protobuf.descriptor_pb2", reason="the protobuf package writes the fixtures")
-from google.protobuf import descriptor_pool, message_factory  # noqa: E402
-
-T = descriptor_pb2.FieldDescriptorProto
+from tests.fixtures.protobuf_classes import T, message_classes  # skips this module without protobuf
 
 
 def message_class(name, messages):
-    """A protobuf message class built from ``{message name: [(number, field name, type, message type or None,
-    repeated)]}``."""
-    proto = descriptor_pb2.FileDescriptorProto(name=f"{name}.proto", package=name)
-    for message_name, fields in messages.items():
-        message = proto.message_type.add(name=message_name)
-        for number, field_name, kind, type_name, repeated in fields:
-            field = message.field.add(name=field_name, number=number, type=kind,
-                                      label=T.LABEL_REPEATED if repeated else T.LABEL_OPTIONAL)
-            if type_name:
-                field.type_name = f".{name}.{type_name}"
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(proto)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{name}.Root"))
+    """The ``Root`` message class of ``messages`` (see ``message_classes``)."""
+    return message_classes(name, messages)["Root"]
 
 
 Root = message_class("wire", {
