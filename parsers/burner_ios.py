@@ -35,7 +35,8 @@ from parsers.framework import parser
 APP = "com.adhoclabs.burner"
 PLATFORM = "Burner"
 PATHS = ["*/Library/Caches/com.adhoclabs.burner/Cache.db"]
-SOURCE = "iLEAPP scripts/artifacts/burnerCache.py; iLEAPP test data burnerCache josh_ios15_ffs Cache.db"
+SOURCE = ("abrignoni/iLEAPP scripts/artifacts/burnerCache.py; "
+          "abrignoni/iLEAPP admin/test/cases/data/burnerCache josh_ios15_ffs Cache.db")
 
 _API = r"https://phoenix\.burnerapp\.com(?:/v\d+)?"
 _UUID = r"[0-9a-fA-F-]{36}"

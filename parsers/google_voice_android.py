@@ -24,7 +24,7 @@ from parsers.framework import parser
 
 APP = "com.google.android.apps.googlevoice"
 PLATFORM = "Google Voice"
-SOURCE = "ALEAPP scripts/artifacts/googleVoice.py"
+SOURCE = "abrignoni/ALEAPP scripts/artifacts/googleVoice.py"
 _CALL_KINDS = {0: ("incoming", "missed", False), 1: ("incoming", "answered", True), 2: ("outgoing", None, None),
                3: ("incoming", "voicemail", False)}
 _TEXT_KINDS = {5: "incoming", 6: "outgoing"}

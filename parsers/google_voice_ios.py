@@ -22,7 +22,8 @@ from parsers.framework import optional_columns, parser, tables
 APP = "com.google.GVDialer"
 PLATFORM = "Google Voice"
 PATHS = ["*/AppGroup/*/Library/Application Support/*/threadingStore.sqlite"]
-SOURCE = "iLEAPP scripts/artifacts/googleVoice.py; iLEAPP test data googleVoice josh_ios17_ffs threadingStore.sqlite"
+SOURCE = ("abrignoni/iLEAPP scripts/artifacts/googleVoice.py; "
+          "abrignoni/iLEAPP admin/test/cases/data/googleVoice josh_ios17_ffs threadingStore.sqlite")
 ITEMS = {"ThreadItem": {"threadItemKey", "threadItemType", "sortID", "messageText", "senderPhoneNumber",
                         "isUnread", "isDeleted", "duration", "timestamp", "itemType", "threadKey", "threadType"}}
 _TEXTS = {"SmsIn": "incoming", "SmsOut": "outgoing"}

@@ -20,7 +20,7 @@ from parsers.framework import parser, tables
 
 APP = "com.imo.android.imous"
 PLATFORM = "imo"
-SOURCE = "ALEAPP scripts/artifacts/imo.py; Autopsy InternalPythonModules/android/imo.py"
+SOURCE = "abrignoni/ALEAPP scripts/artifacts/imo.py; sleuthkit/autopsy InternalPythonModules/android/imo.py"
 FRIENDS = [f"*/{APP}/databases/imofriends.db"]
 _DIRECTIONS = {1: "incoming", 2: "outgoing"}
 

@@ -19,7 +19,8 @@ from parsers.framework import parser, tables
 APP = "com.enflick.android.TextNow"
 PLATFORM = "TextNow"
 PATHS = [f"*/{APP}/databases/textnow_data.db"]
-SOURCE = "ALEAPP scripts/artifacts/textnow.py; Autopsy InternalPythonModules/android/textnow.py (v6.41.0.2)"
+SOURCE = ("abrignoni/ALEAPP scripts/artifacts/textnow.py; "
+          "sleuthkit/autopsy InternalPythonModules/android/textnow.py (v6.41.0.2)")
 _DIRECTIONS = {1: "incoming", 2: "outgoing"}
 _CALLS = {100: "audio", 102: "video"}
 

@@ -25,7 +25,7 @@ from parsers.framework import Encrypted, Unsupported, columns, optional_columns,
 APP_IOS = "ch.threema.iapp"
 PLATFORM = "Threema"
 IOS_PATHS = ["*/AppGroup/*/ThreemaData.sqlite"]
-IOS_SOURCE = "iLEAPP scripts/artifacts/Threema.py"
+IOS_SOURCE = "abrignoni/iLEAPP scripts/artifacts/Threema.py"
 _MEDIA = (("ZAUDIO", "ZAUDIODATA"), ("ZVIDEO", "ZVIDEODATA"), ("ZIMAGE", "ZIMAGEDATA"))
 EXTERNAL = ".ThreemaData_SUPPORT/_EXTERNAL_DATA/"
 

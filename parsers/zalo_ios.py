@@ -27,7 +27,7 @@ from parsers.framework import Unsupported, open_readonly, optional_columns, pars
 
 APP = "vn.com.vng.zingalo"
 PLATFORM = "Zalo"
-SOURCE = "iLEAPP scripts/artifacts/ZaloChats.py"
+SOURCE = "abrignoni/iLEAPP scripts/artifacts/ZaloChats.py"
 PROFILES = "*/Documents/profile.sqlite"
 GROUPS = "*/Documents/chatgroup.sqlite"
 _MEDIA, _SYSTEM = {1, 2, 3, 4, 19, 23}, {15, 20, 24, 36}
