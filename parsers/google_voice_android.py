@@ -11,6 +11,8 @@ or declined call, 1 an answered incoming call, 2 an outgoing call, 3 a voicemail
 is Google's own greeting), 5 a received text, 6 a sent text; 22 present: the call was missed; 23 present: the call
 was recorded. Group texts carry 15.1 the text, 15.4[].1 the members and 15.5 the sender (absent when the user
 sent it). ``cache_table.response_data`` (VoiceAccountCache): 3.1.1.1 the Voice number, 3.2.1.1 the linked phone.
+``files/AccountData.pb``: one field 2 per signed-in account, with 2.1 the account number, 2.2.2.2 the full name
+and 2.2.2.3 the e-mail address.
 No key column is shown for either table: provenance uses the rowid.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ import struct
 from artifacts import timestamps
 from artifacts.records import Account, Call, Message
 from parsers.decoders import protobuf_wire as pw
-from parsers.framework import parser
+from parsers.framework import Unsupported, parser
 
 APP = "com.google.android.apps.googlevoice"
 PLATFORM = "Google Voice"
@@ -100,6 +102,23 @@ def account(db, ctx):
             yield Account(app=ctx.app, platform=ctx.platform, account_type="google voice number",
                           user_id=account_id, phone=voice, extra=_clean({"linked_number": linked}),
                           prov=ctx.prov("cache_table", row["row_id"]))
+
+
+@parser(name="google-voice-android-account-data", app=APP, platform=PLATFORM, source=SOURCE,
+        paths=[f"*/{APP}/files/AccountData.pb"])
+def account_data(db, ctx):
+    """The Google accounts signed in to Voice (AccountData.pb): account number, full name and e-mail address."""
+    size = ctx.local.stat().st_size
+    if size > pw.MAX_BLOB:
+        raise Unsupported(f"AccountData.pb of {size} bytes exceeds {pw.MAX_BLOB}")
+    data = ctx.local.read_bytes()
+    entries = (f.value for f in pw.fields(data) if f.number == 2 and f.wire_type == pw.LENGTH_DELIMITED)
+    for index, entry in enumerate(entries):
+        number = pw.path(entry, 1)
+        yield Account(app=ctx.app, platform=ctx.platform, account_type="google",
+                      user_id=str(number) if isinstance(number, int) else _str(number),
+                      display_name=pw.text(entry, 2, 2, 2), email=pw.text(entry, 2, 2, 3),
+                      prov=ctx.prov(None, index))
 
 
 def _top(blob) -> dict[int, int | bytes]:

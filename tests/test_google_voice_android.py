@@ -1,7 +1,8 @@
 """Google Voice for Android: message_t protobuf blobs and the cached account response, built with the field numbers
 ALEAPP's googleVoice.py reads (no public Android test file exists)."""
 from tests import parser_harness
-from tests.fixtures.google_voice_android import CACHE_SCHEMA, MESSAGE_SCHEMA, account_response, entry, insert
+from tests.fixtures.google_voice_android import (CACHE_SCHEMA, MESSAGE_SCHEMA, account_data, account_response, entry,
+                                                insert)
 from tests.fixtures.sqlite_db import damage_leaf, make_db
 
 BASE = "/data/data/com.google.android.apps.googlevoice/files/accounts/1"
@@ -62,3 +63,15 @@ def test_damaged_database_is_recovered(tmp_path):
     outcomes, rows = parser_harness.run(tmp_path / "run", {PATH: bad}, ["google-voice-android-messages"])
     (outcome,) = outcomes
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200
+
+
+def test_account_data_lists_the_signed_in_google_accounts(tmp_path):
+    blob = account_data((1, "Pat Doe", "pat@example.invalid"), (42, "Second", "two@example.invalid"))
+    path = "/data/data/com.google.android.apps.googlevoice/files/AccountData.pb"
+    outcomes, rows = parser_harness.run(tmp_path / "run", {path: blob})
+    assert [(o.spec.name, o.outcome, o.records) for o in outcomes] == [
+        ("google-voice-android-account-data", "parsed", 2)]
+    assert [(a["user_id"], a["display_name"], a["email"], a["source_row"]) for a in rows["accounts"]] == [
+        ("1", "Pat Doe", "pat@example.invalid", "0"), ("42", "Second", "two@example.invalid", "1")]
+    outcomes, rows = parser_harness.run(tmp_path / "bad", {path: b"\xff\xff\xff"})
+    assert outcomes[0].outcome == "error" and not rows["accounts"]
