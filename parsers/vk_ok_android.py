@@ -16,7 +16,10 @@ OK, ``odnklassniki.db``: ``authorized_users(uid, login, first_name, last_name, u
 ``users(user_id, user_first_name, user_last_name, user_name, user_avatar_url)`` known users, and (the layout with a
 ``message`` column) ``messages(_id, author_id, message, _date)``. A message whose ``author_id`` is an authorized
 user's ``uid`` is marked outgoing (the module shows both ids; it does not compare them). The layout whose
-``messages.data`` is an undocumented binary record is not read. ``mid``/``_id``, which the module
+``messages.data`` is an undocumented binary record is not read. The later ``tamtam_messages`` database
+(``odnoklassniki_tamtam.py``): ``messages(msg_server_id, msg_time, msg_text, msg_sender, msg_media_type,
+msg_chat_id)``, ``msg_time`` Unix milliseconds, ``msg_media_type`` 0 a text and anything else media; the chat's
+name sits in an undocumented ``contacts.ctt_data`` record, not read. ``mid``/``_id``, which the module
 read as message ids are kept in ``extra``; provenance uses the rowid.
 """
 from __future__ import annotations
@@ -103,6 +106,23 @@ def ok_messages(db, ctx):
         yield Message(app=ctx.app, platform=ctx.platform, sender=author, sender_name=names.get(author),
                       direction=direction, body=row["message"], ts=timestamps.unix_ms(row["_date"]),
                       extra={"message_id": _text(row["_id"])}, prov=ctx.prov("messages", row["row_id"]))
+
+
+@parser(name="ok-android-tamtam-messages", app=OK, platform="OK", paths=[f"*/{OK}/databases/tamtam_messages"],
+        source="unhure/autopsy_modules odnoklassniki_tamtam.py",
+        requires={"messages": {"msg_server_id", "msg_time", "msg_text", "msg_sender", "msg_media_type"}})
+def ok_tamtam_messages(db, ctx):
+    """OK messages in the later ``tamtam_messages`` database (sender id, text, media flag; no owner is known)."""
+    optional = optional_columns(db, "messages", ("msg_chat_id",))
+    for row in db.execute(f"SELECT rowid AS row_id, msg_server_id, msg_time, msg_text, msg_sender, msg_media_type, "
+                          f"{optional} FROM messages ORDER BY msg_time, rowid"):
+        media = row["msg_media_type"]
+        extra = {"message_id": _text(row["msg_server_id"]), "media_type": media}
+        yield Message(app=ctx.app, platform=ctx.platform, thread_id=_text(row["msg_chat_id"]),
+                      sender=_text(row["msg_sender"]), body=row["msg_text"] or None,
+                      message_type="text" if media == 0 else "media" if media is not None else None,
+                      ts=timestamps.unix_ms(row["msg_time"]), extra={k: v for k, v in extra.items() if v is not None},
+                      prov=ctx.prov("messages", row["row_id"]))
 
 
 @parser(name="ok-android-contacts", app=OK, platform="OK", paths=OK_PATHS, source=SOURCE_OK,

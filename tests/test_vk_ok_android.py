@@ -72,3 +72,22 @@ def test_ok_without_authorized_users_has_no_direction(tmp_path):
         + "INSERT INTO messages VALUES (1, '88', 'hi', 1700000000000);")
     outcomes, out = parser_harness.run(tmp_path / "run", {OK: src}, ["ok-android-messages"])
     assert [(x["direction"], x["sender_name"]) for x in out["messages"]] == [(None, None)]
+
+
+def test_ok_tamtam_messages(tmp_path):
+    schema = ("CREATE TABLE messages (_id INTEGER PRIMARY KEY, msg_server_id INTEGER, msg_time INTEGER, msg_text TEXT, "
+              "msg_sender INTEGER, msg_attaches BLOB, msg_media_type INTEGER, msg_chat_id INTEGER);")
+    rows = ("INSERT INTO messages VALUES (1, 9001, 1700000000123, 'де ти?', 88, NULL, 0, 5), "
+            "(2, 9002, 1700000100000, '', 77, X'00', 3, 5);")
+    wal = "INSERT INTO messages VALUES (3, 9003, 1700000200000, 'only in the WAL', 88, NULL, 0, 5);"
+    src = make_db(tmp_path / "src/tamtam_messages", schema + rows, wal_sql=wal)
+    path = "/data/data/ru.ok.android/databases/tamtam_messages"
+    files = {path: src, path + "-wal": tmp_path / "src/tamtam_messages-wal"}
+    outcomes, out = parser_harness.run(tmp_path / "run", files)
+    assert [(o.spec.name, o.outcome, o.records, o.from_wal) for o in outcomes] == [
+        ("ok-android-tamtam-messages", "parsed", 3, 1)]
+    m = out["messages"]
+    assert [(x["sender"], x["thread_id"], x["body"], x["message_type"], x["direction"]) for x in m] == [
+        ("88", "5", "де ти?", "text", None), ("77", "5", None, "media", None),
+        ("88", "5", "only in the WAL", "text", None)]
+    assert (m[0]["ts"], m[0]["extra"]) == ("2023-11-14T22:13:20.123000Z", {"message_id": "9001", "media_type": 0})
