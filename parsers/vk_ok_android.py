@@ -1,5 +1,6 @@
-"""VK (ВКонтакте, ``com.vkontakte.android``) and OK (Одноклассники, ``ru.ok.android``) messengers for Android, in
-the older layouts the one public parser reads; no public source covers current builds of either app.
+"""VK (ВКонтакте, ``com.vkontakte.android``, and the Kate Mobile client) and OK (Одноклассники,
+``ru.ok.android``) messengers for Android, in the older layouts the one public parser reads; no public source
+covers current builds of either app.
 
 Source: unhure/autopsy_modules ``vk.py`` and ``odnoklassniki_app.py`` (Autopsy modules; files found by name,
 ``vk.db`` and ``odnklassniki.db`` — spelt so). Times are Unix seconds for VK (the module hands them to Autopsy as
@@ -11,6 +12,11 @@ from the other party; otherwise the module takes the sender for the account's us
 the direction is left unset; (2) ``messages(account_name, record_data, dialog_id, message_date)`` whose
 ``record_data`` is the VK API message JSON (``id``, ``date``, ``out`` 0 incoming, ``body``, ``user_id``,
 ``read_state``), with ``profile(profile_id, record_data)`` the account (``first_name``, ``last_name``).
+
+Kate Mobile (``com.perm.kate``, a VK client; ``kate.py``), ``kate.db``: ``messages(message_id, account_id, uid,
+title, body, date, read_state, is_out)`` — ``account_id`` the user's VK id, ``uid`` the other party, ``is_out`` 0
+incoming, ``date`` Unix seconds — and ``users(_id, first_name, last_name, nickname, birthdate, mobile_phone,
+home_phone, status)``.
 
 OK, ``odnklassniki.db``: ``authorized_users(uid, login, first_name, last_name, uri_pic)`` the signed-in users,
 ``users(user_id, user_first_name, user_last_name, user_name, user_avatar_url)`` known users, and (the layout with a
@@ -34,6 +40,8 @@ VK, OK = "com.vkontakte.android", "ru.ok.android"
 VK_PATHS, OK_PATHS = [f"*/{VK}/databases/vk.db"], [f"*/{OK}/databases/odnklassniki.db"]
 SOURCE_VK = "unhure/autopsy_modules vk.py"
 SOURCE_OK = "unhure/autopsy_modules odnoklassniki_app.py"
+KATE, KATE_PATHS = "com.perm.kate", ["*/com.perm.kate*/databases/kate.db"]
+SOURCE_KATE = "unhure/autopsy_modules kate.py"
 
 
 @parser(name="vk-android-messages", app=VK, platform="VK", paths=VK_PATHS, source=SOURCE_VK,
@@ -91,6 +99,38 @@ def vk_contacts(db, ctx):
         yield Contact(app=ctx.app, platform=ctx.platform, name=_join(row["firstname"], row["lastname"]),
                       user_id=_text(row["uid"]), extra={k: v for k, v in extra.items() if v is not None},
                       prov=ctx.prov("users", row["row_id"]))
+
+
+@parser(name="vk-kate-messages", app=KATE, platform="VK", paths=KATE_PATHS, source=SOURCE_KATE,
+        requires={"messages": {"message_id", "account_id", "uid", "body", "date", "is_out"}})
+def kate_messages(db, ctx):
+    """VK messages kept by Kate Mobile (messages): the account's own id, the other party, ``is_out``."""
+    names = _names(db, "users", "_id", ("first_name", "last_name"))
+    optional = optional_columns(db, "messages", ("title", "read_state"))
+    for row in db.execute(f"SELECT rowid AS row_id, message_id, account_id, uid, body, date, is_out, {optional} "
+                          f"FROM messages ORDER BY date, rowid"):
+        own, other = _text(row["account_id"]), _text(row["uid"])
+        direction = {0: "incoming", 1: "outgoing"}.get(row["is_out"])
+        sender = other if direction == "incoming" else own if direction == "outgoing" else None
+        recipient = own if direction == "incoming" else other if direction == "outgoing" else None
+        extra = {"message_id": _text(row["message_id"]), "title": row["title"] or None, "read_state": row["read_state"]}
+        yield Message(app=ctx.app, platform=ctx.platform, thread_id=other, thread_name=names.get(other),
+                      sender=sender, sender_name=names.get(sender), recipients=[recipient] if recipient else [],
+                      direction=direction, body=row["body"], ts=timestamps.unix_s(row["date"]),
+                      extra={k: v for k, v in extra.items() if v is not None}, prov=ctx.prov("messages", row["row_id"]))
+
+
+@parser(name="vk-kate-contacts", app=KATE, platform="VK", paths=KATE_PATHS, source=SOURCE_KATE,
+        requires={"users": {"_id", "first_name", "last_name"}})
+def kate_contacts(db, ctx):
+    """VK users Kate Mobile knows (users), with nickname, birth date, phones and status."""
+    optional = optional_columns(db, "users", ("nickname", "birthdate", "mobile_phone", "home_phone", "status"))
+    for row in db.execute(f"SELECT rowid AS row_id, _id, first_name, last_name, {optional} FROM users "
+                          f"ORDER BY rowid"):
+        extra = {"nickname": row["nickname"], "birthdate": row["birthdate"], "status": row["status"]}
+        yield Contact(app=ctx.app, platform=ctx.platform, name=_join(row["first_name"], row["last_name"]),
+                      user_id=_text(row["_id"]), phones=[p for p in (row["mobile_phone"], row["home_phone"]) if p],
+                      extra={k: v for k, v in extra.items() if v}, prov=ctx.prov("users", row["row_id"]))
 
 
 @parser(name="ok-android-messages", app=OK, platform="OK", paths=OK_PATHS, source=SOURCE_OK,

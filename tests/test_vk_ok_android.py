@@ -91,3 +91,26 @@ def test_ok_tamtam_messages(tmp_path):
         ("88", "5", "де ти?", "text", None), ("77", "5", None, "media", None),
         ("88", "5", "only in the WAL", "text", None)]
     assert (m[0]["ts"], m[0]["extra"]) == ("2023-11-14T22:13:20.123000Z", {"message_id": "9001", "media_type": 0})
+
+
+def test_kate_mobile_messages_and_users(tmp_path):
+    schema = ("CREATE TABLE messages (message_id INTEGER, account_id INTEGER, uid INTEGER, title TEXT, body TEXT, "
+              "date INTEGER, read_state INTEGER, is_out INTEGER);"
+              "CREATE TABLE users (_id INTEGER, first_name TEXT, last_name TEXT, nickname TEXT, birthdate TEXT, "
+              "mobile_phone TEXT, home_phone TEXT, status TEXT);")
+    rows = ("INSERT INTO users VALUES (900, 'Me', 'Self', NULL, NULL, NULL, NULL, NULL), "
+            "(501, 'Olena', 'K', 'olenka', '1.2.2001', '+380501112233', '', 'busy');"
+            "INSERT INTO messages VALUES (1, 900, 501, ' ... ', 'привіт', 1700000000, 1, 0), "
+            "(2, 900, 501, '', 'робота є', 1700000100, 0, 1);")
+    src = make_db(tmp_path / "kate.db", schema + rows)
+    outcomes, out = parser_harness.run(tmp_path / "run", {"/data/data/com.perm.kate_new_6/databases/kate.db": src})
+    assert {o.spec.name: (o.outcome, o.records) for o in outcomes} == {
+        "vk-kate-messages": ("parsed", 2), "vk-kate-contacts": ("parsed", 2)}
+    m = out["messages"]
+    assert [(x["direction"], x["sender"], x["sender_name"], x["recipients"], x["body"]) for x in m] == [
+        ("incoming", "501", "Olena K", ["900"], "привіт"), ("outgoing", "900", "Me Self", ["501"], "робота є")]
+    assert (m[0]["ts"], m[0]["ts_encoding"], m[0]["thread_name"]) == (
+        "2023-11-14T22:13:20.000000Z", "unix_s", "Olena K")
+    olena = out["contacts"][1]
+    assert (olena["name"], olena["phones"], olena["extra"]) == (
+        "Olena K", ["+380501112233"], {"nickname": "olenka", "birthdate": "1.2.2001", "status": "busy"})
