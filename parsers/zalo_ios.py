@@ -23,7 +23,7 @@ import sqlite3
 
 from artifacts import timestamps
 from artifacts.records import Call, Contact, Location, Message
-from parsers.framework import Unsupported, open_readonly, optional_columns, parser, tables
+from parsers.framework import Unsupported, as_text, open_readonly, optional_columns, parser, tables
 
 APP = "vn.com.vng.zingalo"
 PLATFORM = "Zalo"
@@ -54,8 +54,9 @@ def messages(db, ctx):
     optional = optional_columns(db, "ChatContent", ("CliMsgId", "BinNet", "LocalPath"))
     for row in db.execute(f"SELECT rowid AS row_id, SenderId, MsgType, TimeStamp, MsgContent, {optional} "
                           f"FROM ChatContent ORDER BY TimeStamp, rowid"):
-        sender, kind, blob = str(row["SenderId"]), row["MsgType"], _bytes(row["BinNet"])
+        sender, kind, blob = as_text(row["SenderId"]), row["MsgType"], _bytes(row["BinNet"])
         outgoing = sender == owner
+        direction = None if sender is None else "outgoing" if outgoing else "incoming"
         body = row["MsgContent"] if row["MsgContent"] not in ("", " ") else None
         label = _label(kind, blob)
         attachments = [{"path": row["LocalPath"]}] if row["LocalPath"] else []
@@ -68,8 +69,8 @@ def messages(db, ctx):
         extra = {"client_message_id": row["CliMsgId"], "type_raw": kind, "group": bool(group)}
         ts, prov = timestamps.unix_auto(row["TimeStamp"]), ctx.prov("ChatContent", row["row_id"])
         if label in ("call", "missed call", "group call"):
-            yield Call(app=ctx.app, platform=ctx.platform, peers=[group or chat] if outgoing else [sender],
-                       peer_name=thread_name, direction="outgoing" if outgoing else "incoming",
+            yield Call(app=ctx.app, platform=ctx.platform, peers=[group or chat] if outgoing else [p for p in [sender] if p],
+                       peer_name=thread_name, direction=direction,
                        status="missed" if label == "missed call" else None,
                        answered=False if label == "missed call" else None, ts=ts,
                        extra={**{k: v for k, v in extra.items() if v is not None}, "call_kind": label}, prov=prov)
@@ -80,7 +81,7 @@ def messages(db, ctx):
         yield Message(
             app=ctx.app, platform=ctx.platform, thread_id=chat, thread_name=thread_name,
             sender=sender, sender_name=people.get(sender), recipients=[chat] if outgoing and not group else [],
-            direction="outgoing" if outgoing else "incoming", body=body, message_type=label,
+            direction=direction, body=body, message_type=label,
             attachments=attachments, ts=ts, extra={k: v for k, v in extra.items() if v is not None}, prov=prov)
         if latitude is not None:
             yield Location(app=ctx.app, latitude=latitude, longitude=longitude, source_kind="chat location",

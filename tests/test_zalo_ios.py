@@ -69,14 +69,16 @@ def test_chats_calls_locations_contacts_groups_and_wal(tmp_path):
 
 def test_without_profile_databases_and_ext_files(tmp_path):
     chat = make_db(tmp_path / "chat.db", CHAT_SCHEMA.replace(", LocalPath TEXT", "")
-                   .replace(", BinNet BLOB", "") + f"INSERT INTO ChatContent VALUES ('{PEER}', 'c1', 0, 1700000000, 'hi');")
+                   .replace(", BinNet BLOB", "") + f"INSERT INTO ChatContent VALUES ('{PEER}', 'c1', 0, 1700000000, 'hi'), "
+                   f"(NULL, 'c2', 0, 1700000001, 'no sender');")
     ext = make_db(tmp_path / "ext.db", CHAT_SCHEMA)
     files = {CHAT: chat, f"{DOCS}/chat_dbs/{OWNER}/{PEER}_ext.db": ext}
     outcomes, rows = parser_harness.run(tmp_path / "run", files, PARSERS)
     assert sorted((o.source.path.rsplit("/", 1)[-1], o.outcome) for o in outcomes) == [
         (f"{PEER}.db", "parsed"), (f"{PEER}_ext.db", "unsupported version")]
-    (message,) = rows["messages"]
+    message, anonymous = rows["messages"]
     assert (message["sender"], message["sender_name"], message["thread_name"]) == (PEER, None, None)
+    assert (anonymous["sender"], anonymous["direction"], anonymous["body"]) == (None, None, "no sender")
 
 
 def test_damaged_chat_database_is_recovered(tmp_path):
