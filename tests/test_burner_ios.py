@@ -5,7 +5,7 @@ import json
 from tests import parser_harness
 from tests.fixtures.ios_url_cache import CACHE_SCHEMA, cached
 from tests.fixtures.leapp_testdata import extracted
-from tests.fixtures.sqlite_db import damage_leaf, make_db
+from tests.fixtures.sqlite_db import make_db
 
 DIR = "/private/var/mobile/Containers/Data/Application/0C1A/Library/Caches/com.adhoclabs.burner"
 PARSERS = ["burner-ios-messages", "burner-ios-numbers", "burner-ios-contacts", "burner-ios-account",
@@ -155,8 +155,6 @@ def test_damaged_cache_is_recovered(tmp_path):
     many = "".join(cached(i, f"{API}/user/{USER}/messages?contactPhoneNumber={i}",
                           _msg(f"m-{i}", 1683567000000 + i, 1, "x" * 300))
                    for i in range(1, 201))
-    good = make_db(tmp_path / "good.db", CACHE_SCHEMA + many)
-    bad = damage_leaf(good, tmp_path / "bad.db", "cfurl_cache_receiver_data")
-    outcomes, rows = parser_harness.run(tmp_path / "run", {f"{DIR}/Cache.db": bad}, ["burner-ios-messages"])
-    (outcome,) = outcomes
+    outcome, _ = parser_harness.run_damaged(tmp_path, f"{DIR}/Cache.db", CACHE_SCHEMA + many,
+                                            "cfurl_cache_receiver_data", "burner-ios-messages")
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200

@@ -3,7 +3,7 @@ ALEAPP's googleVoice.py reads (no public Android test file exists)."""
 from tests import parser_harness
 from tests.fixtures.google_voice_android import (CACHE_SCHEMA, MESSAGE_SCHEMA, account_data, account_response, entry,
                                                 insert)
-from tests.fixtures.sqlite_db import damage_leaf, make_db
+from tests.fixtures.sqlite_db import make_db
 
 BASE = "/data/data/com.google.android.apps.googlevoice/files/accounts/1"
 PATH = f"{BASE}/LegacyMsgDbInstance.db"
@@ -58,10 +58,8 @@ def test_texts_calls_voicemail_groups_and_wal(tmp_path):
 def test_damaged_database_is_recovered(tmp_path):
     many = "".join(insert(entry(id=f"m{i}", time_ms=1700000000000 + i, voice_number=OWN, kind=5, other=PEER,
                                 text="x" * 300), "t.1") for i in range(200))
-    good = make_db(tmp_path / "good.db", MESSAGE_SCHEMA + many)
-    bad = damage_leaf(good, tmp_path / "bad.db", "message_t")
-    outcomes, rows = parser_harness.run(tmp_path / "run", {PATH: bad}, ["google-voice-android-messages"])
-    (outcome,) = outcomes
+    outcome, _ = parser_harness.run_damaged(tmp_path, PATH, MESSAGE_SCHEMA + many,
+                                            "message_t", "google-voice-android-messages")
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200
 
 

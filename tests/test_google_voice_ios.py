@@ -3,7 +3,7 @@ built with the real schema."""
 from tests import parser_harness
 from tests.fixtures.google_voice_ios import THREADING_SCHEMA, item
 from tests.fixtures.leapp_testdata import extracted
-from tests.fixtures.sqlite_db import damage_leaf, make_db
+from tests.fixtures.sqlite_db import make_db
 
 PATH = ("/private/var/mobile/Containers/Shared/AppGroup/B77C/Library/Application Support/1161549534/"
         "threadingStore.sqlite")
@@ -100,8 +100,6 @@ def test_older_schema_without_optional_tables_and_columns(tmp_path):
 
 def test_damaged_database_is_recovered(tmp_path):
     many = "".join(item(f"k{i}", "SmsIn", 1700000000.0 + i, PEER, f"t.{PEER}", "x" * 300) for i in range(200))
-    good = make_db(tmp_path / "good.sqlite", THREADING_SCHEMA + many)
-    bad = damage_leaf(good, tmp_path / "bad.sqlite", "ThreadItem")
-    outcomes, rows = parser_harness.run(tmp_path / "run", {PATH: bad}, ["google-voice-ios-messages"])
-    (outcome,) = outcomes
+    outcome, _ = parser_harness.run_damaged(tmp_path, PATH, THREADING_SCHEMA + many,
+                                            "ThreadItem", "google-voice-ios-messages")
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200

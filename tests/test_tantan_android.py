@@ -1,6 +1,6 @@
 """Tantan for Android: a core_v<N>_<user id> database built with the columns pa_script's android_tantan.py reads."""
 from tests import parser_harness
-from tests.fixtures.sqlite_db import damage_leaf, make_db
+from tests.fixtures.sqlite_db import make_db
 
 PATH = "/data/data/com.p1.mobile.putong/databases/core_v3_11223344"
 SCHEMA = """
@@ -56,8 +56,5 @@ def test_other_file_names_are_not_read(tmp_path):
 def test_damaged_database_is_recovered(tmp_path):
     many = "".join(f"INSERT INTO messages (cid_c, owner_c, value_c, createdTime_c) VALUES "
                    f"('c', '1', '{'x' * 300}', {1700000000000 + i});\n" for i in range(200))
-    good = make_db(tmp_path / "good", SCHEMA + many)
-    bad = damage_leaf(good, tmp_path / "bad", "messages")
-    outcomes, rows = parser_harness.run(tmp_path / "run", {PATH: bad}, ["tantan-android-messages"])
-    (outcome,) = outcomes
+    outcome, _ = parser_harness.run_damaged(tmp_path, PATH, SCHEMA + many, "messages", "tantan-android-messages")
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200

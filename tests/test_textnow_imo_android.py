@@ -1,6 +1,6 @@
 """TextNow and imo for Android, on databases built with the columns ALEAPP's and Autopsy's queries read."""
 from tests import parser_harness
-from tests.fixtures.sqlite_db import damage_leaf, make_db
+from tests.fixtures.sqlite_db import make_db
 from tests.fixtures.textnow_imo_android import IMO_ACCOUNT_SCHEMA, IMO_FRIENDS_SCHEMA, TEXTNOW_SCHEMA
 
 TEXTNOW = "/data/data/com.enflick.android.TextNow/databases/textnow_data.db"
@@ -87,8 +87,6 @@ def test_imo_messages_friends_account_and_wal(tmp_path):
 def test_damaged_textnow_database_is_recovered(tmp_path):
     many = "".join(f"INSERT INTO messages VALUES ('{PEER}', 1, '{'x' * 300}', 1, {1700000000000 + i}, 0, NULL);\n"
                    for i in range(200))
-    good = make_db(tmp_path / "good.db", TEXTNOW_SCHEMA + many)
-    bad = damage_leaf(good, tmp_path / "bad.db", "messages")
-    outcomes, rows = parser_harness.run(tmp_path / "run", {TEXTNOW: bad}, ["textnow-android-messages"])
-    (outcome,) = outcomes
+    outcome, _ = parser_harness.run_damaged(tmp_path, TEXTNOW, TEXTNOW_SCHEMA + many,
+                                            "messages", "textnow-android-messages")
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200

@@ -3,7 +3,7 @@ threema4.db reported as encrypted."""
 import os
 
 from tests import parser_harness
-from tests.fixtures.sqlite_db import damage_leaf, make_db
+from tests.fixtures.sqlite_db import make_db
 from tests.fixtures.threema_ios import THREEMA_SCHEMA
 
 PATH = "/private/var/mobile/Containers/Shared/AppGroup/7A1B/ThreemaData.sqlite"
@@ -82,10 +82,7 @@ def test_ios_older_store_without_optional_columns(tmp_path):
 def test_ios_damaged_store_is_recovered(tmp_path):
     many = "".join(f"INSERT INTO ZMESSAGE (Z_PK, Z_ENT, ZISOWN, ZCONVERSATION, ZDATE, ZTEXT) VALUES "
                    f"({i}, 4, 0, 1, {721692000 + i}, '{'x' * 300}');\n" for i in range(1, 201))
-    good = make_db(tmp_path / "good.sqlite", THREEMA_SCHEMA + many)
-    bad = damage_leaf(good, tmp_path / "bad.sqlite", "ZMESSAGE")
-    outcomes, rows = parser_harness.run(tmp_path / "run", {PATH: bad}, ["threema-ios-messages"])
-    (outcome,) = outcomes
+    outcome, _ = parser_harness.run_damaged(tmp_path, PATH, THREEMA_SCHEMA + many, "ZMESSAGE", "threema-ios-messages")
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200
 
 

@@ -1,7 +1,7 @@
 """Zalo for iOS: per-chat databases and the profile/group databases built with the columns iLEAPP's ZaloChats.py
 reads."""
 from tests import parser_harness
-from tests.fixtures.sqlite_db import damage_leaf, make_db
+from tests.fixtures.sqlite_db import make_db
 from tests.fixtures.zalo_ios import CHAT_SCHEMA, GROUP_SCHEMA, PROFILE_SCHEMA, chat_row
 
 DOCS = "/private/var/mobile/Containers/Data/Application/5E2F/Documents"
@@ -83,8 +83,5 @@ def test_without_profile_databases_and_ext_files(tmp_path):
 
 def test_damaged_chat_database_is_recovered(tmp_path):
     many = "".join(chat_row(PEER, f"c{i}", 0, 1700000000000 + i, "x" * 300) for i in range(200))
-    good = make_db(tmp_path / "good.db", CHAT_SCHEMA + many)
-    bad = damage_leaf(good, tmp_path / "bad.db", "ChatContent")
-    outcomes, rows = parser_harness.run(tmp_path / "run", {CHAT: bad}, ["zalo-ios-messages"])
-    (outcome,) = outcomes
+    outcome, _ = parser_harness.run_damaged(tmp_path, CHAT, CHAT_SCHEMA + many, "ChatContent", "zalo-ios-messages")
     assert outcome.outcome == "parsed" and outcome.recovered and 150 < outcome.records < 200
