@@ -128,6 +128,22 @@ def cocoa_auto(raw) -> TimeValue | None:
     return decoded
 
 
+def unix_auto(raw) -> TimeValue | None:
+    """A Unix time whose unit no public source pins (iLEAPP reads such columns with a converter that also goes by
+    magnitude): seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, nanoseconds above — so
+    1973-03-03 to 5138 in each unit. The encoding name (``unix_ms(by magnitude)``...) records that a guess was made.
+    """
+    value = _number(raw)
+    if value is None:
+        return None
+    size = abs(value)
+    for limit, name, units in ((Decimal(10) ** 11, "unix_s", 1), (Decimal(10) ** 14, "unix_ms", 1000),
+                               (Decimal(10) ** 17, "unix_us", 1_000_000)):
+        if size < limit:
+            return _from_epoch(raw, f"{name}(by magnitude)", 0, units)
+    return _from_epoch(raw, "unix_ns(by magnitude)", 0, 1_000_000_000)
+
+
 def webkit_us(raw) -> TimeValue | None:
     """Microseconds since 1601-01-01 UTC (Chrome/Chromium history)."""
     return _from_epoch(raw, "webkit_us", -WEBKIT_OFFSET_S, 1_000_000)
@@ -184,6 +200,7 @@ DECODERS = {
     "cocoa_s": cocoa_s,
     "cocoa_ns": cocoa_ns,
     "cocoa_auto": cocoa_auto,
+    "unix_auto": unix_auto,
     "webkit_us": webkit_us,
     "filetime": filetime,
     "hex_ms": hex_ms,

@@ -1,6 +1,6 @@
 """Burner (second phone numbers) for Android: ``com.adhoclabs.burner/databases/burners.db`` (plaso's test copy,
-from Josh Hickman's Android 13 image, is called ``burners.sqlite``; Burner on iOS keeps ``Phoenix.sqlite``, and
-newer Android builds a ``burnerDatabase.db`` of JSON entities, neither read here).
+from Josh Hickman's Android 13 image, is called ``burners.sqlite``; Burner on iOS keeps ``Phoenix.sqlite``, read by
+``burner_ios_store``; newer Android builds keep a ``burnerDatabase.db`` of JSON entities, not read here).
 
 ``burners``: the numbers the user holds (``phone_number_id``, ``name``, ``alias``, allowance and expiry) → one
 Account each: a burner number is an identity of the user's, and the one the other party sees. ``messages``: texts

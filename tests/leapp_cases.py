@@ -18,6 +18,7 @@ import pytest
 from tests.conftest_paths import TESTDATA
 
 ILEAPP_CASES = Path("abrignoni+iLEAPP") / "admin" / "test" / "cases" / "data"
+MAX_MEMBER = 64 * 1024 * 1024
 
 
 def ileapp_case(module: str, artifact: str, image: str) -> Path:
@@ -36,7 +37,7 @@ def extract(case: Path, target: Path) -> dict[str, Path]:
     files = {}
     with zipfile.ZipFile(case) as archive:
         for index, info in enumerate(sorted(archive.infolist(), key=lambda i: i.filename)):
-            if info.is_dir():
+            if info.is_dir() or ".." in info.filename.split("/") or info.file_size > MAX_MEMBER:
                 continue
             local = target / f"{index:04d}-{Path(info.filename).name}"
             local.parent.mkdir(parents=True, exist_ok=True)

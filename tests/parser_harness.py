@@ -13,6 +13,7 @@ from artifacts.records import Provenance
 from artifacts.store import RECORD_TABLES, Store
 from forensics.inventory import SpooledFile, spool_path
 from parsers.framework import load_parsers, run_parsers
+from tests.fixtures.sqlite_db import damage_leaf, make_db
 
 
 def run(tmp_path: Path, files: dict[str, Path | bytes], parsers: list[str] | None = None,
@@ -54,3 +55,13 @@ def run_damaged(tmp_path: Path, device_path: str, sql: str, parser: str):
     bad = damage(good, tmp_path / "bad.db", page=good.stat().st_size // 4096 // 2)
     (outcome,), _ = run(tmp_path / "damaged-run", {device_path: bad}, [parser])
     return outcome
+
+
+def run_damaged_leaf(tmp_path: Path, device_path: str, sql: str, table: str, parser: str):
+    """Build a database from ``sql`` (its ``table`` holding some 200 rows), destroy one leaf page of that table, run
+    ``parser`` on the damaged copy at ``device_path``; returns the one outcome and the stored rows."""
+    good = make_db(tmp_path / "good" / "db", sql)
+    bad = damage_leaf(good, tmp_path / "bad.db", table)
+    outcomes, rows = run(tmp_path / "run", {device_path: bad}, [parser])
+    (outcome,) = outcomes
+    return outcome, rows

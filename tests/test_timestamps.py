@@ -77,3 +77,12 @@ def test_sql_decoders_equal_the_python_decoders():
         for value in (700000000, "176f9b2c800", "2020-01-01T00:00:00Z", None):
             expected = ts.decode(encoding, value)
             assert _sql(conn, encoding, value) == (expected.iso if expected else None)
+
+
+def test_unix_auto_says_which_unit_it_chose():
+    moment = "2023-11-14T22:13:20.000000Z"
+    decoded = [ts.unix_auto(v) for v in (1700000000, 1700000000000, 1700000000000000, 1700000000000000000)]
+    assert [d.iso for d in decoded] == [moment] * 4
+    assert [d.encoding for d in decoded] == ["unix_s(by magnitude)", "unix_ms(by magnitude)",
+                                             "unix_us(by magnitude)", "unix_ns(by magnitude)"]
+    assert ts.unix_auto("1700000000123").raw == "1700000000123" and ts.unix_auto(0) is None
