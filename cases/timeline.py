@@ -90,6 +90,10 @@ RECORD_FIELDS = _record_fields()
 FILE_FIELDS = ["path", "inode", "size", "allocated", "sha256", "md5", "mime_type"]
 COLUMNS = HEAD + _PROVENANCE + RECORD_FIELDS + [f for f in FILE_FIELDS if f not in RECORD_FIELDS]
 OUTPUT_COLUMNS = COLUMNS + ["truncated_fields"]
+# Columns whose values this program writes itself, never evidence text: ISO times, ids checked on input (device ids
+# are [A-Za-z0-9._-]), parser names, encodings. CSV needs neither quotes nor formula guards for them.
+_OWN_TEXT = {"datetime", "timestamp", "record_id", "device_id", "evidence_id", "partition", "parser",
+             "parser_version"}
 BOOL_FIELDS = {"from_wal", "recovered", "source_deleted", "wal_deleted", "deleted", "answered", "allocated"}
 # First characters a spreadsheet runs as a formula (as cases.exports.FORMULA_PREFIXES), as SQL literals.
 _FORMULA_SQL = "'=', '+', '-', '@', char(9), char(13)"
@@ -315,6 +319,8 @@ class Timeline:
                 parts.append("%s")
                 if name in BOOL_FIELDS:
                     args.append(f"(CASE q.[{name}] WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)")
+                elif name in _OWN_TEXT:
+                    args.append(f"coalesce(q.[{name}], '')")  # written by this program: no comma, quote or formula
                 else:
                     source = re.fullmatch(r"r\.\[(\w+)\]", value)
                     numeric = name in ("timestamp", "record_id") or (
