@@ -461,3 +461,27 @@ def test_manifest_headers_relative_paths_and_extra_columns(tmp_path):
     with pytest.raises(Exception) as err:
         read_manifest(tmp_path / "n.csv")
     assert "no device column" in str(err.value) and "no evidence column" in str(err.value)
+
+
+def test_progress_line_on_a_terminal_only():
+    import io
+
+    from cases.batch import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet = io.StringIO()
+    shown = Terminal()
+    for stream in (quiet, shown):
+        progress = Progress(stream, every=0)
+        progress.start(4)
+        progress.started("a")
+        progress.started("b")
+        progress.finished("a", True, 1.0)
+        progress.finished("b", False, 1.0)
+        progress.close()
+    assert quiet.getvalue() == ""
+    last = shown.getvalue().rsplit("\r\033[K", 1)[1]
+    assert last.startswith("devices 2/4: 1 done, 1 failed, 0 running | ") and "devices/min | ETA " in last
