@@ -271,13 +271,13 @@ def test_segfault_memory_and_time_limits_fail_only_their_device(caseload, lab_en
     manifest = _small_manifest(tmp_path, caseload, {"SEGV": "segfault", "HOG": "hog", "SLOW": "slow"})
     case = _new_case(tmp_path / "case")
     env = dict(lab_env, LAB_SLOW_SECONDS="120")
-    out = _forensics("batch", case, manifest, "--workers", "2", "--memory-limit", "1024", "--time-limit", "4",
+    out = _forensics("batch", case, manifest, "--workers", "2", "--memory-limit", "1024", "--time-limit", "8",
                      env=env, expect=1)
     states = {d["device_id"]: d for d in _status(case)["devices"]}
     assert [d for d, s in sorted(states.items()) if s["state"] == "done"] == ["EX-09", "EX-10", "EX-17"]
     assert states["SEGV"]["error"].startswith("worker killed by SIGSEGV")
     assert states["HOG"]["error"].startswith("memory limit of 1024 MB exceeded")
-    assert states["SLOW"]["error"] == "time limit of 4 s exceeded: worker stopped"
+    assert states["SLOW"]["error"] == "time limit of 8 s exceeded: worker stopped"
     assert "failed SEGV: worker killed by SIGSEGV" in out
     hog_log = (case / "logs" / "HOG.log").read_text()
     assert "Traceback" in hog_log and "MemoryError" in hog_log  # the full story stays in the device's log
