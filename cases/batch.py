@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from artifacts.store import ALL_TABLES, Store
+from artifacts.store import Store
 from cases import states
 from cases.case import Case
 from cases.ingest import IngestError, check_device_id, default_device_id
@@ -80,8 +80,7 @@ def merge_finished(case: Case, device_id: str, result: dict, replace: bool = Fal
             store.merge_shard(final, device_id, also=record)
         elif take_new:  # the worker died before writing a shard: the device's rows become one failed device row
             with store.transaction():
-                for table in ALL_TABLES:
-                    store.db.execute(f"DELETE FROM [{table}] WHERE device_id = ?", [device_id])
+                store.delete_device(device_id)
                 store.put("devices", {"device_id": device_id, "label": device_id, "status": "failed",
                                       "error": result.get("error"), "file_count": 0, "facts": {}})
                 states.finish(store, result, kept_earlier=False)
