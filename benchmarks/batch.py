@@ -8,7 +8,9 @@ batch process) with its worker processes, and prints
 - devices/minute for each, and the speed-up of 2 workers over 1 (target >= 1.8 on 2 free cores);
 - the fixed cost per device: wall time per device with 1 worker minus the time the worker spent processing the
   device (process start, state records, merge, audit line, log) — target <= 0.5 s;
-- the merge time (``merge_finished``: the single writer) as a share of the wall time.
+- the merge time (``merge_finished``: the single writer) as a share of the wall time;
+- CPU seconds per device (workers, batch process) and the cores each run obtained: on a machine busy with other
+  work the speed-up is bounded by the cores it gets, which this shows.
 
 The last line is ``name=value`` pairs.
 
@@ -17,6 +19,8 @@ The last line is ``name=value`` pairs.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -67,15 +71,19 @@ def run(workdir: Path, manifest: Path, workers: int) -> dict:
             merge_seconds += time.perf_counter() - start
 
     batch_mod.merge_finished = timed_merge
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         start = time.perf_counter()
         outcome = batch_mod.run_batch(case, manifest, LocalEngine(workers), {"time_limit": 0, "memory_mb": 4096})
         wall = time.perf_counter() - start
     finally:
         batch_mod.merge_finished = original
+    own_after, children_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     if outcome.failed:
         raise SystemExit(f"devices failed: {outcome.failed}")
-    return {"wall": wall, "merge": merge_seconds, "worker": worker_seconds, "devices": len(outcome.done)}
+    cpu = lambda before, after: after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime  # noqa: E731
+    return {"wall": wall, "merge": merge_seconds, "worker": worker_seconds, "devices": len(outcome.done),
+            "cpu_batch": cpu(own, own_after), "cpu_workers": cpu(children, children_after)}
 
 
 def main() -> None:
@@ -95,9 +103,17 @@ def main() -> None:
           f"per device; merge {one['merge']:.1f} s ({one['merge'] / one['wall']:.1%})")
     print(f"2 workers: {two['wall']:.1f} s, {per_minute_2:.0f} devices/min; merge {two['merge']:.1f} s "
           f"({two['merge'] / two['wall']:.1%})")
+    # On a machine busy with other work, the workers get less than the cores they ask for: the cores this run
+    # actually obtained (CPU seconds of batch process and workers / wall seconds) says how far that went.
+    cores_1 = (one["cpu_workers"] + one["cpu_batch"]) / one["wall"]
+    cores_2 = (two["cpu_workers"] + two["cpu_batch"]) / two["wall"]
+    print(f"CPU per device: workers {one['cpu_workers'] / n:.3f} s, batch process {one['cpu_batch'] / n:.3f} s; "
+          f"cores obtained: {cores_1:.2f} with 1 worker, {cores_2:.2f} with 2; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"speedup={per_minute_2 / per_minute_1:.2f} devices_per_min_1={per_minute_1:.0f} "
           f"devices_per_min_2={per_minute_2:.0f} fixed_cost_s={fixed:.3f} "
-          f"merge_share_1={one['merge'] / one['wall']:.3f} merge_share_2={two['merge'] / two['wall']:.3f} devices={n}")
+          f"merge_share_1={one['merge'] / one['wall']:.3f} merge_share_2={two['merge'] / two['wall']:.3f} "
+          f"cores_1={cores_1:.2f} cores_2={cores_2:.2f} load={os.getloadavg()[0]:.1f} devices={n}")
 
 
 if __name__ == "__main__":
