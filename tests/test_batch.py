@@ -485,3 +485,8 @@ def test_progress_line_on_a_terminal_only():
     assert quiet.getvalue() == ""
     last = shown.getvalue().rsplit("\r\033[K", 1)[1]
     assert last.startswith("devices 2/4: 1 done, 1 failed, 0 running | ") and "devices/min | ETA " in last
+
+
+def test_batch_has_help():
+    result = CliRunner().invoke(main, ["batch", "--help"])
+    assert result.exit_code == 0 and "--workers" in result.output and "--memory-limit" in result.output
