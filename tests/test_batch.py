@@ -490,3 +490,12 @@ def test_progress_line_on_a_terminal_only():
 def test_batch_has_help():
     result = CliRunner().invoke(main, ["batch", "--help"])
     assert result.exit_code == 0 and "--workers" in result.output and "--memory-limit" in result.output
+
+
+def test_manifest_with_tabs(tmp_path):
+    from cases.manifest import read_manifest
+
+    (tmp_path / "a b.img").write_bytes(b"x")
+    (tmp_path / "m.tsv").write_text("Device\tPath\tnotes\nX1\ta b.img\tseized, bagged\n")
+    [job] = read_manifest(tmp_path / "m.tsv")
+    assert (job.device_id, job.paths, job.extra) == ("X1", [str(tmp_path / "a b.img")], {"notes": "seized, bagged"})
