@@ -206,10 +206,13 @@ def status_cmd(case_dir: str, all_runs: bool) -> None:
                 click.echo("  records: " + ", ".join(f"{t} {n}" for t, n in sorted(summary["records"].items())))
             if summary["outcomes"]:
                 click.echo("  parser runs: " + ", ".join(f"{k} {v}" for k, v in summary["outcomes"].items()))
+            if any(summary["sources"].values()):
+                click.echo("  records from: " + ", ".join(f"{k} {v}" for k, v in summary["sources"].items()))
             runs = store.rows("parser_runs", d["device_id"]) if all_runs else status.problem_runs(store,
                                                                                                    d["device_id"])
             for run in runs:
                 detail = run["message"] or f"{run['outcome']}: {run['records']} records"
+                detail += f" ({status.run_sources(run)})" if status.run_sources(run) else ""
                 if not detail.startswith(run["outcome"]):
                     detail = f"{run['outcome']}: {detail}"
                 click.echo(f"  {run['parser']} {run['source_path']}: {detail}")

@@ -93,20 +93,21 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]
         except sqlite3.DatabaseError:
             main = None
     try:
-        seen, out = set(), []
+        seen, contents, out = set(), set(), []
         for cell in cells:
             lay = by_name[cell.table.lower()]
             content = (cell.table.lower(), tuple(_comparable(v) for v, c in zip(cell.values, lay.columns)
-                                                 if not c.rowid_alias), cell.missing)
-            if (cell.rowid, content) in seen or (None, content) in seen:
-                continue
+                                                 if not c.rowid_alias and c.name not in cell.missing))
+            if (cell.rowid, content) in seen or cell.rowid is None and content in contents:
+                continue  # found twice, or without its rowid where it was also found with it
             seen.add((cell.rowid, content))
+            contents.add(content)
             older = False
             if cell.rowid is not None:
-                same = [_compare(conn, lay, cell) for conn in (db, main) if conn is not None]
-                if True in same:
-                    continue
-                older = same[0] is False
+                live = _compare(db, lay, cell)
+                if live is True or live is None and main is not None and _compare(main, lay, cell) is True:
+                    continue  # a live row, or a row the WAL-deleted pass reports from the main file
+                older = live is False
             elif any(_has_equal(conn, lay, cell) for conn in (db, main) if conn is not None):
                 continue
             out.append(_Row(cell, older))

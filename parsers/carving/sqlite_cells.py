@@ -19,6 +19,8 @@ Where the carver looks, and how a cell found there is labelled (``recovered_from
   so the rowid is usually lost and listed as missing; a record header is searched for just after those bytes;
 - ``unallocated in page N``: stale cells between a page's cell-pointer array and its cell content (a newer cell
   may have overwritten a stale cell's tail: its columns that lie in intact bytes are kept, the rest listed);
+- ``main file page N (superseded)``: the main file's image of a page the WAL replaced (its rows the WAL
+  deleted are also read back by the framework's WAL-deleted pass; the mapping reports each row once);
 - ``wal frame N (superseded)``: committed WAL frames a later commit replaced, ``wal frame N (uncommitted)``:
   frames with valid checksums after the last commit frame, ``wal frame N (after last valid checksum)``: frames
   from the first bad checksum or salt on (usually left over from before the WAL was restarted). Every cell of
@@ -290,9 +292,6 @@ class Carver:
         self.owner: dict[int, Layout] = {}
         self.free: set[int] = set()
         self.trunks: list[tuple[int, int]] = []
-        self.by_count: dict[int, list[Layout]] = {}
-        for lay in self.layouts:
-            self.by_count.setdefault(len(lay.columns), []).append(lay)
 
     def close(self) -> None:
         self.f.close()
@@ -357,7 +356,7 @@ class Carver:
             if n in f.live_frame:  # the main file's older image of a page the WAL replaced
                 main = f.main_page(n)
                 if main is not None:
-                    self._old_page(main, n, self.owner[n], None, (2, n), whole=False)
+                    self._old_page(main, n, self.owner[n], f"main file page {n} (superseded)", (2, n), whole=True)
         for frame, pgno, state in f.frames:
             if state != "live":
                 self._old_page(f.frame_data(frame), pgno, self.owner.get(pgno),
@@ -423,12 +422,17 @@ class Carver:
             types.append(t)
         return types if i == end else None
 
-    def _candidates(self, types: list[int], owner: Layout | None) -> list[Layout]:
-        if owner is not None and len(owner.columns) == len(types) and \
-                all(_fits(t, c) for t, c in zip(types, owner.columns)):
+    def _candidates(self, types: list[int], owner: Layout | None, layouts=None) -> list[Layout]:
+        """Layouts a record fits: its column count, else (a row written before ``ALTER TABLE ... ADD COLUMN``)
+        a table with more columns, the owning table first."""
+        n = len(types)
+        if owner is not None and n <= len(owner.columns) and all(_fits(t, c) for t, c in zip(types, owner.columns)):
             return [owner]
-        return [lay for lay in self.by_count.get(len(types), ())
-                if all(_fits(t, c) for t, c in zip(types, lay.columns))]
+        pool = self.layouts if layouts is None else layouts
+        exact = [lay for lay in pool if len(lay.columns) == n and all(_fits(t, c) for t, c in zip(types, lay.columns))]
+        if exact or n < 2:
+            return exact
+        return [lay for lay in pool if len(lay.columns) > n and all(_fits(t, c) for t, c in zip(types, lay.columns))]
 
     def _intact(self, page, p: int, end: int, owner, label, order, count_unmapped: bool) -> int:
         """A whole cell at ``p`` (bytes up to ``end`` are trustworthy); returns where it ends, or 0."""
@@ -468,8 +472,7 @@ class Carver:
             types = self._types(page, r, h + hlen, MAX_COLUMNS)
             if not types:
                 continue
-            fits = [lay for lay in layouts if len(lay.columns) == len(types)
-                    and all(_fits(t, c) for t, c in zip(types, lay.columns))]
+            fits = self._candidates(types, owner, layouts)
             if len(fits) == 1:
                 body = sum(type_size(t) for t in types)
                 got = self._emit(page, fits[0], None, types, h, h + hlen, hlen + body, end, None, label, order,
@@ -555,10 +558,11 @@ class Carver:
                 else:
                     values.append(v)
             at += size
+        values += [None] * (len(lay.columns) - len(values))  # columns added after the row was written
         if rowid is None and not any(c.rowid_alias for c in lay.columns):
             missing.insert(0, "rowid")
-        if len(missing) == len(types):
-            return 0
+        if len(missing) >= len(types) or all(v is None for v, c in zip(values, lay.columns) if not c.rowid_alias):
+            return 0  # nothing recovered, or a run of zero bytes that parses as a row of NULLs
         if lay.table.lower() in self.wanted and label is not None:
             if len(self.result.cells) >= self.max_cells:
                 self.result.truncated = True
@@ -570,7 +574,7 @@ class Carver:
     def _parses_at(self, page, p: int, end: int) -> bool:
         payload, q = varint(page, p, end)
         if payload is None or payload < 2:
-            return False
+            return self._lost_start_shape(page, p, end)
         _rowid, h = varint(page, q, end)
         hlen, r = varint(page, h, end)
         if hlen is None or hlen < 2 or h + hlen > end:
