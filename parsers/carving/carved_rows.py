@@ -52,10 +52,11 @@ def write_carved(spec, ctx, store, work: Path, db: sqlite3.Connection, base: Pat
     scratch_dir = Path(tempfile.mkdtemp(prefix="carve-", dir=work))
     written, mapped = 0, set()
     try:
-        scratch = _scratch_copy(db, scratch_dir / local.name, {by_name[t].table for t in wanted})
+        carved = {by_name[t].table for t in wanted}
+        scratch = _scratch_copy(db, scratch_dir / local.name, carved)
         try:
             for rows in rounds[:MAX_ROUNDS]:
-                added, keys = _map_round(spec, ctx, store, scratch, rows, by_name)
+                added, keys = _map_round(spec, ctx, store, scratch, rows, by_name, carved)
                 written += added
                 mapped |= keys
         finally:
@@ -94,14 +95,23 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]
             main = None
     try:
         seen, contents, out = set(), set(), []
-        for cell in cells:
+        by_text: dict[tuple, list[dict]] = defaultdict(list)
+        for cell in sorted(cells, key=lambda c: c.rowid is None):  # cells found with their rowid first
             lay = by_name[cell.table.lower()]
-            content = (cell.table.lower(), tuple(_comparable(v) for v, c in zip(cell.values, lay.columns)
-                                                 if not c.rowid_alias and c.name not in cell.missing))
-            if (cell.rowid, content) in seen or cell.rowid is None and content in contents:
-                continue  # found twice, or without its rowid where it was also found with it
-            seen.add((cell.rowid, content))
+            table = cell.table.lower()
+            present = {c.name: _comparable(v) for c, v in zip(lay.columns, cell.values)
+                       if not c.rowid_alias and c.name not in cell.missing}
+            content = (table, tuple(sorted(present.items())))
+            if cell.rowid is not None:
+                if (cell.rowid, content) in seen:
+                    continue  # found twice
+                seen.add((cell.rowid, content))
+            elif content in contents or _subsumed(present, table, by_text):
+                continue  # without its rowid, where it was also found with it (or with more of its columns)
             contents.add(content)
+            for name, value in present.items():
+                if value[0] == "str" and value[1]:
+                    by_text[(table, name, value[1])].append(present)
             older = False
             if cell.rowid is not None:
                 live = _compare(db, lay, cell)
@@ -115,6 +125,16 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]
     finally:
         if main is not None:
             main.close()
+
+
+def _subsumed(present: dict, table: str, by_text) -> bool:
+    """Whether a cell already seen agrees with every recovered column of this one (looked up by its longest
+    text, so the comparison stays cheap on large databases)."""
+    texts = [(name, v[1]) for name, v in present.items() if v[0] == "str" and v[1]]
+    if not texts:
+        return False
+    name, text = max(texts, key=lambda t: (len(t[1]), t[0]))
+    return any(all(other.get(k) == v for k, v in present.items()) for other in by_text.get((table, name, text), ()))
 
 
 def _comparable(value):
@@ -207,13 +227,14 @@ def _scratch_copy(db: sqlite3.Connection, path: Path, carved: set[str]) -> sqlit
     return out
 
 
-def _map_round(spec, ctx, store, scratch: sqlite3.Connection, rows: list[_Row], by_name) -> tuple[int, set]:
+def _map_round(spec, ctx, store, scratch: sqlite3.Connection, rows: list[_Row], by_name, carved: set[str]
+               ) -> tuple[int, set]:
     """Put one round's rows in the scratch copy, run the parser on it, keep and mark the carved rows' records."""
     by_table: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
         by_table[by_name[row.cell.table.lower()].table].append(row)
     scratch.execute("BEGIN")
-    for table in sorted({lay.table for lay in by_name.values()} & set(_carved_tables(scratch))):
+    for table in sorted(carved):  # the previous round's rows
         scratch.execute(f"DELETE FROM [{table}]")
     for table, items in sorted(by_table.items()):
         lay = by_name[table.lower()]
@@ -239,10 +260,6 @@ def _map_round(spec, ctx, store, scratch: sqlite3.Connection, rows: list[_Row], 
         copy.close()
         carved_ctx.detach_all()
     return _mark(store, rows, before)
-
-
-def _carved_tables(scratch) -> list[str]:
-    return [r[0] for r in scratch.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
 
 
 def _mark(store, rows: list[_Row], before: dict[str, int]) -> tuple[int, set]:

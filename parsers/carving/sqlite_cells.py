@@ -288,6 +288,7 @@ class Carver:
         self.layouts = [lay for lay in layouts if 0 < len(lay.columns) <= MAX_COLUMNS]
         self.wanted = {w.lower() for w in wanted}
         self.max_cells = max_cells
+        self.widest = max((len(lay.columns) for lay in self.layouts), default=0)
         self.result = CarveResult([])
         self.owner: dict[int, Layout] = {}
         self.free: set[int] = set()
@@ -388,10 +389,12 @@ class Carver:
         """Every offset of a region of stale bytes, for cells whose structure is intact."""
         p = start
         while p < end - 3 and not self.result.truncated:
-            nxt = self._intact(page, p, end, owner, label, (*order, p), count_unmapped=False)
+            nxt = self._intact(page, p, end, owner, label, (*order, p), count_unmapped=False, strict=True)
             if not nxt and page[p + 2] | page[p + 3]:  # a stale freeblock head: a freed cell of an older page
                 size = (page[p + 2] << 8) | page[p + 3]
-                if 8 <= size <= end - p and self._lost_start(page, p, p + size, owner, label, (*order, p)):
+                # the old freeblock may have been larger than the stale region left of it
+                if size >= 8 and p + size <= len(page) and \
+                        self._lost_start(page, p, min(p + size, end), owner, label, (*order, p)):
                     nxt = p + 4  # cells the guess may have spanned are still looked for
             p = nxt if nxt else p + 1
 
@@ -411,13 +414,24 @@ class Carver:
 
     # -- one cell -----------------------------------------------------------------------------------------------
     def _types(self, page, i: int, end: int, limit: int):
-        """Serial types from ``i`` up to ``end`` (at most ``limit``), or None on a reserved or truncated type."""
+        """Serial types from ``i`` up to ``end`` (at most ``limit``, and never more than the widest table has),
+        or None on a reserved or truncated type."""
+        limit = min(limit, self.widest)
+        if end - i > 9 * limit:
+            return None
         types = []
         while i < end:
             if len(types) >= limit:
                 return None
+            c = page[i]
+            if c < 0x80:  # a one-byte serial type: nearly all of them
+                if c == 10 or c == 11:
+                    return None
+                types.append(c)
+                i += 1
+                continue
             t, i = varint(page, i, end)
-            if t is None or t in (10, 11) or t > 0xFFFFFFFF:
+            if t is None or t > 0xFFFFFFFF:
                 return None
             types.append(t)
         return types if i == end else None
@@ -434,8 +448,11 @@ class Carver:
             return exact
         return [lay for lay in pool if len(lay.columns) > n and all(_fits(t, c) for t, c in zip(types, lay.columns))]
 
-    def _intact(self, page, p: int, end: int, owner, label, order, count_unmapped: bool) -> int:
-        """A whole cell at ``p`` (bytes up to ``end`` are trustworthy); returns where it ends, or 0."""
+    def _intact(self, page, p: int, end: int, owner, label, order, count_unmapped: bool, strict: bool = False
+                ) -> int:
+        """A whole cell at ``p`` (bytes up to ``end`` are trustworthy); returns where it ends, or 0. ``strict``
+        (stale bytes, where another cell may have overwritten part of this one): a column that does not decode
+        rejects the cell rather than being listed as missing."""
         f = self.f
         payload, q = varint(page, p, end)
         if payload is None or payload < 2 or payload > 1 << 31:
@@ -444,7 +461,7 @@ class Carver:
         if rowid is None:
             return 0
         hlen, r = varint(page, h, end)
-        if hlen is None or hlen < 2 or hlen > payload or h + hlen > len(page) or hlen > f.usable:
+        if hlen is None or hlen < 2 or hlen > payload or h + hlen > len(page) or hlen > 9 * self.widest + 9:
             return 0
         types = self._types(page, r, h + hlen, MAX_COLUMNS)
         if not types or hlen + sum(type_size(t) for t in types) != payload:
@@ -457,7 +474,7 @@ class Carver:
             self.result.unmapped += 1
             return h + hlen
         return self._emit(page, fits[0], rowid, types, h, h + hlen, payload, end, None, label, order,
-                          strict=owner is None)
+                          strict=strict or owner is None, aligned=strict, crossing=True)
 
     def _lost_start(self, page, p: int, end: int, owner, label, order) -> int:
         """A freed cell whose first four bytes a freeblock header overwrote; returns where it ends, or 0."""
@@ -518,16 +535,19 @@ class Carver:
         return 0
 
     def _emit(self, page, lay: Layout, rowid, types, h: int, body_at: int, payload: int, end: int, unknown,
-              label, order, strict: bool, aligned: bool = False) -> int:
+              label, order, strict: bool, aligned: bool = False, crossing: bool = False) -> int:
         """Decode the columns that lie in trustworthy bytes; record the cell; return where it ends (0: rejected).
 
-        ``strict`` (no owning table, or a header found by search): text must decode. ``aligned``: the cell must
-        end at ``end`` (give or take a fragment of up to 3 bytes) or be followed by another parseable cell."""
+        ``strict`` (no owning table, or a header found by search): text must decode. ``aligned`` (stale bytes): the
+        cell must end at ``end`` (give or take a fragment of up to 3 bytes) or be followed by another parseable
+        cell — a cell whose tail a later cell overwrote is not followed by one, and its last values are not its own;
+        with ``crossing`` a cell may run past ``end`` (its tail lies under live content: those columns are missing).
+        """
         f = self.f
         local, overflow = _local_size(payload, f.usable), None
         cell_end = h + local + (4 if local < payload else 0)
         if aligned:
-            if cell_end > end:
+            if cell_end > end and not crossing:
                 return 0
             if cell_end < end - 3 and not self._parses_at(page, cell_end, end):
                 return 0
@@ -561,8 +581,8 @@ class Carver:
         values += [None] * (len(lay.columns) - len(values))  # columns added after the row was written
         if rowid is None and not any(c.rowid_alias for c in lay.columns):
             missing.insert(0, "rowid")
-        if len(missing) >= len(types) or all(v is None for v, c in zip(values, lay.columns) if not c.rowid_alias):
-            return 0  # nothing recovered, or a run of zero bytes that parses as a row of NULLs
+        if sum(v is not None for v, c in zip(values, lay.columns) if not c.rowid_alias) < 2:
+            return 0  # too little to be a row rather than a run of zero bytes that parses as one
         if lay.table.lower() in self.wanted and label is not None:
             if len(self.result.cells) >= self.max_cells:
                 self.result.truncated = True
@@ -588,7 +608,7 @@ class Carver:
         if p + 4 > end:
             return False
         nxt, size = struct.unpack(">HH", page[p:p + 4])
-        return 4 <= size <= end - p and (nxt == 0 or p < nxt < len(page))
+        return size >= 4 and p + size <= len(page) and (nxt == 0 or p < nxt < len(page))
 
     def _overflow(self, first: int, need: int) -> bytes | None:
         """The rest of a payload from its overflow chain, only through pages on the freelist (a chain through live
