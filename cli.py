@@ -191,7 +191,7 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
 @click.option("--all-runs", is_flag=True, help="List every parser run, not only the problems.")
 @_guard
 def status_cmd(case_dir: str, all_runs: bool) -> None:
-    """Per device: status, files, records per type and the outcome of every parser run."""
+    """Per device: status, files, records per type and by source (live, WAL, carved), and parser run outcomes."""
     store = _open_case(case_dir).store()
     try:
         for summary in status.device_summaries(store):
