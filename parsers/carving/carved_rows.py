@@ -94,14 +94,14 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]
         except sqlite3.DatabaseError:
             main = None
     try:
-        seen, contents, out = set(), set(), []
+        seen, contents, out, keyless = set(), set(), [], []
         by_text: dict[tuple, list[dict]] = defaultdict(list)
         for cell in sorted(cells, key=lambda c: c.rowid is None):  # cells found with their rowid first
             lay = by_name[cell.table.lower()]
             table = cell.table.lower()
-            present = {c.name: _comparable(v) for c, v in zip(lay.columns, cell.values)
-                       if not c.rowid_alias and c.name not in cell.missing}
-            content = (table, tuple(sorted(present.items())))
+            present = {c.name: (v.__class__, v) for c, v in zip(lay.columns, cell.values)
+                       if not c.rowid_alias and c.name not in cell.missing}  # typed: 1 and 1.0 and '1' differ
+            content = (table, tuple(present.items()))
             if cell.rowid is not None:
                 if (cell.rowid, content) in seen:
                     continue  # found twice
@@ -110,7 +110,7 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]
                 continue  # without its rowid, where it was also found with it (or with more of its columns)
             contents.add(content)
             for name, value in present.items():
-                if value[0] == "str" and value[1]:
+                if value[0] is str and value[1]:
                     by_text[(table, name, value[1])].append(present)
             older = False
             if cell.rowid is not None:
@@ -118,10 +118,14 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]
                 if live is True or live is None and main is not None and _compare(main, lay, cell) is True:
                     continue  # a live row, or a row the WAL-deleted pass reports from the main file
                 older = live is False
-            elif any(_has_equal(conn, lay, cell) for conn in (db, main) if conn is not None):
-                continue
+            else:
+                keyless.append((len(out), lay, cell))
             out.append(_Row(cell, older))
-        return out
+        equal = set()
+        for conn in (db, main):
+            if conn is not None:
+                equal |= _equal_to_a_row(conn, keyless)
+        return [row for k, row in enumerate(out) if k not in equal]
     finally:
         if main is not None:
             main.close()
@@ -130,15 +134,11 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]
 def _subsumed(present: dict, table: str, by_text) -> bool:
     """Whether a cell already seen agrees with every recovered column of this one (looked up by its longest
     text, so the comparison stays cheap on large databases)."""
-    texts = [(name, v[1]) for name, v in present.items() if v[0] == "str" and v[1]]
+    texts = [(name, v[1]) for name, v in present.items() if v[0] is str and v[1]]
     if not texts:
         return False
     name, text = max(texts, key=lambda t: (len(t[1]), t[0]))
     return any(all(other.get(k) == v for k, v in present.items()) for other in by_text.get((table, name, text), ()))
-
-
-def _comparable(value):
-    return ("f", repr(value)) if isinstance(value, float) else (type(value).__name__, value)
 
 
 def _present(lay, cell: Carved) -> list[tuple[str, object]]:
@@ -154,14 +154,29 @@ def _compare(conn, lay, cell: Carved) -> bool | None:
     return all(_same(live.get(name), v) for name, v in _present(lay, cell))
 
 
-def _has_equal(conn, lay, cell: Carved) -> bool:
-    """Whether some row of the table has the same content in every recovered column (a row without its rowid)."""
-    present = _present(lay, cell)
-    if not present:
-        return True
-    where = " AND ".join(f"[{name}] IS ?" for name, _ in present)
-    return conn.execute(f"SELECT 1 FROM [{lay.table}] WHERE {where} LIMIT 1", [v for _, v in present]).fetchone() \
-        is not None
+def _equal_to_a_row(conn, items) -> set[int]:
+    """Of carved rows without a rowid (index, layout, cell), those some row of their table equals in every
+    recovered column: one join per table and set of recovered columns, through a temporary table (SQLite builds
+    an automatic index for the join, so this stays linear on a table of millions of rows)."""
+    groups: dict[tuple, list] = defaultdict(list)
+    for index, lay, cell in items:
+        present = _present(lay, cell)
+        groups[(lay.table, tuple(n for n, _ in present))].append((index, [v for _, v in present]))
+    found = set()
+    for (table, names), members in sorted(groups.items()):
+        if not names:
+            found.update(i for i, _ in members)
+            continue
+        conn.execute("DROP TABLE IF EXISTS temp._keyless")
+        conn.execute(f"CREATE TEMP TABLE _keyless (i INTEGER, {', '.join(f'c{k}' for k in range(len(names)))})")
+        conn.executemany(f"INSERT INTO temp._keyless VALUES (?{', ?' * len(names)})", [(i, *v) for i, v in members])
+        # a column no member has NULL in is joined with "=" (indexable); the others with IS
+        eq = next((k for k in range(len(names)) if all(v[k] is not None for _, v in members)), None)
+        on = " AND ".join(f"l.[{n}] {'=' if k == eq else 'IS'} k.c{k}" for k, n in enumerate(names))
+        found.update(r[0] for r in conn.execute(
+            f"SELECT DISTINCT k.i FROM temp._keyless AS k JOIN main.[{table}] AS l ON {on}"))
+    conn.execute("DROP TABLE IF EXISTS temp._keyless")
+    return found
 
 
 def _same(a, b) -> bool:
