@@ -386,16 +386,20 @@ class Carver:
         self._scan(page, start, end, owner, label or f"unallocated in page {n}", order)
 
     def _scan(self, page, start: int, end: int, owner, label: str, order: tuple) -> None:
-        """Every offset of a region of stale bytes, for cells whose structure is intact."""
+        """Every offset of a region of stale bytes, for intact cells and for freed cells behind a stale freeblock
+        head (those searches are bounded per region)."""
         p = start
+        budget = 64 + (end - start) // 8  # failed lost-start searches (each tries every layout), per region
         while p < end - 3 and not self.result.truncated:
             nxt = self._intact(page, p, end, owner, label, (*order, p), count_unmapped=False, strict=True)
-            if not nxt and page[p + 2] | page[p + 3]:  # a stale freeblock head: a freed cell of an older page
+            if not nxt and budget > 0 and page[p + 2] | page[p + 3]:  # a stale freeblock head: an older freed cell
                 size = (page[p + 2] << 8) | page[p + 3]
                 # the old freeblock may have been larger than the stale region left of it
-                if size >= 8 and p + size <= len(page) and \
-                        self._lost_start(page, p, min(p + size, end), owner, label, (*order, p)):
-                    nxt = p + 4  # cells the guess may have spanned are still looked for
+                if size >= 8 and p + size <= len(page):
+                    if self._lost_start(page, p, min(p + size, end), owner, label, (*order, p)):
+                        nxt = p + 4  # cells the guess may have spanned are still looked for
+                    else:
+                        budget -= 1
             p = nxt if nxt else p + 1
 
     def _freeblock(self, page, start: int, end: int, owner, label: str, order: tuple) -> None:
