@@ -393,9 +393,9 @@ class Carver:
         while p < end - 3 and not self.result.truncated:
             nxt = self._intact(page, p, end, owner, label, (*order, p), count_unmapped=False, strict=True)
             if not nxt and budget > 0 and page[p + 2] | page[p + 3]:  # a stale freeblock head: an older freed cell
-                size = (page[p + 2] << 8) | page[p + 3]
-                # the old freeblock may have been larger than the stale region left of it
-                if size >= 8 and p + size <= len(page):
+                size, link = (page[p + 2] << 8) | page[p + 3], (page[p] << 8) | page[p + 1]
+                # the old freeblock may have been larger than the stale region left of it; its link points on
+                if size >= 8 and p + size <= len(page) and (link == 0 or p < link < len(page)):
                     if self._lost_start(page, p, min(p + size, end), owner, label, (*order, p)):
                         nxt = p + 4  # cells the guess may have spanned are still looked for
                     else:
@@ -500,21 +500,29 @@ class Carver:
                                  strict=True, aligned=True)
                 if got:
                     return got
-        # (b) the header-length byte (at p + 3), or it and the first serial type (p + 2, p + 3), are lost
+        # (b) the header-length byte (at p + 3), or it and the first serial type (p + 2, p + 3), are lost; the
+        # serial types from p + 4 on are read once (with their end offsets) for every layout and both cases
+        widest = max(len(lay.columns) for lay in layouts) if layouts else 0
+        read, ends, i = [], [], p + 4
+        while len(read) < widest and i < end:
+            c = page[i]
+            if c < 0x80:
+                t, i = c, i + 1
+            else:
+                t, i = varint(page, i, end)
+                if t is None or t > 0xFFFFFFFF:
+                    break
+            if t == 10 or t == 11:
+                break
+            read.append(t)
+            ends.append(i)
         for lay in layouts:
             n = len(lay.columns)
             for lost in (1, 2):
-                if lost == 2 and n < 2:
+                count = n - (lost - 1)
+                if lost == 2 and n < 2 or count > len(read) or count == 0:
                     continue
-                types = []
-                i = p + 4
-                while len(types) < n - (lost - 1) and i < end:
-                    t, i = varint(page, i, end)
-                    if t is None or t in (10, 11) or t > 0xFFFFFFFF:
-                        break
-                    types.append(t)
-                if len(types) != n - (lost - 1):
-                    continue
+                types, i = read[:count], ends[count - 1]
                 h = p + 4 - lost  # where the header began
                 unknown = None
                 if lost == 2:
