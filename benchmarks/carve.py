@@ -4,9 +4,8 @@ Builds a current-schema msgstore.db (default 1,300,000 messages, about 200 MB), 
 deletes 20% of the text messages in known ways: every 10th inside pages that stay live (freeblocks) and one
 contiguous tenth of the table (pages go to the freelist). Times (a) reading the file once with sha256 and (b) the
 carver plus the de-duplication against the live rows. Prints recovered / deleted rows whose text is still in the
-file (target >= 0.9), false recoveries (carved rows that are no deleted row, or with a recovered field that differs from the
-deleted row's; target 0)
-and the time ratio b/a (target <= 5), and b against reading every row of every table once through SQLite; the last
+file (target >= 0.9), false recoveries (carved rows that are no deleted row, or with a recovered field that differs
+from the deleted row's; target 0) and the time ratio b/a (target <= 5), and b against reading every row of every table once through SQLite; the last
 line is ``name=value`` pairs.
 
     python benchmarks/carve.py [--workdir DIR] [--messages 1300000]
