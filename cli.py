@@ -330,8 +330,8 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
               help="Print one JSON object: per device state, error, counts, seconds; and the case totals.")
 @_guard
 def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
-    """Per device: state (queued, running, done, failed, interrupted), files, records per type, seconds taken and
-    the outcome of every parser run that did not parse."""
+    """Per device: state (queued, running, done, failed, interrupted), files, records per type and by source (live,
+    WAL, carved), seconds taken and the outcome of every parser run that did not parse."""
     target = _open_case(case_dir)
     overview = status.case_status(target)
     if as_json:
@@ -368,9 +368,12 @@ def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
                 click.echo("  records: " + ", ".join(f"{t} {n}" for t, n in sorted(summary["records"].items())))
             if summary["outcomes"]:
                 click.echo("  parser runs: " + ", ".join(f"{k} {v}" for k, v in summary["outcomes"].items()))
+            if any(summary["sources"].values()):
+                click.echo("  records from: " + ", ".join(f"{k} {v}" for k, v in summary["sources"].items()))
             runs = store.rows("parser_runs", device_id) if all_runs else status.problem_runs(store, device_id)
             for run in runs:
                 detail = run["message"] or f"{run['outcome']}: {run['records']} records"
+                detail += f" ({status.run_sources(run)})" if status.run_sources(run) else ""
                 if not detail.startswith(run["outcome"]):
                     detail = f"{run['outcome']}: {detail}"
                 click.echo(f"  {run['parser']} {run['source_path']}: {detail}")

@@ -19,7 +19,10 @@ from artifacts.timestamps import TimeValue
 class Provenance:
     """Where one record came from, down to the row: device, evidence layer, file, table and row, parser; and
     whether the row was only in the -wal, came from a recovered copy, or from a deleted (unallocated) file, and
-    whether it survives only in the main database file because the -wal deleted or replaced it (``wal_deleted``)."""
+    whether it survives only in the main database file because the -wal deleted or replaced it (``wal_deleted``);
+    for a row carved from deleted SQLite content: where it was found (``recovered_from``, e.g. ``freelist page 7``),
+    the source columns that could not be recovered (``missing_fields``, a JSON list) and whether it is an older
+    version of a row that is still live under the same key (``older_version``)."""
 
     device_id: str = ""
     evidence_id: str = ""
@@ -34,6 +37,9 @@ class Provenance:
     recovered: bool = False
     source_deleted: bool = False
     wal_deleted: bool = False
+    recovered_from: str | None = None
+    missing_fields: str | None = None
+    older_version: bool = False
 
 
 @dataclass(kw_only=True)

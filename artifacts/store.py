@@ -25,7 +25,7 @@ _SQL_TYPES = {"text": str, "int": int, "float": float, "bool": int, "json": str}
 PROVENANCE_COLUMNS: dict[str, type] = {
     "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
     "source_table": str, "source_row": str, "parser": str, "parser_version": str, "from_wal": int, "recovered": int,
-    "source_deleted": int, "wal_deleted": int,
+    "source_deleted": int, "wal_deleted": int, "recovered_from": str, "missing_fields": str, "older_version": int,
 }
 
 FIXED_TABLES: dict[str, dict[str, type]] = {
@@ -50,7 +50,8 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
     "parser_runs": {
         "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
         "parser": str, "parser_version": str, "app": str, "outcome": str, "records": int, "message": str,
-        "recovered": int, "wal_records": int, "wal_deleted_records": int,
+        "recovered": int, "wal_records": int, "wal_deleted_records": int, "live_records": int,
+        "carved_records": int, "carved_unmapped": int,
     },
 }
 # Bookkeeping of the case store alone (never in a shard, never replaced by a merge): each device's state in the
@@ -69,7 +70,7 @@ CASE_TABLES: dict[str, dict[str, type]] = {
 }
 PRIMARY_KEYS = {"devices": "device_id", "evidence": "evidence_id", "device_states": "device_id"}
 BOOL_COLUMNS = {"allocated", "recoverable", "hash_verified", "from_wal", "recovered", "source_deleted", "wal_deleted",
-                "deleted", "answered"}
+                "deleted", "answered", "older_version"}
 
 
 def record_columns(record_type: type[Record]) -> dict[str, type]:
@@ -90,7 +91,8 @@ ALL_TABLES: dict[str, dict[str, type]] = {
     **FIXED_TABLES, **{t.TABLE: record_columns(t) for t in RECORD_TYPES}
 }
 JSON_COLUMNS: dict[str, set[str]] = {
-    table: {n for n, k in column_kinds(t).items() if k == "json"} for table, t in RECORD_TABLES.items()
+    table: {n for n, k in column_kinds(t).items() if k == "json"} | {"missing_fields"}
+    for table, t in RECORD_TABLES.items()
 }
 JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "layers"},
                      "device_states": {"evidence", "extra", "evidence_state", "evidence_hashes"},
@@ -115,6 +117,7 @@ def _row_converter(record_type: type[Record]):
         values[10] = int(p.recovered)
         values[11] = int(p.source_deleted)
         values[12] = int(p.wal_deleted)
+        values[15] = int(p.older_version)
         for name, kind in kinds:
             v = getattr(record, name)
             if kind == "time":

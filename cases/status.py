@@ -16,7 +16,8 @@ def device_summaries(store: Store) -> list[dict]:
             outcomes[outcome] = n
         counts = {t: store.count(t, device_id) for t in RECORD_TABLES}
         summaries.append({"device": device, "outcomes": outcomes,
-                          "records": {t: n for t, n in counts.items() if n}})
+                          "records": {t: n for t, n in counts.items() if n}, "sources": record_sources(store,
+                                                                                                       device_id)})
     return summaries
 
 
@@ -80,3 +81,23 @@ def case_status(case) -> dict:
                 "devices": devices, "totals": totals}
     finally:
         store.close()
+SOURCE_COUNTS = (("live", "live_records"), ("wal-only", "wal_records"), ("wal-deleted", "wal_deleted_records"),
+                 ("carved", "carved_records"), ("unmapped carved cells", "carved_unmapped"))
+
+
+def record_sources(store: Store, device_id: str | None = None) -> dict[str, int]:
+    """Over a device's parser runs: records read live (of which only in the WAL), read back from the main file
+    because the WAL deleted them, carved from deleted content, and carved cells no record came from."""
+    where, args = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
+    row = store.db.execute(f"SELECT {', '.join(f'coalesce(sum([{c}]), 0)' for _, c in SOURCE_COUNTS)} "
+                           f"FROM parser_runs {where}", args).fetchone()
+    return dict(zip((name for name, _ in SOURCE_COUNTS), row))
+
+
+def run_sources(run: dict) -> str:
+    """One parser run's record sources, e.g. ``live 12 (wal-only 2), wal-deleted 1, carved 3``; empty for a run
+    with live records only."""
+    counts = {name: run.get(column) or 0 for name, column in SOURCE_COUNTS}
+    if not any(n for name, n in counts.items() if name != "live"):
+        return ""
+    return ", ".join(f"{name} {n}" for name, n in counts.items())

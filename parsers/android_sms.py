@@ -20,7 +20,7 @@ _ADDR_FROM, _ADDR_RECIPIENTS = 0x89, (0x97, 0x82, 0x81)
 
 
 @parser(name="android-sms", app=APP, platform="SMS", paths=PATHS,
-        requires={"sms": {"_id", "thread_id", "address", "date", "type", "body"}})
+        requires={"sms": {"_id", "thread_id", "address", "date", "type", "body"}}, carve=("sms",))
 def sms(db, ctx):
     """SMS text messages (sms table)."""
     optional = columns(db, "sms")

@@ -93,6 +93,7 @@ class ParserSpec:
     description: str = ""
     source: str = UNVERIFIED
     cipher: Cipher | None = None
+    carve: tuple[str, ...] = ()
     _regex: re.Pattern | None = field(default=None, repr=False)
 
     @property
@@ -110,14 +111,17 @@ _REGISTRY: dict[str, ParserSpec] = {}
 
 def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
            platform: str | None = None, version: str = "1", description: str = "", source: str = "",
-           cipher: Cipher | None = None):
+           cipher: Cipher | None = None, carve: Iterable[str] = ()):
     """Register a parser function; see the module docstring for the contract.
 
     ``source`` says where the parser's schema facts come from — a public tool's query, a public test file or the
     app's published source (e.g. ``"ALEAPP scripts/artifacts/bumble.py; plaso test_data/android/..."``) — or
     ``unverified``; ``forensics parsers`` shows it. Without it, the module's ``SOURCE`` constant (declared before
     its parsers) says it for every parser of the module. ``cipher`` makes the database a SQLCipher one (see
-    ``Cipher``)."""
+    ``Cipher``).
+
+    ``carve`` names the tables whose deleted rows are carved from the database's free space and old WAL frames and
+    mapped by this same function (``parsers.carving``; docs/recovery.md); none by default."""
 
     def register(func: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
@@ -126,7 +130,7 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
                                      description or (func.__doc__ or "").strip().splitlines()[0]
                                      if func.__doc__ else description,
                                      source or getattr(sys.modules.get(func.__module__), "SOURCE", None) or UNVERIFIED,
-                                     cipher)
+                                     cipher, tuple(carve))
         return func
 
     return register
@@ -412,6 +416,8 @@ class Outcome:
     recovered: bool = False
     from_wal: int = 0
     wal_deleted: int = 0
+    carved: int = 0
+    unmapped: int = 0
 
     def row(self, base: Provenance) -> dict:
         return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
@@ -419,7 +425,9 @@ class Outcome:
                 "source_path": self.source.path, "source_inode": self.source.inode, "parser": self.spec.name,
                 "parser_version": self.spec.version, "app": self.spec.app, "outcome": self.outcome,
                 "records": self.records, "message": self.message, "recovered": self.recovered,
-                "wal_records": self.from_wal, "wal_deleted_records": self.wal_deleted}
+                "wal_records": self.from_wal, "wal_deleted_records": self.wal_deleted,
+                "live_records": self.records - self.wal_deleted - self.carved, "carved_records": self.carved,
+                "carved_unmapped": self.unmapped}
 
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
@@ -546,15 +554,22 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         for table in sorted(spec.requires or ()) if main_rows is not None else ():
             main_rows.get(table)  # rows of a required table the -wal deleted are found even when none remain
         count, wal_count = _write(spec.func(db, ctx), ctx, store, main_rows=main_rows)
-        gone = 0
+        gone = carved = unmapped = 0
         if main_rows is not None:
             before = main_rows.known()
             now = rowids(db, before)
             only_in_main = {t: rows - now.get(t, set()) for t, rows in before.items()}
             if any(only_in_main.values()):
                 gone = _write_wal_deleted(spec, ctx, store, base, only_in_main)
-        return Outcome(spec, ctx.source, PARSED if count + gone else NO_DATA, count + gone, message=how,
-                       recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone)
+        note = None
+        if spec.carve and db is not None:
+            from parsers.carving.carved_rows import write_carved  # it runs parser functions through _write
+            carved, unmapped, note = write_carved(spec, ctx, store, work, db, base)
+        total = count + gone + carved
+        return Outcome(spec, ctx.source, PARSED if total else NO_DATA, total,
+                       message="; ".join(m for m in (how, note) if m) or None,
+                       recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone, carved=carved,
+                       unmapped=unmapped)
     except _Malformed as exc:
         if scratch is not None:
             return Outcome(spec, ctx.source, ERROR, message=f"error: the decrypted database is damaged ({exc})")

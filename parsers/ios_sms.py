@@ -33,7 +33,8 @@ _UNDECODABLE = (typedstream.InvalidTypedStreamError, ValueError, TypeError, EOFE
 
 @parser(name="ios-sms", app=APP, platform="iMessage", paths=["*/mobile/Library/SMS/sms.db"],
         requires={"message": {"ROWID", "guid", "text", "handle_id", "date", "is_from_me"},
-                  "handle": {"ROWID", "id"}})
+                  "handle": {"ROWID", "id"}},
+        carve=("message", "chat_message_join"))
 def messages(db, ctx):
     """iMessage, SMS and RCS messages with thread, participants and attachments."""
     present = tables(db)

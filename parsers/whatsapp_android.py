@@ -75,7 +75,8 @@ _CURRENT_TABLES = ("message", "chat", "jid_map", "message_media", "message_locat
 @parser(name="whatsapp-android-messages", app=PACKAGES[0], platform=PLATFORM, paths=MSGSTORE,
         requires={"message": {"_id", "chat_row_id", "from_me", "timestamp", "message_type", "text_data"},
                   "chat": {"_id", "jid_row_id"}, "jid": {"_id", "raw_string"},
-                  "message_location": {"message_row_id", "latitude", "longitude"}})
+                  "message_location": {"message_row_id", "latitude", "longitude"}},
+        carve=("message",))
 def messages(db, ctx):
     """Messages of the current schema, with their media, locations (also as Location records) and revocations."""
     present = tables(db)

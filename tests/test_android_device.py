@@ -188,7 +188,8 @@ def test_status_summarises_the_device(ingested):
         "  device: platform android, model EX-1 Demo, os_version 14, time_zone America/Los_Angeles",
         "  records: accounts 6, apps 3, calls 4, contacts 7, device_facts 12, downloads 1, locations 2, media 3, "
         "messages 14, searches 1, web_visits 4",
-        "  parser runs: no data 1, parsed 19, unsupported version 3"]
+        "  parser runs: no data 1, parsed 19, unsupported version 3",
+        "  records from: live 57, wal-only 1, wal-deleted 0, carved 0, unmapped carved cells 0"]
     assert ingested["ingest"].startswith(f"device {DEVICE}: 67 files, 57 records")
 
 
