@@ -230,6 +230,68 @@ def parsers_cmd() -> None:
             click.echo(f"    {pattern}")
 
 
+# ---- Celery engine: broker options, forensics worker (cases.broker, cases.celery_engine) ----------------------------
+
+def _broker_options(func):
+    """The broker options of ``forensics worker`` and ``forensics batch --engine celery``."""
+    func = click.option("--insecure-broker", is_flag=True,
+                        help="Accept a broker URL without a password (only on a network nobody else can reach).")(func)
+    func = click.option("--broker-password-file", type=click.Path(dir_okay=False),
+                        envvar="FORENSICS_BROKER_PASSWORD_FILE",
+                        help="File whose first line is the broker password (or set "
+                             "FORENSICS_BROKER_PASSWORD_FILE; FORENSICS_BROKER_PASSWORD also works).")(func)
+    func = click.option("--broker", "broker_url", metavar="URL", envvar="FORENSICS_BROKER_URL",
+                        help="Redis broker: redis://[USER]:PASSWORD@HOST:PORT/0, or rediss://... for TLS "
+                             "(or set FORENSICS_BROKER_URL). Shown masked everywhere.")(func)
+    return func
+
+
+def _broker(broker_url: str | None, password_file: str | None, insecure: bool):
+    """The broker, refused in one line (exit 2) when it has no password and ``--insecure-broker`` is not given."""
+    from cases.broker import BrokerError, require_auth, resolve
+
+    try:
+        broker = resolve(broker_url, password_file)
+        require_auth(broker, insecure)
+    except BrokerError as exc:
+        raise InputError(str(exc)) from None
+    return broker
+
+
+@main.command()
+@_broker_options
+@click.option("--concurrency", type=click.IntRange(1, 1), default=1, show_default=True,
+              help="Devices processed at once (one: start one worker per core you want to use).")
+@click.option("--name", help="Worker name as Celery shows it (default: forensics-PID@HOSTNAME).")
+@click.option("--time-limit", type=click.IntRange(60), default=None,
+              help="Hard time limit per device in seconds (default: what the batch asks, else 6 h); "
+                   "a soft limit 60 s earlier lets the device fail with its reason.")
+@click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="INFO",
+              show_default=True)
+@_guard
+def worker(broker_url: str | None, broker_password_file: str | None, insecure_broker: bool, concurrency: int,
+           name: str | None, time_limit: int | None, loglevel: str) -> None:
+    """Process devices queued by 'forensics batch --engine celery' (needs pip install .[distributed]).
+
+    One device at a time, in a fresh process per device. Evidence and case folders must be on storage this machine
+    mounts at the same paths as the batch machine; only device ids, paths and status go through the broker.
+    """
+    from cases.broker import BrokerError, ping
+
+    broker = _broker(broker_url, broker_password_file, insecure_broker)
+    try:
+        ping(broker)
+    except BrokerError as exc:
+        raise InputError(str(exc)) from None
+    from cases.celery_engine import run_worker
+
+    click.echo(f"worker connecting to {broker.masked}", err=True)
+    run_worker(broker, name=name, concurrency=concurrency, time_limit=time_limit, loglevel=loglevel)
+
+
+# ---- end of the Celery engine block ---------------------------------------------------------------------------------
+
+
 def run() -> None:
     """Console entry point: a reader that closes the pipe early (``| head``) ends the export quietly."""
     try:
