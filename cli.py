@@ -236,6 +236,9 @@ def _broker_options(func):
     """The broker options of ``forensics worker`` and ``forensics batch --engine celery``."""
     func = click.option("--insecure-broker", is_flag=True,
                         help="Accept a broker URL without a password (only on a network nobody else can reach).")(func)
+    func = click.option("--broker-ca", type=click.Path(dir_okay=False), envvar="FORENSICS_BROKER_CA",
+                        help="CA certificate that signed a rediss:// broker's certificate (or set "
+                             "FORENSICS_BROKER_CA; default: the system's trust store).")(func)
     func = click.option("--broker-password-file", type=click.Path(dir_okay=False),
                         envvar="FORENSICS_BROKER_PASSWORD_FILE",
                         help="File whose first line is the broker password (or set "
@@ -246,12 +249,12 @@ def _broker_options(func):
     return func
 
 
-def _broker(broker_url: str | None, password_file: str | None, insecure: bool):
+def _broker(broker_url: str | None, password_file: str | None, ca_file: str | None, insecure: bool):
     """The broker, refused in one line (exit 2) when it has no password and ``--insecure-broker`` is not given."""
     from cases.broker import BrokerError, require_auth, resolve
 
     try:
-        broker = resolve(broker_url, password_file)
+        broker = resolve(broker_url, password_file, ca_file=ca_file)
         require_auth(broker, insecure)
     except BrokerError as exc:
         raise InputError(str(exc)) from None
@@ -269,8 +272,8 @@ def _broker(broker_url: str | None, password_file: str | None, insecure: bool):
 @click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="INFO",
               show_default=True)
 @_guard
-def worker(broker_url: str | None, broker_password_file: str | None, insecure_broker: bool, concurrency: int,
-           name: str | None, time_limit: int | None, loglevel: str) -> None:
+def worker(broker_url: str | None, broker_password_file: str | None, broker_ca: str | None, insecure_broker: bool,
+           concurrency: int, name: str | None, time_limit: int | None, loglevel: str) -> None:
     """Process devices queued by 'forensics batch --engine celery' (needs pip install .[distributed]).
 
     One device at a time, in a fresh process per device. Evidence and case folders must be on storage this machine
@@ -278,7 +281,7 @@ def worker(broker_url: str | None, broker_password_file: str | None, insecure_br
     """
     from cases.broker import BrokerError, ping
 
-    broker = _broker(broker_url, broker_password_file, insecure_broker)
+    broker = _broker(broker_url, broker_password_file, broker_ca, insecure_broker)
     try:
         ping(broker)
     except BrokerError as exc:

@@ -25,6 +25,7 @@ SCHEMES = ("redis", "rediss")
 URL_ENV = "FORENSICS_BROKER_URL"
 PASSWORD_ENV = "FORENSICS_BROKER_PASSWORD"
 PASSWORD_FILE_ENV = "FORENSICS_BROKER_PASSWORD_FILE"
+CA_ENV = "FORENSICS_BROKER_CA"
 MASK = "***"
 
 
@@ -37,6 +38,7 @@ class Broker:
     """A broker URL with its password; ``str()`` and ``repr()`` show it masked, only ``url`` holds it in clear."""
 
     url: str
+    ca_file: str | None = None     # CA certificate(s) that sign a rediss:// broker's certificate (a lab's own CA)
 
     @property
     def password(self) -> str | None:
@@ -60,9 +62,10 @@ class Broker:
         return f"Broker({self.masked!r})"
 
 
-def resolve(url: str | None, password_file: str | None = None, environ=None) -> Broker:
+def resolve(url: str | None, password_file: str | None = None, environ=None, ca_file: str | None = None) -> Broker:
     """The broker to use: ``url`` (or ``$FORENSICS_BROKER_URL``), its password replaced by the one in
-    ``password_file`` (or ``$FORENSICS_BROKER_PASSWORD_FILE``) or ``$FORENSICS_BROKER_PASSWORD`` when given."""
+    ``password_file`` (or ``$FORENSICS_BROKER_PASSWORD_FILE``) or ``$FORENSICS_BROKER_PASSWORD`` when given;
+    ``ca_file`` (or ``$FORENSICS_BROKER_CA``) verifies a TLS broker's certificate."""
     environ = os.environ if environ is None else environ
     url = url or environ.get(URL_ENV)
     if not url:
@@ -86,7 +89,10 @@ def resolve(url: str | None, password_file: str | None = None, environ=None) -> 
         password = environ[PASSWORD_ENV]
     if password:
         url = with_password(url, password)
-    return Broker(url)
+    ca_file = ca_file or environ.get(CA_ENV)
+    if ca_file and not os.access(ca_file, os.R_OK):
+        raise BrokerError(f"cannot read the broker CA file {ca_file}")
+    return Broker(url, ca_file)
 
 
 def with_password(url: str, password: str) -> str:
@@ -130,7 +136,7 @@ def ping(broker: Broker, timeout: float = 5.0) -> None:
     import redis
 
     client = redis.Redis.from_url(broker.url, socket_connect_timeout=timeout, socket_timeout=timeout,
-                                  **ssl_options(broker, prefix="ssl_"))
+                                  **ssl_options(broker))
     try:
         client.ping()
     except redis.AuthenticationError as exc:
@@ -146,17 +152,16 @@ def ping(broker: Broker, timeout: float = 5.0) -> None:
         client.close()
 
 
-def ssl_options(broker: Broker, prefix: str = "") -> dict:
-    """TLS settings for a ``rediss://`` broker: the server certificate is always verified, against
-    ``$FORENSICS_BROKER_CA`` when set (a lab's own CA), else the system's trust store."""
+def ssl_options(broker: Broker) -> dict:
+    """TLS settings for a ``rediss://`` broker, as redis-py, kombu and Celery's Redis backend all name them: the
+    server certificate is always verified, against ``broker.ca_file`` when given, else the system's trust store."""
     if not broker.tls:
         return {}
     import ssl
 
-    options = {f"{prefix}cert_reqs": ssl.CERT_REQUIRED}
-    ca = os.environ.get("FORENSICS_BROKER_CA")
-    if ca:
-        options[f"{prefix}ca_certs"] = ca
+    options = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    if broker.ca_file:
+        options["ssl_ca_certs"] = broker.ca_file
     return options
 
 

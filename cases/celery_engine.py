@@ -57,7 +57,7 @@ class DeviceLost(Exception):
 def configure(broker: Broker, time_limit: int | None = None) -> Celery:
     """Point the app at ``broker`` with the engine's settings (the same in the batch process and every worker)."""
     hard = int(time_limit or DEFAULT_TIME_LIMIT)
-    tls = ssl_options(broker, prefix="ssl_")
+    tls = ssl_options(broker)
     app.conf.update(
         broker_url=broker.url, result_backend=broker.url,
         broker_use_ssl=tls or None, redis_backend_use_ssl=tls or None,

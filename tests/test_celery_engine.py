@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.redis_server import REDIS_SERVER, processes, redis_server, start_worker
+from tests.fixtures.redis_server import REDIS_SERVER, processes, redis_server, start_worker, tls_certificates
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (Debian package "
                                                              "redis-server; make test installs it)")
@@ -70,3 +70,19 @@ def test_worker_needs_the_right_password(tmp_path):
                             env={"FORENSICS_BROKER_PASSWORD_FILE": str(pw)})
         text = _wait_ready(proc, log)
         assert f"redis://:**@127.0.0.1:{port}/0" in text and PASSWORD not in text
+
+
+def test_tls_broker_is_verified_against_the_given_ca(tmp_path):
+    ca, cert, key = tls_certificates(tmp_path / "tls")
+    with redis_server(tmp_path / "redis", password=PASSWORD, tls=(ca, cert, key)) as port, \
+            processes() as started:
+        url = f"rediss://127.0.0.1:{port}/0"
+        env = {"FORENSICS_BROKER_PASSWORD": PASSWORD}
+        untrusted = _forensics("worker", "--broker", url, env=env)
+        assert untrusted.returncode == 2
+        assert untrusted.stderr.startswith(f"error: cannot reach broker rediss://:***@127.0.0.1:{port}/0")
+        assert "certificate verify failed" in untrusted.stderr
+        log = tmp_path / "worker.log"
+        proc = start_worker(started, log, "--broker", url, "--broker-ca", str(ca), env=env)
+        text = _wait_ready(proc, log)
+        assert PASSWORD not in text
