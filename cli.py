@@ -269,7 +269,7 @@ def _broker(broker_url: str | None, password_file: str | None, ca_file: str | No
 @click.option("--time-limit", type=click.IntRange(60), default=None,
               help="Hard time limit per device in seconds (default: what the batch asks, else 6 h); "
                    "a soft limit 60 s earlier lets the device fail with its reason.")
-@click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="INFO",
+@click.option("--loglevel", type=click.Choice(["INFO", "WARNING", "ERROR"]), default="INFO",
               show_default=True)
 @_guard
 def worker(broker_url: str | None, broker_password_file: str | None, broker_ca: str | None, insecure_broker: bool,

@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import socket
-import threading
 import time
-from concurrent.futures import Executor, Future
 from pathlib import Path
 
 from celery import Celery
@@ -68,8 +65,7 @@ def configure(broker: Broker, time_limit: int | None = None) -> Celery:
         task_time_limit=hard, task_soft_time_limit=max(1, hard - SOFT_MARGIN),
         # an unacknowledged device goes back to the queue only after this long (Redis has no real ack): it must
         # outlast the longest device, or a slow device would be handed to a second worker while the first works
-        broker_transport_options={"visibility_timeout": hard + 3600},
-        result_backend_transport_options={"visibility_timeout": hard + 3600},
+        broker_transport_options={"visibility_timeout": max(hard, DEFAULT_TIME_LIMIT) + 3600},
         result_expires=7 * 24 * 3600, result_extended=False,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=True, worker_redirect_stdouts=False,
@@ -83,16 +79,20 @@ def _exchange(case_root: str | Path) -> Path:
     return Path(case_root) / "celery"
 
 
-def job_path(case_root: str | Path, device_id: str) -> Path:
-    return _exchange(case_root) / f"{device_id}.job.json"
+def _name(job: dict) -> str:
+    return f"{job['device_id']}.{job['run_id']}"
 
 
-def summary_path(case_root: str | Path, device_id: str) -> Path:
-    return _exchange(case_root) / f"{device_id}.summary.json"
+def job_path(case_root: str | Path, job: dict) -> Path:
+    return _exchange(case_root) / f"{_name(job)}.job.json"
 
 
-def _deliveries_path(case_root: str | Path, device_id: str) -> Path:
-    return _exchange(case_root) / f"{device_id}.deliveries"
+def summary_path(case_root: str | Path, job: dict) -> Path:
+    return _exchange(case_root) / f"{_name(job)}.summary.json"
+
+
+def _deliveries_path(case_root: str | Path, job: dict) -> Path:
+    return _exchange(case_root) / f"{_name(job)}.deliveries"
 
 
 def _write_private(path: Path, data: dict) -> None:
@@ -115,33 +115,33 @@ def _read_json(path: Path) -> dict:
 # ---- the worker side -----------------------------------------------------------------------------------------------
 
 @app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
-def device_task(self, case_root: str, device_id: str, limits: dict) -> dict:
+def device_task(self, case_root: str, device_id: str, run_id: str, limits: dict) -> dict:
     """Process one device into its shard; leave the summary on the shared storage, return only id and status."""
-    from cases.batch import run_device_job
+    from cases.worker import failure_result, run_device_job
 
     worker = self.request.hostname or socket.gethostname()
-    deliveries = _count_delivery(case_root, device_id)
+    job = _read_json(job_path(case_root, {"device_id": device_id, "run_id": run_id}))
+    deliveries = _count_delivery(case_root, job)
+    unreadable = unreadable_paths(job.get("paths") or [])
     if deliveries > MAX_DELIVERIES:
-        summary = _failed(device_id, f"worker lost {deliveries - 1} times while processing this device "
-                                     f"(last on {worker}); not retried again")
+        summary = failure_result(job, f"worker lost {deliveries - 1} times while processing this device (last on "
+                                      f"{worker}); not retried again", engine="celery")
+    elif unreadable:
+        summary = failure_result(job, f"evidence not readable on worker {worker}: {', '.join(unreadable)}",
+                                 engine="celery")
     else:
-        job = _read_json(job_path(case_root, device_id))
-        unreadable = unreadable_paths(job.get("paths") or [])
-        if unreadable:
-            summary = _failed(device_id, f"evidence not readable on worker {worker}: {', '.join(unreadable)}")
-        else:
-            try:
-                summary = run_device_job(case_root, job, limits)
-            except SoftTimeLimitExceeded:
-                summary = _failed(device_id, f"time limit exceeded on worker {worker}")
-    summary = dict(summary, worker=worker)
-    _write_private(summary_path(case_root, device_id), summary)
+        try:
+            summary = run_device_job(case_root, job, dict(limits, in_worker=True, engine="celery"))
+        except SoftTimeLimitExceeded:
+            summary = failure_result(job, f"time limit of {limits.get('time_limit')} s exceeded on worker {worker}",
+                                     engine="celery")
+    _write_private(summary_path(case_root, job), summary)
     return {"device_id": device_id, "status": summary.get("status")}
 
 
-def _count_delivery(case_root: str, device_id: str) -> int:
-    """Count this delivery of the device's task on the shared storage (one line appended per delivery)."""
-    path = _deliveries_path(case_root, device_id)
+def _count_delivery(case_root: str, job: dict) -> int:
+    """Count this delivery of the device's task on the shared storage (one byte appended per delivery)."""
+    path = _deliveries_path(case_root, job)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
@@ -150,10 +150,6 @@ def _count_delivery(case_root: str, device_id: str) -> int:
     finally:
         os.close(fd)
     return path.stat().st_size
-
-
-def _failed(device_id: str, error: str) -> dict:
-    return {"device_id": device_id, "status": "failed", "error": error}
 
 
 def unreadable_paths(paths: list[str]) -> list[str]:
@@ -237,89 +233,66 @@ def check_workers(case_root: str | Path, paths: list[str], broker: Broker, timeo
     return sorted(names)
 
 
-class CeleryExecutor(Executor):
-    """``submit(run_device_job, case_root, job, limits)`` as on a process pool, but run by Celery workers.
+class CeleryEngine:
+    """The engine ``cases.batch.run_batch`` drives (see its docstring): ``run`` queues one task per job and yields
+    ``("started", job, {"host", "pid"})`` when a worker begins a device and ``("finished", job, summary)`` when it
+    ended — the summary that ``run_device_job`` left on the shared storage, or a failure summary (worker lost, hard
+    time limit). Everything Celery is done from the calling thread."""
 
-    The returned future holds the device's summary (read back from the shared storage) or a :class:`DeviceLost`.
-    One thread owns the Celery client (kombu connections are not thread-safe): it sends what was submitted and polls
-    the results of what is outstanding."""
+    name = "celery"
 
-    def __init__(self, broker: Broker, poll: float = 0.2, time_limit: int | None = None):
+    def __init__(self, broker: Broker, poll: float = 0.2):
         self.broker = broker
         self.poll = poll
-        self.time_limit = time_limit
-        self._submitted: queue.Queue = queue.Queue()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="celery-client", daemon=True)
-        self._thread.start()
 
-    def submit(self, fn, case_root, job, limits, /, **_) -> Future:
-        if getattr(fn, "__name__", "") != "run_device_job":
-            raise TypeError("the Celery engine runs run_device_job only")
-        job = job.to_dict() if hasattr(job, "to_dict") else dict(job)
-        future: Future = Future()
-        self._submitted.put((future, str(case_root), job, dict(limits or {})))
-        return future
+    def run(self, case_root: str, jobs: list[dict], limits: dict):
+        from cases.worker import failure_result
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if cancel_futures:
-            self._cancel = True
-        self._stop.set()
-        if wait:
-            self._thread.join()
-
-    _cancel = False
-
-    def _loop(self) -> None:
-        outstanding: dict[str, tuple[Future, str, str]] = {}
+        outstanding: dict[str, dict] = {}  # task id -> job
+        started: set[str] = set()
         try:
-            while not (self._stop.is_set() and self._submitted.empty() and (not outstanding or self._cancel)):
-                self._send_new(outstanding)
-                self._collect(outstanding)
-                if outstanding or self._submitted.empty():
+            for job in jobs:
+                outstanding[self._send(case_root, job, limits)] = job
+            while outstanding:
+                for task_id in sorted(outstanding, key=lambda t: outstanding[t]["device_id"]):
+                    result = app.AsyncResult(task_id)
+                    state, info = result.state, result.info
+                    job = outstanding[task_id]
+                    if state == "STARTED" and task_id not in started:
+                        started.add(task_id)
+                        info = info if isinstance(info, dict) else {}
+                        yield "started", job, {"host": info.get("hostname"), "pid": info.get("pid")}
+                    if state not in ("SUCCESS", "FAILURE", "REVOKED"):
+                        continue
+                    del outstanding[task_id]
+                    if task_id not in started:
+                        started.add(task_id)
+                        yield "started", job, {"host": None, "pid": None}
+                    summary = summary_path(case_root, job)
+                    if state == "SUCCESS" and summary.exists():
+                        finished = _read_json(summary)
+                    else:
+                        finished = failure_result(job, _lost_reason(result, self.broker), engine=self.name)
+                    result.forget()
+                    for done in (summary, job_path(case_root, job), _deliveries_path(case_root, job)):
+                        done.unlink(missing_ok=True)
+                    yield "finished", job, finished
+                if outstanding:
                     time.sleep(self.poll)
-        except BaseException as exc:  # the client died (broker gone): every outstanding device fails with why
-            reason = DeviceLost(f"lost the broker {self.broker.masked}: {self.broker.redact(str(exc))}")
-            for future, _, _ in outstanding.values():
-                if not future.done():
-                    future.set_exception(reason)
-            while not self._submitted.empty():
-                self._submitted.get()[0].set_exception(reason)
-            return
-        for task_id, (future, _, _) in outstanding.items():  # cancelled: take them off the queue
-            app.control.revoke(task_id)
-            future.cancel()
+        finally:  # the batch stops early (Ctrl-C, an error): take what was not started off the queue
+            for task_id in outstanding:
+                app.control.revoke(task_id)
 
-    def _send_new(self, outstanding: dict) -> None:
-        while True:
-            try:
-                future, case_root, job, limits = self._submitted.get_nowait()
-            except queue.Empty:
-                return
-            if not future.set_running_or_notify_cancel():
-                continue
-            device_id = job["device_id"]
-            for stale in (summary_path(case_root, device_id), _deliveries_path(case_root, device_id)):
-                stale.unlink(missing_ok=True)
-            _write_private(job_path(case_root, device_id), job)
-            hard = int(limits.get("time_limit") or self.time_limit or DEFAULT_TIME_LIMIT)
-            result = app.send_task(TASK, args=[case_root, device_id, limits], queue=QUEUE,
-                                   time_limit=hard, soft_time_limit=max(1, hard - SOFT_MARGIN))
-            outstanding[result.id] = (future, case_root, device_id)
-
-    def _collect(self, outstanding: dict) -> None:
-        for task_id in sorted(outstanding):
-            result = app.AsyncResult(task_id)
-            state = result.state
-            if state not in ("SUCCESS", "FAILURE", "REVOKED"):
-                continue
-            future, case_root, device_id = outstanding.pop(task_id)
-            path = summary_path(case_root, device_id)
-            if state == "SUCCESS" and path.exists():
-                future.set_result(_read_json(path))
-            else:
-                future.set_exception(DeviceLost(_lost_reason(result, self.broker)))
-            result.forget()
+    def _send(self, case_root: str, job: dict, limits: dict) -> str:
+        for stale in (summary_path(case_root, job), _deliveries_path(case_root, job)):
+            stale.unlink(missing_ok=True)
+        _write_private(job_path(case_root, job), job)
+        hard = limits.get("time_limit")  # else the worker's own (--time-limit)
+        timing = {"time_limit": int(hard), "soft_time_limit": max(1, int(hard) - SOFT_MARGIN)} if hard else {}
+        message = {k: v for k, v in limits.items() if k in ("time_limit", "memory_mb", "debug", "engine")}
+        result = app.send_task(TASK, args=[case_root, job["device_id"], job["run_id"], message], queue=QUEUE,
+                               **timing)
+        return result.id
 
 
 def _lost_reason(result, broker: Broker) -> str:
