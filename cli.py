@@ -253,66 +253,6 @@ def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
         store.close()
 
 
-@main.command()
-@click.argument("case_dir", type=click.Path())
-@click.argument("manifest", type=click.Path())
-@click.option("--workers", type=click.IntRange(min=1), help="Devices processed at once (default: the number of "
-              "cores).")
-@click.option("--time-limit", type=click.IntRange(min=0), default=21600, show_default=True,
-              help="Seconds one device may take before its worker is stopped and the device fails (0: none).")
-@click.option("--memory-limit", type=click.IntRange(min=0), default=4096, show_default=True,
-              help="MB of address space one worker may use (RLIMIT_AS); beyond it the device fails (0: none).")
-@click.option("--replace", is_flag=True, help="Process every device again, done ones too, and let a failed run "
-              "replace earlier results.")
-@click.option("--debug", is_flag=True, help="Print each device's log live on stderr (it is always written to "
-              "CASE/logs/<device>.log).")
-@click.option("--engine", type=click.Choice(["local"]), default="local", show_default=True,
-              help="Where devices run: local worker processes.")
-@_guard
-def batch(case_dir: str, manifest: str, workers: int | None, time_limit: int, memory_limit: int, replace: bool,
-          debug: bool, engine: str) -> None:
-    """Process every device of MANIFEST (CSV: device id, evidence path(s), optional columns) into the case.
-
-    Each device runs in a worker process of its own and writes its own shard; this process alone merges them.
-    Rerunning the same command skips devices that are done, retries failed and interrupted ones, and reports
-    devices whose evidence changed since they were done. Exit code 0: every device done; 1: some device failed or
-    has changed evidence (listed); 2: bad input (manifest problems, not a case, case busy).
-    """
-    from cases.batch import Progress, run_batch
-    from cases.local_engine import LocalEngine
-
-    target = _open_case(case_dir)
-    runner = LocalEngine(workers)
-    limits = {"time_limit": time_limit, "memory_mb": memory_limit, "debug": debug}
-    command = " ".join(["forensics", "batch", case_dir, manifest, f"--workers={runner.workers}",
-                        f"--time-limit={time_limit}", f"--memory-limit={memory_limit}"] +
-                       (["--replace"] if replace else []) + [f"--engine={engine}"])
-    outcome = run_batch(target, manifest, runner, limits, replace=replace,
-                        progress=None if debug else Progress(sys.stderr), command=command)
-    click.echo(f"batch: {outcome.total} devices: {len(outcome.done)} done now, {len(outcome.skipped)} already done, "
-               f"{len(outcome.failed)} failed, {len(outcome.changed)} with changed evidence")
-    for device_id, error in sorted(outcome.failed.items()):
-        kept = "; earlier results kept" if device_id in outcome.kept_earlier else ""
-        click.echo(f"  failed {device_id}: {error}{kept}")
-    for device_id, reason in sorted(outcome.changed.items()):
-        click.echo(f"  evidence changed {device_id}: {reason} (not redone; --replace to process it again)")
-    if not outcome.ok:
-        sys.exit(1)
-
-
-@main.command("parsers")
-def parsers_cmd() -> None:
-    """List the parsers, the apps they cover, the paths they read and where their schema facts come from."""
-    for spec in load_parsers():
-        click.echo(f"{spec.name} (v{spec.version}) app={spec.app}" +
-                   (f" platform={spec.platform}" if spec.platform else ""))
-        if spec.description:
-            click.echo(f"    {spec.description}")
-        click.echo(f"    schema facts from: {spec.source}")
-        for pattern in spec.paths:
-            click.echo(f"    {pattern}")
-
-
 # ---- Celery engine: broker options, forensics worker (cases.broker, cases.celery_engine) ----------------------------
 
 def _broker_options(func):
@@ -375,7 +315,93 @@ def worker(broker_url: str | None, broker_password_file: str | None, broker_ca: 
     run_worker(broker, name=name, concurrency=concurrency, time_limit=time_limit, loglevel=loglevel)
 
 
+def _celery_engine(case: Case, manifest: str, broker_url: str | None, password_file: str | None,
+                   ca_file: str | None, insecure: bool):
+    """The Celery engine for ``forensics batch --engine celery``, after checking the broker and that every worker
+    that answers can read every evidence path of the manifest and write into the case."""
+    from cases.broker import BrokerError, ping
+    from cases.celery_engine import CeleryEngine, EngineError, check_workers, configure
+    from cases.manifest import read_manifest
+
+    broker = _broker(broker_url, password_file, ca_file, insecure)
+    jobs = read_manifest(manifest)
+    paths = sorted({p for job in jobs for p in job.paths} | {job.password_file for job in jobs if job.password_file})
+    try:
+        ping(broker)
+        configure(broker)
+        workers = check_workers(case.root.absolute(), paths, broker)
+    except (BrokerError, EngineError) as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"celery: {len(workers)} worker(s) on {broker.masked}: {', '.join(workers)}", err=True)
+    return CeleryEngine(broker, workers)
+
+
 # ---- end of the Celery engine block ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
+@click.argument("manifest", type=click.Path())
+@click.option("--workers", type=click.IntRange(min=1), help="Devices processed at once (default: the number of "
+              "cores).")
+@click.option("--time-limit", type=click.IntRange(min=0), default=21600, show_default=True,
+              help="Seconds one device may take before its worker is stopped and the device fails (0: none).")
+@click.option("--memory-limit", type=click.IntRange(min=0), default=4096, show_default=True,
+              help="MB of address space one worker may use (RLIMIT_AS); beyond it the device fails (0: none).")
+@click.option("--replace", is_flag=True, help="Process every device again, done ones too, and let a failed run "
+              "replace earlier results.")
+@click.option("--debug", is_flag=True, help="Print each device's log live on stderr (it is always written to "
+              "CASE/logs/<device>.log).")
+@click.option("--engine", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+              help="Where devices run: local worker processes, or Celery workers ('forensics worker') reached "
+                   "through --broker (see docs/distributed.md).")
+@_broker_options
+@_guard
+def batch(case_dir: str, manifest: str, workers: int | None, time_limit: int, memory_limit: int, replace: bool,
+          debug: bool, engine: str, broker_url: str | None, broker_password_file: str | None, broker_ca: str | None,
+          insecure_broker: bool) -> None:
+    """Process every device of MANIFEST (CSV: device id, evidence path(s), optional columns) into the case.
+
+    Each device runs in a worker process of its own and writes its own shard; this process alone merges them.
+    Rerunning the same command skips devices that are done, retries failed and interrupted ones, and reports
+    devices whose evidence changed since they were done. Exit code 0: every device done; 1: some device failed or
+    has changed evidence (listed); 2: bad input (manifest problems, not a case, case busy).
+    """
+    from cases.batch import Progress, run_batch
+    from cases.local_engine import LocalEngine
+
+    target = _open_case(case_dir)
+    runner = LocalEngine(workers) if engine == "local" else _celery_engine(
+        target, manifest, broker_url, broker_password_file, broker_ca, insecure_broker)
+    limits = {"time_limit": time_limit, "memory_mb": memory_limit, "debug": debug}
+    command = " ".join(["forensics", "batch", case_dir, manifest, f"--workers={runner.workers}",
+                        f"--time-limit={time_limit}", f"--memory-limit={memory_limit}"] +
+                       (["--replace"] if replace else []) + [f"--engine={engine}"] +
+                       ([f"--broker={runner.broker.masked}"] if engine == "celery" else []))
+    outcome = run_batch(target, manifest, runner, limits, replace=replace,
+                        progress=None if debug else Progress(sys.stderr), command=command)
+    click.echo(f"batch: {outcome.total} devices: {len(outcome.done)} done now, {len(outcome.skipped)} already done, "
+               f"{len(outcome.failed)} failed, {len(outcome.changed)} with changed evidence")
+    for device_id, error in sorted(outcome.failed.items()):
+        kept = "; earlier results kept" if device_id in outcome.kept_earlier else ""
+        click.echo(f"  failed {device_id}: {error}{kept}")
+    for device_id, reason in sorted(outcome.changed.items()):
+        click.echo(f"  evidence changed {device_id}: {reason} (not redone; --replace to process it again)")
+    if not outcome.ok:
+        sys.exit(1)
+
+
+@main.command("parsers")
+def parsers_cmd() -> None:
+    """List the parsers, the apps they cover, the paths they read and where their schema facts come from."""
+    for spec in load_parsers():
+        click.echo(f"{spec.name} (v{spec.version}) app={spec.app}" +
+                   (f" platform={spec.platform}" if spec.platform else ""))
+        if spec.description:
+            click.echo(f"    {spec.description}")
+        click.echo(f"    schema facts from: {spec.source}")
+        for pattern in spec.paths:
+            click.echo(f"    {pattern}")
 
 
 def run() -> None:

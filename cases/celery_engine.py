@@ -241,13 +241,16 @@ class CeleryEngine:
 
     name = "celery"
 
-    def __init__(self, broker: Broker, poll: float = 0.2):
+    def __init__(self, broker: Broker, workers: list[str] = (), poll: float = 0.2):
         self.broker = broker
+        self.names = list(workers)
+        self.workers = len(self.names)  # those that answered the check; more may join while the batch runs
         self.poll = poll
 
     def run(self, case_root: str, jobs: list[dict], limits: dict):
         from cases.worker import failure_result
 
+        case_root = os.path.abspath(case_root)  # what the workers see on the shared storage
         outstanding: dict[str, dict] = {}  # task id -> job
         started: set[str] = set()
         try:

@@ -86,3 +86,127 @@ def test_tls_broker_is_verified_against_the_given_ca(tmp_path):
         proc = start_worker(started, log, "--broker", url, "--broker-ca", str(ca), env=env)
         text = _wait_ready(proc, log)
         assert PASSWORD not in text
+
+
+# ---- a batch through two real workers, compared with the local engine ----------------------------------------------
+
+def _devices(folder: Path) -> Path:
+    """Four devices built with the project's fixture builders, and their manifest (own header names, relative
+    paths, a password file for the encrypted backup); returns the manifest."""
+    from tests.fixtures import sample_device
+    from tests.fixtures.sample_iphone import PASSWORD as BACKUP_PASSWORD, build_sample_iphone
+
+    android = sample_device.build(folder / "android")
+    iphone = build_sample_iphone(folder / "iphone")
+    (folder / "broken.img").write_bytes(b"\x00not an image\xff" * 4096)
+    (folder / "backup.pw").write_text(BACKUP_PASSWORD + "\n")
+    manifest = folder / "manifest.csv"
+    manifest.write_text(
+        "Exhibit,Image,password_file,owner\n"
+        f"phone-a,{android.relative_to(folder)},,Sam Carter\n"
+        f"iphone-ffs,{iphone.extraction.relative_to(folder)},,\n"
+        f"iphone-enc,{iphone.encrypted.relative_to(folder)},backup.pw,\n"
+        "broken,broken.img,,\n", encoding="utf-8")
+    return manifest
+
+
+def _tables(case: Path) -> dict[tuple[str, str], list[dict]]:
+    """Every table of the case store as `forensics export` writes it, per table and device, without the row ``id``:
+    ids count rows in the order devices were merged, which is the order they finished in — with either engine."""
+    import json
+
+    from artifacts.store import ALL_TABLES
+
+    tables: dict[tuple[str, str], list[dict]] = {}
+    for table in sorted(ALL_TABLES):
+        out = _forensics("export", str(case), table)
+        assert out.returncode == 0, out.stderr
+        for line in out.stdout.splitlines():
+            row = json.loads(line)
+            row.pop("id", None)
+            tables.setdefault((table, row["device_id"]), []).append(row)
+    return tables
+
+
+def _states(case: Path) -> dict[str, tuple]:
+    import json
+
+    out = _forensics("status", str(case), "--json")
+    assert out.returncode == 0, out.stderr
+    return {d["device_id"]: (d["state"], d["error"], d["counts"]) for d in json.loads(out.stdout)["devices"]}
+
+
+def _grep(roots: list[Path], secret: str) -> list[str]:
+    """Files under ``roots`` whose bytes contain ``secret`` (as is, or percent-encoded)."""
+    from urllib.parse import quote
+
+    needles = {secret.encode(), quote(secret, safe="").encode()}
+    found = []
+    for root in roots:
+        for path in [root] if root.is_file() else sorted(root.rglob("*")):
+            if path.is_file() and any(n in path.read_bytes() for n in needles):
+                found.append(str(path))
+    return found
+
+
+def test_batch_through_two_workers_equals_the_local_engine(tmp_path):
+    from tests.fixtures.sample_iphone import PASSWORD as BACKUP_PASSWORD
+
+    manifest = _devices(tmp_path / "evidence")
+    local, remote = tmp_path / "local-case", tmp_path / "celery-case"
+    for case in (local, remote):
+        assert _forensics("case", "init", str(case)).returncode == 0
+    by_local = _forensics("batch", str(local), str(manifest), "--workers", "2")
+    assert by_local.returncode == 1, by_local.stderr  # the broken device fails; the others are done
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with redis_server(tmp_path / "redis", password=PASSWORD) as port, processes() as started:
+        url = f"redis://:{PASSWORD}@127.0.0.1:{port}/0"
+        pw = tmp_path / "broker.pw"
+        pw.write_text(PASSWORD + "\n")
+        workers = [
+            start_worker(started, logs / "w1.log", "--name", "w1@%h", env={"FORENSICS_BROKER_URL": url}),
+            start_worker(started, logs / "w2.log", "--name", "w2@%h", "--broker", f"redis://127.0.0.1:{port}/0",
+                         env={"FORENSICS_BROKER_PASSWORD_FILE": str(pw)}),
+        ]
+        for proc, log in zip(workers, ("w1.log", "w2.log")):
+            _wait_ready(proc, logs / log)
+
+        # the password on the command line here, on purpose: it must still not be written anywhere
+        by_celery = _forensics("batch", str(remote), str(manifest), "--engine", "celery", "--broker", url)
+        assert by_celery.returncode == 1, by_celery.stderr
+        assert "celery: 2 worker(s) on redis://:***@127.0.0.1" in by_celery.stderr
+        assert by_celery.stdout == by_local.stdout  # the same summary: 3 done now, 1 failed with the same reason
+
+        # resumable as the local engine: a rerun skips what is done and retries what failed
+        again = _forensics("batch", str(remote), str(manifest), "--engine", "celery", "--broker", url)
+        assert again.returncode == 1
+        assert again.stdout.startswith("batch: 4 devices: 0 done now, 3 already done, 1 failed")
+        (logs / "batch.out").write_text(by_celery.stdout + by_celery.stderr + again.stdout + again.stderr)
+
+    local_tables, remote_tables = _tables(local), _tables(remote)
+    assert {t: len(rows) for t, rows in remote_tables.items()} == {t: len(rows) for t, rows in local_tables.items()}
+    assert sum(len(rows) for (t, _), rows in remote_tables.items() if t == "messages") > 20
+    assert sorted(d for t, d in remote_tables if t == "devices") == ["broken", "iphone-enc", "iphone-ffs", "phone-a"]
+    assert remote_tables == local_tables
+    states = _states(remote)
+    assert states == _states(local)
+    assert {d: s[0] for d, s in states.items()} == {"phone-a": "done", "iphone-ffs": "done", "iphone-enc": "done",
+                                                    "broken": "failed"}
+    hosts = {e.get("host") for e in _audit(remote) if e["action"] == "batch device"}
+    assert hosts, "the audit log names the machine of each device"
+    batch_start = next(e for e in _audit(remote) if e["action"] == "batch start")
+    assert f"--broker=redis://:***@127.0.0.1:{port}/0" in batch_start["command"]
+
+    # neither the broker password nor the backup password is anywhere in the case or the logs
+    assert _grep([remote, logs, tmp_path / "redis"], PASSWORD) == []
+    assert _grep([remote, logs], BACKUP_PASSWORD) == []
+    # only ids, paths and status went through the broker: nothing is left in the exchange folder either
+    assert sorted(p.name for p in (remote / "celery").iterdir()) == []
+
+
+def _audit(case: Path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in (case / "audit.log").read_text().splitlines() if line.strip()]
