@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.redis_server import REDIS_SERVER, processes, redis_server, start_worker, tls_certificates
+from tests.fixtures.redis_server import (REDIS_SERVER, processes, redis_server, start_worker, tls_certificates,
+                                        without_folder)
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (Debian package "
                                                              "redis-server; make test installs it)")
@@ -210,3 +211,33 @@ def _audit(case: Path) -> list[dict]:
     import json
 
     return [json.loads(line) for line in (case / "audit.log").read_text().splitlines() if line.strip()]
+
+
+def test_batch_names_the_worker_that_cannot_read_the_evidence(tmp_path):
+    evidence = tmp_path / "share"
+    image = evidence / "phone.img"
+    evidence.mkdir()
+    image.write_bytes(b"\0" * 4096)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"device_id,evidence\nphone,{image}\n")
+    case = tmp_path / "case"
+    assert _forensics("case", "init", str(case)).returncode == 0
+    blind = without_folder(evidence)
+    if not blind:
+        pytest.skip("cannot make a mount namespace here (unshare needs CAP_SYS_ADMIN) to hide the evidence from a "
+                    "worker")
+    with redis_server(tmp_path / "redis", password=PASSWORD) as port, processes() as started:
+        env = {"FORENSICS_BROKER_URL": f"redis://127.0.0.1:{port}/0", "FORENSICS_BROKER_PASSWORD": PASSWORD}
+        nobody = _forensics("batch", str(case), str(manifest), "--engine", "celery", env=env)
+        assert nobody.returncode == 2
+        assert nobody.stderr == f"error: no worker answered on broker redis://:***@127.0.0.1:{port}/0 within 3 s: " \
+                                f"start workers with 'forensics worker --broker ...'\n"
+
+        log = tmp_path / "blind.log"
+        _wait_ready(start_worker(started, log, "--name", "blind@lab-7", env=env, prefix=blind), log)
+        refused = _forensics("batch", str(case), str(manifest), "--engine", "celery", env=env)
+        assert refused.returncode == 2
+        assert refused.stderr.startswith("error: evidence or case folder not reachable from every worker")
+        assert refused.stderr.rstrip().endswith(f"worker blind@lab-7 cannot read {image}")
+    states = _states(case)
+    assert states == {}, "nothing was queued"
