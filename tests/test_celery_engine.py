@@ -114,18 +114,23 @@ def _devices(folder: Path) -> Path:
 def _tables(case: Path) -> dict[tuple[str, str], list[dict]]:
     """Every table of the case store as `forensics export` writes it, per table and device, without the row ``id``:
     ids count rows in the order devices were merged, which is the order they finished in — with either engine."""
+    import io
     import json
 
     from artifacts.store import ALL_TABLES
+    from cases.case import Case
+    from cases.exports import export
 
     tables: dict[tuple[str, str], list[dict]] = {}
+    store = Case.open(case).store()
     for table in sorted(ALL_TABLES):
-        out = _forensics("export", str(case), table)
-        assert out.returncode == 0, out.stderr
-        for line in out.stdout.splitlines():
+        out = io.StringIO()
+        export(store, table, "jsonl", out)
+        for line in out.getvalue().splitlines():
             row = json.loads(line)
             row.pop("id", None)
             tables.setdefault((table, row["device_id"]), []).append(row)
+    store.close()
     return tables
 
 
