@@ -18,6 +18,7 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -69,7 +70,13 @@ def merge_finished(case: Case, device_id: str, result: dict, replace: bool = Fal
         if take_new and pending is not None and pending.exists():
             final = case.shard_path(device_id)
             os.replace(pending, final)  # a crash before the merge commits leaves the device "running": redone
-            store.merge_shard(final, device_id, also=lambda s: states.finish(s, result, kept_earlier=False))
+            crash_point("before-merge", device_id)
+
+            def record(s: Store) -> None:
+                crash_point("merge", device_id)  # the device's rows are replaced, not yet committed
+                states.finish(s, result, kept_earlier=False)
+
+            store.merge_shard(final, device_id, also=record)
         elif take_new:  # the worker died before writing a shard: the device's rows become one failed device row
             with store.transaction():
                 for table in ALL_TABLES:
@@ -86,6 +93,13 @@ def merge_finished(case: Case, device_id: str, result: dict, replace: bool = Fal
             store.close()
     clear_leftovers(case, device_id)
     return take_new
+
+
+def crash_point(name: str, device_id: str) -> None:
+    """Fault injection for the crash tests: with ``FORENSICS_CRASH_AT=<name>:<device_id>`` in the environment this
+    process kills itself here with SIGKILL, as a power cut would (points: ``before-merge``, ``merge``)."""
+    if os.environ.get("FORENSICS_CRASH_AT") == f"{name}:{device_id}":
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def clear_leftovers(case: Case, device_id: str) -> None:

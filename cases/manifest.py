@@ -98,8 +98,11 @@ def read_manifest(path: str | Path) -> list[DeviceJob]:
     base = path.parent
     jobs: list[DeviceJob] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        number = reader.line_num  # the (last) line of the row, as an editor shows it
+    while True:
+        number = reader.line_num + 1  # where the row starts, as an editor shows it (a quoted cell may span lines)
+        row = next(reader, None)
+        if row is None:
+            break
         if not any(cell.strip() for cell in row):
             if row:  # a row of empty cells (",,,") is an empty device row; a blank line is just a blank line
                 problems.append(f"line {number}: empty row")

@@ -111,10 +111,9 @@ def _device_log(case: Case, device_id: str, debug: bool) -> list[logging.Handler
     root = logging.getLogger()
     for h in handlers:
         h.setFormatter(formatter)
-        h.setLevel(logging.DEBUG)
         root.addHandler(h)
     handlers[0].previous_level = root.level
-    root.setLevel(logging.DEBUG)
+    root.setLevel(logging.INFO)  # what this project logs; libraries' DEBUG chatter (exifread: every tag) stays out
     return handlers
 
 
