@@ -289,9 +289,9 @@ def _broker(broker_url: str | None, password_file: str | None, ca_file: str | No
 @click.option("--concurrency", type=click.IntRange(1, 1), default=1, show_default=True,
               help="Devices processed at once (one: start one worker per core you want to use).")
 @click.option("--name", help="Worker name as Celery shows it (default: forensics-PID@HOSTNAME).")
-@click.option("--time-limit", type=click.IntRange(60), default=None,
-              help="Hard time limit per device in seconds (default: what the batch asks, else 6 h); "
-                   "a soft limit 60 s earlier lets the device fail with its reason.")
+@click.option("--time-limit", type=click.IntRange(1), default=None,
+              help="Seconds one device may take when the batch does not say (batch --time-limit does); beyond it "
+                   "the device stops and fails, and its process is killed a grace period later if it must be.")
 @click.option("--loglevel", type=click.Choice(["INFO", "WARNING", "ERROR"]), default="INFO",
               show_default=True)
 @_guard

@@ -16,12 +16,15 @@ Worker settings follow Celery's guidance for long tasks that must not be lost
 (https://docs.celeryq.dev/en/stable/userguide/optimizing.html, ``task_acks_late``,
 ``task_reject_on_worker_lost``): concurrency 1, prefetch multiplier 1 (a worker holds one device at a time), late
 acknowledgement (a device whose worker dies is delivered again), one task per child process (a crash or leak in
-native code takes only its device's process), soft and hard time limits. A device whose worker died
+native code takes only its device's process), soft and hard time limits. The examiner's time limit is the soft one
+— the same threshold as the local engine's —: the device stops, fails with that reason and its scratch files are
+cleared; the hard limit, a grace period later, kills a process the soft one could not stop. A device whose worker died
 ``MAX_DELIVERIES`` times is failed with that reason instead of being redelivered forever.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import time
@@ -36,9 +39,14 @@ from cases.broker import Broker, ssl_options
 TASK = "forensics.device"
 CHECK = "forensics_check"
 QUEUE = "forensics"
-MAX_DELIVERIES = 3
+MAX_DELIVERIES = 2                     # one more try after a lost worker (a machine rebooted); then the device fails
 DEFAULT_TIME_LIMIT = 6 * 3600          # seconds; a device of a few hundred GB takes hours
-SOFT_MARGIN = 60                       # the soft limit comes this much earlier, so the task can record why it stops
+
+
+def time_limits(limit: int | float) -> dict:
+    """Celery's limits for an examiner's time limit of ``limit`` seconds: the soft limit is the examiner's (the task
+    stops and reports), the hard one (the process is killed) comes a grace period later: a tenth, 2 to 60 s."""
+    return {"soft_time_limit": limit, "time_limit": limit + min(60, max(2, limit // 10))}
 
 app = Celery("forensics", set_as_current=False)
 
@@ -53,7 +61,7 @@ class DeviceLost(Exception):
 
 def configure(broker: Broker, time_limit: int | None = None) -> Celery:
     """Point the app at ``broker`` with the engine's settings (the same in the batch process and every worker)."""
-    hard = int(time_limit or DEFAULT_TIME_LIMIT)
+    limits = time_limits(int(time_limit or DEFAULT_TIME_LIMIT))
     tls = ssl_options(broker)
     app.conf.update(
         broker_url=broker.url, result_backend=broker.url,
@@ -62,10 +70,10 @@ def configure(broker: Broker, time_limit: int | None = None) -> Celery:
         task_default_queue=QUEUE, task_track_started=True,
         task_acks_late=True, task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1, worker_concurrency=1, worker_max_tasks_per_child=1,
-        task_time_limit=hard, task_soft_time_limit=max(1, hard - SOFT_MARGIN),
+        task_time_limit=limits["time_limit"], task_soft_time_limit=limits["soft_time_limit"],
         # an unacknowledged device goes back to the queue only after this long (Redis has no real ack): it must
         # outlast the longest device, or a slow device would be handed to a second worker while the first works
-        broker_transport_options={"visibility_timeout": max(hard, DEFAULT_TIME_LIMIT) + 3600},
+        broker_transport_options={"visibility_timeout": max(limits["time_limit"], DEFAULT_TIME_LIMIT) + 3600},
         result_expires=7 * 24 * 3600, result_extended=False,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=True, worker_redirect_stdouts=False,
@@ -130,11 +138,24 @@ def device_task(self, case_root: str, device_id: str, run_id: str, limits: dict)
         summary = failure_result(job, f"evidence not readable on worker {worker}: {', '.join(unreadable)}",
                                  engine="celery")
     else:
-        try:
+        soft = (self.request.timelimit or (None, None))[1] or app.conf.task_soft_time_limit
+        started = time.monotonic()
+        root = logging.getLogger()
+        celery_handlers, root.handlers = root.handlers, []  # the device's log goes to its file in the case only,
+        try:                                                # as with the local engine (--debug: stderr as well)
             summary = run_device_job(case_root, job, dict(limits, in_worker=True, engine="celery"))
         except SoftTimeLimitExceeded:
-            summary = failure_result(job, f"time limit of {limits.get('time_limit')} s exceeded on worker {worker}",
-                                     engine="celery")
+            summary = None
+        finally:
+            root.handlers = celery_handlers
+        seconds = time.monotonic() - started
+        if summary is None or (soft and seconds >= soft):
+            # the soft limit fired, wherever it was caught (a parser run records it as its own error): the device
+            # fails as the local engine's would, and an incomplete shard is not offered for merging
+            if summary and summary.get("shard"):
+                (Path(case_root) / summary["shard"]).unlink(missing_ok=True)
+            summary = failure_result(job, f"time limit of {soft:g} s exceeded: stopped on worker {worker}",
+                                     round(seconds, 3), engine="celery", pid=os.getpid())
     _write_private(summary_path(case_root, job), summary)
     return {"device_id": device_id, "status": summary.get("status")}
 
@@ -202,7 +223,7 @@ def run_worker(broker: Broker, name: str | None = None, concurrency: int = 1, ti
 
 # ---- the batch side ------------------------------------------------------------------------------------------------
 
-def check_workers(case_root: str | Path, paths: list[str], broker: Broker, timeout: float = 3.0,
+def check_workers(case_root: str | Path, paths: list[str], broker: Broker, timeout: float = 2.0,
                   wait: float = 0.0) -> list[str]:
     """Ask every worker whether it can read every evidence path and write into the case; returns the names of the
     workers that answered. Raises :class:`EngineError` naming each worker and path that fails.
@@ -290,8 +311,8 @@ class CeleryEngine:
         for stale in (summary_path(case_root, job), _deliveries_path(case_root, job)):
             stale.unlink(missing_ok=True)
         _write_private(job_path(case_root, job), job)
-        hard = limits.get("time_limit")  # else the worker's own (--time-limit)
-        timing = {"time_limit": int(hard), "soft_time_limit": max(1, int(hard) - SOFT_MARGIN)} if hard else {}
+        limit = limits.get("time_limit")  # else the worker's own (--time-limit)
+        timing = time_limits(int(limit)) if limit else {}
         message = {k: v for k, v in limits.items() if k in ("time_limit", "memory_mb", "debug", "engine")}
         result = app.send_task(TASK, args=[case_root, job["device_id"], job["run_id"], message], queue=QUEUE,
                                **timing)

@@ -235,7 +235,7 @@ def test_batch_names_the_worker_that_cannot_read_the_evidence(tmp_path):
         env = {"FORENSICS_BROKER_URL": f"redis://127.0.0.1:{port}/0", "FORENSICS_BROKER_PASSWORD": PASSWORD}
         nobody = _forensics("batch", str(case), str(manifest), "--engine", "celery", env=env)
         assert nobody.returncode == 2
-        assert nobody.stderr == f"error: no worker answered on broker redis://:***@127.0.0.1:{port}/0 within 3 s: " \
+        assert nobody.stderr == f"error: no worker answered on broker redis://:***@127.0.0.1:{port}/0 within 2 s: " \
                                 f"start workers with 'forensics worker --broker ...'\n"
 
         log = tmp_path / "blind.log"
@@ -246,3 +246,50 @@ def test_batch_names_the_worker_that_cannot_read_the_evidence(tmp_path):
         assert refused.stderr.rstrip().endswith(f"worker blind@lab-7 cannot read {image}")
     states = _states(case)
     assert states == {}, "nothing was queued"
+
+
+def test_crash_and_time_limit_fail_only_their_device(tmp_path):
+    """A device whose processing segfaults kills only its worker process; Celery redelivers it (late
+    acknowledgement) and after two lost processes it fails with that reason. A device past the time limit stops and
+    fails; the others are done — and both workers survive all of it."""
+    import os
+
+    from tests.fixtures import images
+    from tests.test_batch import LAB_PARSERS
+
+    lab = tmp_path / "lab"
+    (lab / "labcrash").mkdir(parents=True)
+    (lab / "labcrash" / "__init__.py").write_text(LAB_PARSERS)
+    (lab / "labcrash-1.0.dist-info").mkdir()
+    (lab / "labcrash-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: labcrash\nVersion: 1.0\n")
+    (lab / "labcrash-1.0.dist-info" / "entry_points.txt").write_text("[forensics.parsers]\nlabcrash = labcrash\n")
+    evidence = tmp_path / "ev"
+    for device, trigger in (("SEGV", "segfault"), ("SLOW", "slow"), ("FINE", None)):
+        images.write_tree(evidence / device, {"notes.txt": device, **({f"lab/{trigger}.trigger": b"x"}
+                                                                     if trigger else {})})
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("id,path\nSEGV,ev/SEGV\nSLOW,ev/SLOW\nFINE,ev/FINE\n")
+    case = tmp_path / "case"
+    assert _forensics("case", "init", str(case)).returncode == 0
+    env = {"PYTHONPATH": os.pathsep.join([str(lab), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+           "LAB_SLOW_SECONDS": "60"}
+    with redis_server(tmp_path / "redis", password=PASSWORD) as port, processes() as started:
+        env.update(FORENSICS_BROKER_URL=f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
+        workers = {name: start_worker(started, tmp_path / f"{name}.log", "--name", f"{name}@lab", env=env)
+                   for name in ("w1", "w2")}
+        for name, proc in workers.items():
+            _wait_ready(proc, tmp_path / f"{name}.log")
+        # the limit must outlast Celery's ~5 s to notice a dead process, or the time limit would be what fails SEGV
+        out = _forensics("batch", str(case), str(manifest), "--engine", "celery", "--time-limit", "8", env=env,
+                         timeout=120)
+        assert out.returncode == 1, out.stderr
+        assert all(proc.poll() is None for proc in workers.values()), "the workers survived their processes' deaths"
+    states = _states(case)
+    assert states["FINE"][0] == "done"
+    assert states["SLOW"][0] == "failed"
+    assert states["SLOW"][1] in {f"time limit of 8 s exceeded: stopped on worker {w}@lab" for w in workers}
+    assert states["SEGV"][0] == "failed"
+    assert states["SEGV"][1].startswith("worker lost 2 times while processing this device")
+    logs = "".join((tmp_path / f"{name}.log").read_text() for name in workers)
+    assert logs.count("WorkerLostError('Worker exited prematurely: signal 11 (SIGSEGV)") == 2
+    assert not any((case / "work").iterdir())
