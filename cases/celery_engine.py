@@ -35,6 +35,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.worker.control import control_command
 
 from cases.broker import Broker, ssl_options
+from cases.case import CaseError
 
 TASK = "forensics.device"
 CHECK = "forensics_check"
@@ -51,8 +52,9 @@ def time_limits(limit: int | float) -> dict:
 app = Celery("forensics", set_as_current=False)
 
 
-class EngineError(Exception):
-    """The Celery engine cannot run the batch (no worker, a worker that cannot read the evidence): one line."""
+class EngineError(CaseError):
+    """The Celery engine cannot run the batch (no worker, a worker that cannot read the evidence, the broker went
+    away): one line for the examiner."""
 
 
 class DeviceLost(Exception):
@@ -272,40 +274,55 @@ class CeleryEngine:
         from cases.worker import failure_result
 
         case_root = os.path.abspath(case_root)  # what the workers see on the shared storage
+        _clear_exchange(case_root, {job["device_id"] for job in jobs})
         outstanding: dict[str, dict] = {}  # task id -> job
         started: set[str] = set()
         try:
-            for job in jobs:
-                outstanding[self._send(case_root, job, limits)] = job
-            while outstanding:
-                for task_id in sorted(outstanding, key=lambda t: outstanding[t]["device_id"]):
-                    result = app.AsyncResult(task_id)
-                    state, info = result.state, result.info
-                    job = outstanding[task_id]
-                    if state == "STARTED" and task_id not in started:
-                        started.add(task_id)
-                        info = info if isinstance(info, dict) else {}
-                        yield "started", job, {"host": info.get("hostname"), "pid": info.get("pid")}
-                    if state not in ("SUCCESS", "FAILURE", "REVOKED"):
-                        continue
-                    del outstanding[task_id]
-                    if task_id not in started:
-                        started.add(task_id)
-                        yield "started", job, {"host": None, "pid": None}
-                    summary = summary_path(case_root, job)
-                    if state == "SUCCESS" and summary.exists():
-                        finished = _read_json(summary)
-                    else:
-                        finished = failure_result(job, _lost_reason(result, self.broker), engine=self.name)
-                    result.forget()
-                    for done in (summary, job_path(case_root, job), _deliveries_path(case_root, job)):
-                        done.unlink(missing_ok=True)
-                    yield "finished", job, finished
-                if outstanding:
-                    time.sleep(self.poll)
+            try:
+                for job in jobs:
+                    outstanding[self._send(case_root, job, limits)] = job
+                while outstanding:
+                    metas = _task_states(sorted(outstanding, key=lambda t: outstanding[t]["device_id"]))
+                    for task_id, meta in metas:
+                        state, job = meta.get("status"), outstanding[task_id]
+                        if state == "STARTED" and task_id not in started:
+                            started.add(task_id)
+                            info = meta.get("result") if isinstance(meta.get("result"), dict) else {}
+                            yield "started", job, {"host": info.get("hostname"), "pid": info.get("pid")}
+                        if state not in ("SUCCESS", "FAILURE", "REVOKED"):
+                            continue
+                        del outstanding[task_id]
+                        if task_id not in started:
+                            started.add(task_id)
+                            yield "started", job, {"host": None, "pid": None}
+                        yield "finished", job, self._finished(case_root, job, task_id, meta, failure_result)
+                    if outstanding:
+                        time.sleep(self.poll)
+            except (OSError, ConnectionError) as exc:
+                raise EngineError(f"lost the broker {self.broker.masked}: {self.broker.redact(str(exc))}; "
+                                  f"rerun the batch to go on") from None
+            except Exception as exc:
+                if type(exc).__module__.split(".")[0] not in ("redis", "kombu", "celery"):
+                    raise
+                raise EngineError(f"broker {self.broker.masked}: {type(exc).__name__}: "
+                                  f"{self.broker.redact(str(exc))}; rerun the batch to go on") from None
         finally:  # the batch stops early (Ctrl-C, an error): take what was not started off the queue
             for task_id in outstanding:
-                app.control.revoke(task_id)
+                try:
+                    app.control.revoke(task_id)
+                except Exception:  # the broker is gone: the rerun queues them afresh (new run ids)
+                    break
+
+    def _finished(self, case_root: str, job: dict, task_id: str, meta: dict, failure_result) -> dict:
+        summary = summary_path(case_root, job)
+        if meta.get("status") == "SUCCESS" and summary.exists():
+            finished = _read_json(summary)
+        else:
+            finished = failure_result(job, _lost_reason(meta, self.broker), engine=self.name)
+        app.backend.forget(task_id)
+        for done in (summary, job_path(case_root, job), _deliveries_path(case_root, job)):
+            done.unlink(missing_ok=True)
+        return finished
 
     def _send(self, case_root: str, job: dict, limits: dict) -> str:
         for stale in (summary_path(case_root, job), _deliveries_path(case_root, job)):
@@ -319,12 +336,34 @@ class CeleryEngine:
         return result.id
 
 
-def _lost_reason(result, broker: Broker) -> str:
+def _task_states(task_ids: list[str]) -> list[tuple[str, dict]]:
+    """The stored state of each task, in one round trip (MGET) rather than one per task: a batch of hundreds of
+    devices is polled several times a second. Tasks with nothing stored yet are left out."""
+    backend = app.backend
+    values = backend.mget([backend.get_key_for_task(t) for t in task_ids])
+    return [(t, backend.decode_result(v)) for t, v in zip(task_ids, values) if v is not None]
+
+
+def _clear_exchange(case_root: str, device_ids: set[str]) -> None:
+    """Remove what earlier, killed batches left in the exchange folder for these devices (``DEVICE.RUNID.*``)."""
+    exchange = _exchange(case_root)
+    if not exchange.is_dir():
+        return
+    for path in exchange.iterdir():
+        stem = path.name
+        for suffix in (".job.json", ".summary.json", ".deliveries"):
+            if stem.endswith(suffix):
+                device_id = stem[:-len(suffix)].rpartition(".")[0]
+                if device_id in device_ids:
+                    path.unlink(missing_ok=True)
+
+
+def _lost_reason(meta: dict, broker: Broker) -> str:
     """Why a task ended without a summary, in the examiner's words (Celery's exception names otherwise)."""
-    exc = result.result
-    name = type(exc).__name__ if isinstance(exc, BaseException) else str(result.state)
+    exc = meta.get("result")
+    name = type(exc).__name__ if isinstance(exc, BaseException) else str(meta.get("status"))
     if name == "TimeLimitExceeded":
-        return f"hard time limit exceeded ({exc}); the worker process was killed"
+        return f"hard time limit exceeded ({exc}): the worker process was killed"
     if name == "WorkerLostError":
         return "the worker process died while processing this device"
     return broker.redact(f"worker failed: {name}: {exc}")

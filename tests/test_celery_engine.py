@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cases.case import Case
 from tests.fixtures.redis_server import (REDIS_SERVER, processes, redis_server, start_worker, tls_certificates,
                                         without_folder)
 
@@ -39,7 +40,7 @@ def _wait_ready(proc: subprocess.Popen, log: Path, timeout: float = 30) -> str:
 
 
 def test_broker_without_password_is_refused_unless_insecure(tmp_path):
-    with redis_server(tmp_path / "redis") as port, processes() as started:
+    with redis_server(tmp_path / "redis") as port:
         url = f"redis://127.0.0.1:{port}/0"
         refused = _forensics("worker", "--broker", url)
         assert refused.returncode == 2
@@ -47,9 +48,7 @@ def test_broker_without_password_is_refused_unless_insecure(tmp_path):
             f"error: broker {url} has no password: anyone who can reach it could read the queue and send work to "
             f"the workers; give one (redis://:PASSWORD@host:port/0, --broker-password-file or "
             f"FORENSICS_BROKER_PASSWORD) or pass --insecure-broker"]
-        log = tmp_path / "insecure.log"
-        proc = start_worker(started, log, "--broker", url, "--insecure-broker")
-        assert f"worker connecting to {url}\n" in _wait_ready(proc, log)
+        # accepted with --insecure-broker: see the test of a worker that cannot read the evidence
 
 
 def test_worker_needs_the_right_password(tmp_path):
@@ -161,7 +160,7 @@ def test_batch_through_two_workers_equals_the_local_engine(tmp_path):
     manifest = _devices(tmp_path / "evidence")
     local, remote = tmp_path / "local-case", tmp_path / "celery-case"
     for case in (local, remote):
-        assert _forensics("case", "init", str(case)).returncode == 0
+        Case.init(case)
     by_local = _forensics("batch", str(local), str(manifest), "--workers", "2")
     assert by_local.returncode == 1, by_local.stderr  # the broken device fails; the others are done
 
@@ -219,6 +218,8 @@ def _audit(case: Path) -> list[dict]:
 
 
 def test_batch_names_the_worker_that_cannot_read_the_evidence(tmp_path):
+    """Through a broker without a password (accepted with --insecure-broker): no worker answering is one line; a
+    worker whose machine does not have the evidence share mounted is named with the path it cannot read."""
     evidence = tmp_path / "share"
     image = evidence / "phone.img"
     evidence.mkdir()
@@ -226,21 +227,23 @@ def test_batch_names_the_worker_that_cannot_read_the_evidence(tmp_path):
     manifest = tmp_path / "manifest.csv"
     manifest.write_text(f"device_id,evidence\nphone,{image}\n")
     case = tmp_path / "case"
-    assert _forensics("case", "init", str(case)).returncode == 0
+    Case.init(case)
     blind = without_folder(evidence)
-    if not blind:
-        pytest.skip("cannot make a mount namespace here (unshare needs CAP_SYS_ADMIN) to hide the evidence from a "
-                    "worker")
-    with redis_server(tmp_path / "redis", password=PASSWORD) as port, processes() as started:
-        env = {"FORENSICS_BROKER_URL": f"redis://127.0.0.1:{port}/0", "FORENSICS_BROKER_PASSWORD": PASSWORD}
-        nobody = _forensics("batch", str(case), str(manifest), "--engine", "celery", env=env)
+    with redis_server(tmp_path / "redis") as port, processes() as started:  # no password: --insecure-broker
+        url = f"redis://127.0.0.1:{port}/0"
+        env = {"FORENSICS_BROKER_URL": url}
+        nobody = _forensics("batch", str(case), str(manifest), "--engine", "celery", "--insecure-broker", env=env)
         assert nobody.returncode == 2
-        assert nobody.stderr == f"error: no worker answered on broker redis://:***@127.0.0.1:{port}/0 within 2 s: " \
+        assert nobody.stderr == f"error: no worker answered on broker {url} within 2 s: " \
                                 f"start workers with 'forensics worker --broker ...'\n"
 
         log = tmp_path / "blind.log"
-        _wait_ready(start_worker(started, log, "--name", "blind@lab-7", env=env, prefix=blind), log)
-        refused = _forensics("batch", str(case), str(manifest), "--engine", "celery", env=env)
+        proc = start_worker(started, log, "--name", "blind@lab-7", "--insecure-broker", env=env, prefix=blind)
+        assert f"worker connecting to {url}\n" in _wait_ready(proc, log)
+        if not blind:
+            pytest.skip("cannot make a mount namespace here (unshare needs CAP_SYS_ADMIN) to hide the evidence from "
+                        "a worker")
+        refused = _forensics("batch", str(case), str(manifest), "--engine", "celery", "--insecure-broker", env=env)
         assert refused.returncode == 2
         assert refused.stderr.startswith("error: evidence or case folder not reachable from every worker")
         assert refused.stderr.rstrip().endswith(f"worker blind@lab-7 cannot read {image}")
@@ -270,7 +273,7 @@ def test_crash_and_time_limit_fail_only_their_device(tmp_path):
     manifest = tmp_path / "m.csv"
     manifest.write_text("id,path\nSEGV,ev/SEGV\nSLOW,ev/SLOW\nFINE,ev/FINE\n")
     case = tmp_path / "case"
-    assert _forensics("case", "init", str(case)).returncode == 0
+    Case.init(case)
     env = {"PYTHONPATH": os.pathsep.join([str(lab), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
            "LAB_SLOW_SECONDS": "60"}
     with redis_server(tmp_path / "redis", password=PASSWORD) as port, processes() as started:
