@@ -277,6 +277,7 @@ class CeleryEngine:
         _clear_exchange(case_root, {job["device_id"] for job in jobs})
         outstanding: dict[str, dict] = {}  # task id -> job
         started: set[str] = set()
+        broker_lost = False
         try:
             try:
                 for job in jobs:
@@ -299,19 +300,19 @@ class CeleryEngine:
                     if outstanding:
                         time.sleep(self.poll)
             except (OSError, ConnectionError) as exc:
-                raise EngineError(f"lost the broker {self.broker.masked}: {self.broker.redact(str(exc))}; "
-                                  f"rerun the batch to go on") from None
+                broker_lost = True
+                raise EngineError(f"lost the broker {self.broker.masked}: {self.broker.redact(str(exc)).rstrip('.')}"
+                                  f"; rerun the batch to go on") from None
             except Exception as exc:
                 if type(exc).__module__.split(".")[0] not in ("redis", "kombu", "celery"):
                     raise
-                raise EngineError(f"broker {self.broker.masked}: {type(exc).__name__}: "
-                                  f"{self.broker.redact(str(exc))}; rerun the batch to go on") from None
-        finally:  # the batch stops early (Ctrl-C, an error): take what was not started off the queue
-            for task_id in outstanding:
-                try:
-                    app.control.revoke(task_id)
-                except Exception:  # the broker is gone: the rerun queues them afresh (new run ids)
-                    break
+                broker_lost = True
+                raise EngineError(f"lost the broker {self.broker.masked}: {type(exc).__name__}: "
+                                  f"{self.broker.redact(str(exc)).rstrip('.')}; rerun the batch to go on") from None
+        finally:  # the batch stops early (Ctrl-C, an error): take what was not started off the queue — unless the
+            # broker is gone (kombu would retry for ever); the rerun queues them afresh under new run ids
+            if outstanding and not broker_lost:
+                app.control.revoke(sorted(outstanding))
 
     def _finished(self, case_root: str, job: dict, task_id: str, meta: dict, failure_result) -> dict:
         summary = summary_path(case_root, job)
