@@ -46,8 +46,8 @@ DEFAULT_TIME_LIMIT = 6 * 3600          # seconds; a device of a few hundred GB t
 
 def time_limits(limit: int | float) -> dict:
     """Celery's limits for an examiner's time limit of ``limit`` seconds: the soft limit is the examiner's (the task
-    stops and reports), the hard one (the process is killed) comes a grace period later: a tenth, 2 to 60 s."""
-    return {"soft_time_limit": limit, "time_limit": limit + min(60, max(2, limit // 10))}
+    stops and reports), the hard one (the process is killed) comes a grace period later: a tenth, 5 to 60 s."""
+    return {"soft_time_limit": limit, "time_limit": limit + min(60, max(5, limit // 10))}
 
 app = Celery("forensics", set_as_current=False)
 

@@ -270,8 +270,9 @@ def test_crash_and_time_limit_fail_only_their_device(tmp_path):
     for device, trigger in (("SEGV", "segfault"), ("SLOW", "slow"), ("FINE", None)):
         images.write_tree(evidence / device, {"notes.txt": device, **({f"lab/{trigger}.trigger": b"x"}
                                                                      if trigger else {})})
-    manifest = tmp_path / "m.csv"
-    manifest.write_text("id,path\nSEGV,ev/SEGV\nSLOW,ev/SLOW\nFINE,ev/FINE\n")
+    crashing, hanging = tmp_path / "crash.csv", tmp_path / "hang.csv"
+    crashing.write_text("id,path\nSEGV,ev/SEGV\nFINE,ev/FINE\n")
+    hanging.write_text("id,path\nSLOW,ev/SLOW\n")
     case = tmp_path / "case"
     Case.init(case)
     env = {"PYTHONPATH": os.pathsep.join([str(lab), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
@@ -282,15 +283,18 @@ def test_crash_and_time_limit_fail_only_their_device(tmp_path):
                    for name in ("w1", "w2")}
         for name, proc in workers.items():
             _wait_ready(proc, tmp_path / f"{name}.log")
-        # the limit must outlast Celery's ~5 s to notice a dead process, or the time limit would be what fails SEGV
-        out = _forensics("batch", str(case), str(manifest), "--engine", "celery", "--time-limit", "8", env=env,
+        # Celery notices a dead process within ~5 s: a generous limit, so that it is the crash that fails SEGV
+        out = _forensics("batch", str(case), str(crashing), "--engine", "celery", "--time-limit", "120", env=env,
+                         timeout=180)
+        assert out.returncode == 1, out.stderr
+        out = _forensics("batch", str(case), str(hanging), "--engine", "celery", "--time-limit", "3", env=env,
                          timeout=120)
         assert out.returncode == 1, out.stderr
         assert all(proc.poll() is None for proc in workers.values()), "the workers survived their processes' deaths"
     states = _states(case)
     assert states["FINE"][0] == "done"
     assert states["SLOW"][0] == "failed"
-    assert states["SLOW"][1] in {f"time limit of 8 s exceeded: stopped on worker {w}@lab" for w in workers}
+    assert states["SLOW"][1] in {f"time limit of 3 s exceeded: stopped on worker {w}@lab" for w in workers}
     assert states["SEGV"][0] == "failed"
     assert states["SEGV"][1].startswith("worker lost 2 times while processing this device")
     logs = "".join((tmp_path / f"{name}.log").read_text() for name in workers)
