@@ -98,7 +98,8 @@ JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "la
 # Every table the case store holds, and its indexes (only where rows are looked up: the case store, not a shard).
 SCHEMA: dict[str, dict[str, type]] = {**ALL_TABLES, **CASE_TABLES}
 INDEXES: list[tuple[str, tuple[str, ...]]] = [
-    *((name, ("device_id",)) for name in SCHEMA if name not in PRIMARY_KEYS), ("files", ("device_id", "path")),
+    *((name, ("device_id",)) for name, cols in SCHEMA.items() if name not in PRIMARY_KEYS and "device_id" in cols),
+    ("files", ("device_id", "path")),
 ]
 
 
@@ -320,20 +321,28 @@ class Store:
         """BEGIN … COMMIT, or ROLLBACK when the block raises: what a parser run writes lands whole or not at all."""
         return _Transaction(self.db.conn)
 
+    def delete_device(self, device_id: str) -> None:
+        """Delete every per-device row of ``device_id`` (not the case-only bookkeeping); call in a transaction."""
+        for table, columns in ALL_TABLES.items():
+            if "device_id" in columns:
+                self.db.conn.execute(f"DELETE FROM main.[{table}] WHERE device_id = ?", (device_id,))
+
     def merge_shard(self, shard_path: str | Path, device_id: str, also=None) -> None:
         """Replace every row of ``device_id`` with the shard's rows, all or nothing.
 
         Ids in the case store are the case store's own; rows keep the shard's order, so the result is the same for
         the same shards merged in the same order. The case-only tables (``CASE_TABLES``) are left alone;
-        ``also(store)``, when given, runs inside the same transaction (it records the device's state, with ``put``). A column the shard lacks
-        (a shard written by an older version) is NULL.
+        ``also(store)``, when given, runs inside the same transaction (it records the device's state, with
+        ``put``). A column the shard lacks (a shard written by an older version) is NULL.
         """
         conn: sqlite3.Connection = self.db.conn
         conn.execute("ATTACH DATABASE ? AS shard", (f"file:{quote(str(Path(shard_path).absolute()))}?mode=ro",))
         try:
             with self.transaction():
+                self.delete_device(device_id)
                 for table, columns in ALL_TABLES.items():
-                    conn.execute(f"DELETE FROM main.[{table}] WHERE device_id = ?", (device_id,))
+                    if "device_id" not in columns:  # not a per-device table: nothing of it travels in a shard
+                        continue
                     present = {r[1] for r in conn.execute(f"PRAGMA shard.table_info([{table}])")}
                     if not present:
                         continue

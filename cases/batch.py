@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from artifacts.store import ALL_TABLES, Store
+from artifacts.store import Store
 from cases import states
 from cases.case import Case
 from cases.ingest import IngestError, check_device_id, default_device_id
@@ -70,6 +70,7 @@ def merge_finished(case: Case, device_id: str, result: dict, replace: bool = Fal
         if take_new and pending is not None and pending.exists():
             final = case.shard_path(device_id)
             os.replace(pending, final)  # a crash before the merge commits leaves the device "running": redone
+            shutil.rmtree(pending.parent, ignore_errors=True)  # this attempt's own folder, now empty
             crash_point("before-merge", device_id)
 
             def record(s: Store) -> None:
@@ -79,8 +80,7 @@ def merge_finished(case: Case, device_id: str, result: dict, replace: bool = Fal
             store.merge_shard(final, device_id, also=record)
         elif take_new:  # the worker died before writing a shard: the device's rows become one failed device row
             with store.transaction():
-                for table in ALL_TABLES:
-                    store.db.execute(f"DELETE FROM [{table}] WHERE device_id = ?", [device_id])
+                store.delete_device(device_id)
                 store.put("devices", {"device_id": device_id, "label": device_id, "status": "failed",
                                       "error": result.get("error"), "file_count": 0, "facts": {}})
                 states.finish(store, result, kept_earlier=False)
@@ -106,12 +106,15 @@ def clear_leftovers(case: Case, device_id: str) -> None:
     """Scratch copies and unmerged shards an earlier (interrupted, killed, timed-out) attempt left behind."""
     shutil.rmtree(case.work_dir(device_id), ignore_errors=True)
     pending_root = case.shards / "pending"
-    if pending_root.is_dir():
-        for run_dir in pending_root.iterdir():
-            for leftover in run_dir.glob(f"{device_id}.sqlite*"):
-                if leftover.name in (f"{device_id}.sqlite", f"{device_id}.sqlite.partial") or \
-                        leftover.name.startswith((f"{device_id}.sqlite-", f"{device_id}.sqlite.partial-")):
-                    leftover.unlink(missing_ok=True)
+    if not pending_root.is_dir():
+        return
+    names = (f"{device_id}.sqlite", f"{device_id}.sqlite.partial")
+    for run_dir in pending_root.iterdir():
+        found = [f for f in run_dir.glob(f"{device_id}.sqlite*")
+                 if f.name in names or f.name.startswith(tuple(n + "-" for n in names))]
+        for leftover in found:
+            leftover.unlink(missing_ok=True)
+        if found:  # only a folder this device used: another device's worker may have just made its own
             try:
                 run_dir.rmdir()
             except OSError:

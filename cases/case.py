@@ -151,7 +151,12 @@ class Case:
 
 
 class CaseLock:
-    """flock on CASE/.lock: released by the kernel when the holder dies, even by ``kill -9``."""
+    """flock on CASE/.lock: released by the kernel when the holder dies, even by ``kill -9``.
+
+    ``held`` lists this process's lock descriptors, so a forked worker closes its inherited copies at once: the
+    lock must die with the process that writes the case, not linger in a worker."""
+
+    held: set[int] = set()
 
     def __init__(self, path: Path):
         self.path = path
@@ -168,9 +173,21 @@ class CaseLock:
                             f"wait for it to finish") from None
         os.ftruncate(self.fd, 0)
         os.write(self.fd, f"{os.getpid()}\n".encode())
+        CaseLock.held.add(self.fd)
         return self
 
     def __exit__(self, *exc) -> None:
         if self.fd is not None:
+            CaseLock.held.discard(self.fd)
             os.close(self.fd)
             self.fd = None
+
+    @classmethod
+    def release_inherited(cls) -> None:
+        """In a forked child: drop the parent's lock descriptors (the parent keeps its lock)."""
+        for fd in cls.held:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        cls.held = set()

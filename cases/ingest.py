@@ -1,4 +1,4 @@
-"""One device end to end: evidence paths → inventory → parsers → a self-contained shard (merged by ``cases.batch``).
+"""One device end to end: evidence paths → inventory → parsers → a self-contained shard (``cases.batch`` merges).
 
 ``process_device`` is a pure step from evidence to a shard file: it touches nothing else of the case, so a batch
 can run it in separate processes (or machines) and merge the shards with a single writer. The shard is written

@@ -17,6 +17,7 @@ from multiprocessing.connection import wait
 from typing import Iterator
 
 from cases import states
+from cases.case import CaseLock
 from cases.worker import failure_result, run_device_job
 
 PR_SET_PDEATHSIG = 1
@@ -112,6 +113,7 @@ def _worker(send, case_root: str, job: dict, limits: dict, parent: int) -> None:
         pass
     if os.getppid() != parent:  # the batch died before the line above took effect
         os._exit(1)
+    CaseLock.release_inherited()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the batch process, which stops the workers
     result = run_device_job(case_root, job, dict(limits, in_worker=True))
     send.send(result)

@@ -18,6 +18,7 @@ from pathlib import Path
 from artifacts.store import Store
 
 QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = "queued", "running", "done", "failed", "interrupted"
+INTERRUPTED_ERROR = "interrupted: the process running it stopped (killed, crashed or power lost)"
 
 
 def now() -> str:
@@ -57,11 +58,10 @@ def record_interrupted(store: Store, engine: str) -> list[str]:
         for row in found:
             store.put("device_runs", {
                 "device_id": row["device_id"], "run_id": row["run_id"], "state": INTERRUPTED,
-                "error": "interrupted: the process running it stopped (killed, crashed or power lost)",
+                "error": INTERRUPTED_ERROR,
                 "evidence": row["evidence"], "started_at": row["started_at"], "finished_at": None,
                 "host": row["host"], "pid": row["pid"], "engine": row["engine"]})
-            _put(store, row["device_id"], state=INTERRUPTED,
-                 error="interrupted: the process running it stopped (killed, crashed or power lost)")
+            _put(store, row["device_id"], state=INTERRUPTED, error=INTERRUPTED_ERROR)
     return [r["device_id"] for r in found]
 
 

@@ -55,8 +55,7 @@ def case_status(case) -> dict:
             interrupted = name == st.INTERRUPTED or (name == st.RUNNING and not writing)
             if interrupted:
                 name = st.FAILED
-                error = error if error and error.startswith("interrupted") else \
-                    "interrupted: the process running it stopped (killed, crashed or power lost)"
+                error = error if error and error.startswith("interrupted") else st.INTERRUPTED_ERROR
             counts = {"files": store.count("files", device_id), **(summary["records"] if summary else {})}
             runs = store.count("device_runs", device_id)
             kept = name == st.FAILED and row.get("status") == "ok"

@@ -1,8 +1,8 @@
 """The unit of work every engine runs in a worker: one device, evidence → its own shard in the case folder.
 
 ``run_device_job`` never touches ``case.sqlite`` (the batch process alone merges, with ``merge_finished``); it
-writes only ``CASE/shards/pending/<run_id>/<device_id>.sqlite``, ``CASE/work/<device_id>/`` (scratch, removed at the end)
-and ``CASE/logs/<device_id>.log``, and returns a JSON-serialisable summary. It is called in a process of its own
+writes only ``CASE/shards/pending/<run_id>/<device_id>.sqlite``, ``CASE/work/<device_id>/`` (scratch, removed at the
+end) and ``CASE/logs/<device_id>.log``, and returns a JSON-serialisable summary. It is called in a process of its own
 (local engine: one forked process per device; Celery: one task per device), so a crash or memory blow-up in
 native code takes down only that device.
 """

@@ -353,17 +353,23 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
             continue
         for spec in specs:
             if spec.matches(source.path):
-                started = time.monotonic()
                 outcomes.append(_run(spec, source, base, spooled, store, work))
-                log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition, source.path,
-                         outcomes[-1].outcome, outcomes[-1].records, time.monotonic() - started,
-                         f" ({outcomes[-1].message})" if outcomes[-1].message else "")
                 if progress:
                     progress()
     return outcomes
 
 
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
+    """One parser on one file, its outcome and time in the device's log."""
+    started = time.monotonic()
+    outcome = _run_once(spec, source, base, spooled, store, work)
+    log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition, source.path,
+             outcome.outcome, outcome.records, time.monotonic() - started,
+             f" ({outcome.message})" if outcome.message else "")
+    return outcome
+
+
+def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
     prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
                    source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
                    parser=spec.name, parser_version=spec.version)

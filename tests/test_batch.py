@@ -271,13 +271,13 @@ def test_segfault_memory_and_time_limits_fail_only_their_device(caseload, lab_en
     manifest = _small_manifest(tmp_path, caseload, {"SEGV": "segfault", "HOG": "hog", "SLOW": "slow"})
     case = _new_case(tmp_path / "case")
     env = dict(lab_env, LAB_SLOW_SECONDS="120")
-    out = _forensics("batch", case, manifest, "--workers", "2", "--memory-limit", "1024", "--time-limit", "4",
+    out = _forensics("batch", case, manifest, "--workers", "2", "--memory-limit", "1024", "--time-limit", "8",
                      env=env, expect=1)
     states = {d["device_id"]: d for d in _status(case)["devices"]}
     assert [d for d, s in sorted(states.items()) if s["state"] == "done"] == ["EX-09", "EX-10", "EX-17"]
     assert states["SEGV"]["error"].startswith("worker killed by SIGSEGV")
     assert states["HOG"]["error"].startswith("memory limit of 1024 MB exceeded")
-    assert states["SLOW"]["error"] == "time limit of 4 s exceeded: worker stopped"
+    assert states["SLOW"]["error"] == "time limit of 8 s exceeded: worker stopped"
     assert "failed SEGV: worker killed by SIGSEGV" in out
     hog_log = (case / "logs" / "HOG.log").read_text()
     assert "Traceback" in hog_log and "MemoryError" in hog_log  # the full story stays in the device's log
@@ -461,3 +461,41 @@ def test_manifest_headers_relative_paths_and_extra_columns(tmp_path):
     with pytest.raises(Exception) as err:
         read_manifest(tmp_path / "n.csv")
     assert "no device column" in str(err.value) and "no evidence column" in str(err.value)
+
+
+def test_progress_line_on_a_terminal_only():
+    import io
+
+    from cases.batch import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet = io.StringIO()
+    shown = Terminal()
+    for stream in (quiet, shown):
+        progress = Progress(stream, every=0)
+        progress.start(4)
+        progress.started("a")
+        progress.started("b")
+        progress.finished("a", True, 1.0)
+        progress.finished("b", False, 1.0)
+        progress.close()
+    assert quiet.getvalue() == ""
+    last = shown.getvalue().rsplit("\r\033[K", 1)[1]
+    assert last.startswith("devices 2/4: 1 done, 1 failed, 0 running | ") and "devices/min | ETA " in last
+
+
+def test_batch_has_help():
+    result = CliRunner().invoke(main, ["batch", "--help"])
+    assert result.exit_code == 0 and "--workers" in result.output and "--memory-limit" in result.output
+
+
+def test_manifest_with_tabs(tmp_path):
+    from cases.manifest import read_manifest
+
+    (tmp_path / "a b.img").write_bytes(b"x")
+    (tmp_path / "m.tsv").write_text("Device\tPath\tnotes\nX1\ta b.img\tseized, bagged\n")
+    [job] = read_manifest(tmp_path / "m.tsv")
+    assert (job.device_id, job.paths, job.extra) == ("X1", [str(tmp_path / "a b.img")], {"notes": "seized, bagged"})
