@@ -63,3 +63,16 @@ def test_broker_without_password_needs_insecure_flag():
 def test_redact_replaces_clear_and_encoded_forms():
     assert redact(f"AUTH {SECRET} / pl4nted%2Fpass%20word", SECRET) == "AUTH *** / ***"
     assert redact("nothing", None) == "nothing"
+
+
+@pytest.mark.parametrize("command", [["worker"], ["batch"]])
+def test_worker_and_batch_help_name_the_broker_options(command):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    for option in ("--broker URL", "--broker-password-file", "--broker-ca", "--insecure-broker"):
+        assert option in result.output
+    assert "FORENSICS_BROKER_URL" in result.output
