@@ -12,6 +12,7 @@ import pytest
 from cases.case import Case
 from tests.fixtures.redis_server import (REDIS_SERVER, processes, redis_server, start_worker, tls_certificates,
                                         without_folder)
+from tests.test_batch import lab_env  # noqa: F401 (a fixture: lab parsers that segfault or hang)
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (Debian package "
                                                              "redis-server; make test installs it)")
@@ -251,21 +252,12 @@ def test_batch_names_the_worker_that_cannot_read_the_evidence(tmp_path):
     assert states == {}, "nothing was queued"
 
 
-def test_crash_and_time_limit_fail_only_their_device(tmp_path):
+def test_crash_and_time_limit_fail_only_their_device(lab_env, tmp_path):
     """A device whose processing segfaults kills only its worker process; Celery redelivers it (late
     acknowledgement) and after two lost processes it fails with that reason. A device past the time limit stops and
     fails; the others are done — and both workers survive all of it."""
-    import os
-
     from tests.fixtures import images
-    from tests.test_batch import LAB_PARSERS
 
-    lab = tmp_path / "lab"
-    (lab / "labcrash").mkdir(parents=True)
-    (lab / "labcrash" / "__init__.py").write_text(LAB_PARSERS)
-    (lab / "labcrash-1.0.dist-info").mkdir()
-    (lab / "labcrash-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: labcrash\nVersion: 1.0\n")
-    (lab / "labcrash-1.0.dist-info" / "entry_points.txt").write_text("[forensics.parsers]\nlabcrash = labcrash\n")
     evidence = tmp_path / "ev"
     for device, trigger in (("SEGV", "segfault"), ("SLOW", "slow"), ("FINE", None)):
         images.write_tree(evidence / device, {"notes.txt": device, **({f"lab/{trigger}.trigger": b"x"}
@@ -275,8 +267,7 @@ def test_crash_and_time_limit_fail_only_their_device(tmp_path):
     hanging.write_text("id,path\nSLOW,ev/SLOW\n")
     case = tmp_path / "case"
     Case.init(case)
-    env = {"PYTHONPATH": os.pathsep.join([str(lab), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "LAB_SLOW_SECONDS": "60"}
+    env = dict(lab_env, LAB_SLOW_SECONDS="60")  # the lab parsers of the batch tests, installed as a lab would
     with redis_server(tmp_path / "redis", password=PASSWORD) as port, processes() as started:
         env.update(FORENSICS_BROKER_URL=f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
         workers = {name: start_worker(started, tmp_path / f"{name}.log", "--name", f"{name}@lab", env=env)
