@@ -5,10 +5,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := libmagic1 sleuthkit e2fsprogs mtools dosfstools fdisk ewf-tools ntfs-3g exfatprogs \
-                genisoimage sqlite3 redis-server python3-venv libimage-exiftool-perl libjpeg-turbo-progs \
+                genisoimage sqlite3 redis-server openssl python3-venv libimage-exiftool-perl libjpeg-turbo-progs \
                 libheif-examples
 SYSTEM_TOOLS := fls mmls ewfacquire ewfverify mke2fs debugfs mkfs.vfat mcopy sfdisk mkntfs ntfscp mkfs.exfat \
-                genisoimage sqlite3 redis-server exiftool djpeg heif-enc
+                genisoimage sqlite3 redis-server openssl exiftool djpeg heif-enc
 
 .PHONY: demo test sysdeps venv clean
 

@@ -381,6 +381,92 @@ def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
         store.close()
 
 
+# ---- Celery engine: broker options, forensics worker (cases.broker, cases.celery_engine) ----------------------------
+
+def _broker_options(func):
+    """The broker options of ``forensics worker`` and ``forensics batch --engine celery``."""
+    func = click.option("--insecure-broker", is_flag=True,
+                        help="Accept a broker URL without a password (only on a network nobody else can reach).")(func)
+    func = click.option("--broker-ca", type=click.Path(dir_okay=False), envvar="FORENSICS_BROKER_CA",
+                        help="CA certificate that signed a rediss:// broker's certificate (or set "
+                             "FORENSICS_BROKER_CA; default: the system's trust store).")(func)
+    func = click.option("--broker-password-file", type=click.Path(dir_okay=False),
+                        envvar="FORENSICS_BROKER_PASSWORD_FILE",
+                        help="File whose first line is the broker password (or set "
+                             "FORENSICS_BROKER_PASSWORD_FILE; FORENSICS_BROKER_PASSWORD also works).")(func)
+    func = click.option("--broker", "broker_url", metavar="URL", envvar="FORENSICS_BROKER_URL",
+                        help="Redis broker: redis://[USER]:PASSWORD@HOST:PORT/0, or rediss://... for TLS "
+                             "(or set FORENSICS_BROKER_URL). Shown masked everywhere.")(func)
+    return func
+
+
+def _broker(broker_url: str | None, password_file: str | None, ca_file: str | None, insecure: bool):
+    """The broker, refused in one line (exit 2) when it has no password and ``--insecure-broker`` is not given."""
+    from cases.broker import BrokerError, require_auth, resolve
+
+    try:
+        broker = resolve(broker_url, password_file, ca_file=ca_file)
+        require_auth(broker, insecure)
+    except BrokerError as exc:
+        raise InputError(str(exc)) from None
+    return broker
+
+
+@main.command()
+@_broker_options
+@click.option("--concurrency", type=click.IntRange(1, 1), default=1, show_default=True,
+              help="Devices processed at once (one: start one worker per core you want to use).")
+@click.option("--name", help="Worker name as Celery shows it (default: forensics-PID@HOSTNAME).")
+@click.option("--time-limit", type=click.IntRange(1), default=None,
+              help="Seconds one device may take when the batch does not say (batch --time-limit does); beyond it "
+                   "the device stops and fails, and its process is killed a grace period later if it must be.")
+@click.option("--loglevel", type=click.Choice(["INFO", "WARNING", "ERROR"]), default="INFO",
+              show_default=True)
+@_guard
+def worker(broker_url: str | None, broker_password_file: str | None, broker_ca: str | None, insecure_broker: bool,
+           concurrency: int, name: str | None, time_limit: int | None, loglevel: str) -> None:
+    """Process devices queued by 'forensics batch --engine celery' (needs pip install .[distributed]).
+
+    One device at a time, in a fresh process per device. Evidence and case folders must be on storage this machine
+    mounts at the same paths as the batch machine; only device ids, paths and status go through the broker.
+    """
+    from cases.broker import BrokerError, ping
+
+    broker = _broker(broker_url, broker_password_file, broker_ca, insecure_broker)
+    try:
+        ping(broker)
+    except BrokerError as exc:
+        raise InputError(str(exc)) from None
+    from cases.celery_engine import run_worker
+
+    click.echo(f"worker connecting to {broker.masked}", err=True)
+    run_worker(broker, name=name, concurrency=concurrency, time_limit=time_limit, loglevel=loglevel)
+
+
+def _celery_engine(case: Case, manifest: str, broker_url: str | None, password_file: str | None,
+                   ca_file: str | None, insecure: bool):
+    """The Celery engine for ``forensics batch --engine celery``, after checking the broker and that every worker
+    that answers can read every evidence path of the manifest and write into the case."""
+    from cases.broker import BrokerError, ping
+    from cases.celery_engine import CeleryEngine, EngineError, check_workers, configure
+    from cases.manifest import read_manifest
+
+    broker = _broker(broker_url, password_file, ca_file, insecure)
+    jobs = read_manifest(manifest)
+    paths = sorted({p for job in jobs for p in job.paths} | {job.password_file for job in jobs if job.password_file})
+    try:
+        ping(broker)
+        configure(broker)
+        workers = check_workers(case.root.absolute(), paths, broker)
+    except (BrokerError, EngineError) as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"celery: {len(workers)} worker(s) on {broker.masked}: {', '.join(workers)}", err=True)
+    return CeleryEngine(broker, workers)
+
+
+# ---- end of the Celery engine block ---------------------------------------------------------------------------------
+
+
 @main.command()
 @click.argument("case_dir", type=click.Path())
 @click.argument("manifest", type=click.Path())
@@ -394,11 +480,14 @@ def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
               "replace earlier results.")
 @click.option("--debug", is_flag=True, help="Print each device's log live on stderr (it is always written to "
               "CASE/logs/<device>.log).")
-@click.option("--engine", type=click.Choice(["local"]), default="local", show_default=True,
-              help="Where devices run: local worker processes.")
+@click.option("--engine", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+              help="Where devices run: local worker processes, or Celery workers ('forensics worker') reached "
+                   "through --broker (see docs/distributed.md).")
+@_broker_options
 @_guard
 def batch(case_dir: str, manifest: str, workers: int | None, time_limit: int, memory_limit: int, replace: bool,
-          debug: bool, engine: str) -> None:
+          debug: bool, engine: str, broker_url: str | None, broker_password_file: str | None, broker_ca: str | None,
+          insecure_broker: bool) -> None:
     """Process every device of MANIFEST (CSV: device id, evidence path(s), optional columns) into the case.
 
     Each device runs in a worker process of its own and writes its own shard; this process alone merges them.
@@ -410,11 +499,13 @@ def batch(case_dir: str, manifest: str, workers: int | None, time_limit: int, me
     from cases.local_engine import LocalEngine
 
     target = _open_case(case_dir)
-    runner = LocalEngine(workers)
+    runner = LocalEngine(workers) if engine == "local" else _celery_engine(
+        target, manifest, broker_url, broker_password_file, broker_ca, insecure_broker)
     limits = {"time_limit": time_limit, "memory_mb": memory_limit, "debug": debug}
     command = " ".join(["forensics", "batch", case_dir, manifest, f"--workers={runner.workers}",
                         f"--time-limit={time_limit}", f"--memory-limit={memory_limit}"] +
-                       (["--replace"] if replace else []) + [f"--engine={engine}"])
+                       (["--replace"] if replace else []) + [f"--engine={engine}"] +
+                       ([f"--broker={runner.broker.masked}"] if engine == "celery" else []))
     outcome = run_batch(target, manifest, runner, limits, replace=replace,
                         progress=None if debug else Progress(sys.stderr), command=command)
     click.echo(f"batch: {outcome.total} devices: {len(outcome.done)} done now, {len(outcome.skipped)} already done, "
