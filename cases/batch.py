@@ -33,6 +33,7 @@ from cases.manifest import DeviceJob, ManifestError, manifest_sha256, read_manif
 from cases.worker import failure_result, run_device_job
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import hash_evidence
+from artifacts.sql_quoting import ident
 
 __all__ = ["DeviceJob", "ManifestError", "read_manifest", "run_device_job", "merge_finished", "run_batch",
            "failure_result", "Engine", "BatchOutcome", "job_for_run", "ingest_device"]
@@ -81,7 +82,7 @@ def merge_finished(case: Case, device_id: str, result: dict, replace: bool = Fal
         elif take_new:  # the worker died before writing a shard: the device's rows become one failed device row
             with store.transaction():
                 for table in ALL_TABLES:
-                    store.db.execute(f"DELETE FROM [{table}] WHERE device_id = ?", [device_id])
+                    store.db.execute(f"DELETE FROM {ident(table)} WHERE device_id = ?", [device_id])
                 store.put("devices", {"device_id": device_id, "label": device_id, "status": "failed",
                                       "error": result.get("error"), "file_count": 0, "facts": {}})
                 states.finish(store, result, kept_earlier=False)

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable
-from urllib.parse import quote
 
 from artifacts.records import Provenance, Record
+from artifacts.sql_quoting import ident, sqlite_uri
 from forensics.inventory import SpooledFile
 from parsers.decoders import sqlcipher
 from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, SQLITE_MAGIC, is_sqlcipher
@@ -213,14 +213,14 @@ class RunContext:
 
     def detach_all(self) -> None:
         for alias in reversed(self.attached):
-            self.store.db.conn.execute(f"DETACH DATABASE [{alias}]")
+            self.store.db.conn.execute(f"DETACH DATABASE {ident(alias)}")
         self.attached.clear()
 
     def attach(self, alias: str, path: Path, check: bool = True) -> None:
         """Make another database readable as ``alias`` in ``Bulk`` queries (call before the first yield)."""
         if check and (not re.fullmatch(r"[a-z_][a-z0-9_]*", alias) or alias in ("main", "temp", "src")):
             raise ValueError(f"bad alias {alias!r}")
-        self.store.db.conn.execute(f"ATTACH DATABASE ? AS [{alias}]", (f"file:{quote(str(path))}?mode=ro",))
+        self.store.db.conn.execute(f"ATTACH DATABASE ? AS {ident(alias)}", (sqlite_uri(path),))
         self.attached.append(alias)
 
     def device_facts(self, key: str) -> list[str]:
@@ -243,7 +243,7 @@ class RunContext:
 
 def columns(db: sqlite3.Connection, table: str) -> set[str]:
     """Column names of ``table`` (lower-case), empty when it does not exist."""
-    return {r[1].lower() for r in db.execute(f"PRAGMA table_info([{table}])")}
+    return {r[1].lower() for r in db.execute(f"PRAGMA table_info({ident(table)})")}
 
 
 def optional_columns(db: sqlite3.Connection, table: str, wanted, alias: str | None = None) -> str:
@@ -295,7 +295,7 @@ def _casefold_compare(a: str, b: str) -> int:
 
 
 def open_readonly(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(sqlite_uri(path), uri=True)
     db.row_factory = sqlite3.Row
     db.text_factory = lambda b: b.decode("utf-8", "replace")
     for name in ANDROID_COLLATIONS:
@@ -314,7 +314,8 @@ def recover(path: Path, work: Path) -> Path | None:
     script = None
     for command in (".recover", ".dump"):
         try:
-            out = subprocess.run(["sqlite3", "-readonly", str(path), command], capture_output=True, timeout=900)
+            out = subprocess.run(["sqlite3", "-readonly", str(path.absolute()), command], capture_output=True,
+                                 timeout=900)
         except (OSError, subprocess.TimeoutExpired):
             return None
         text = out.stdout.rstrip()
@@ -327,7 +328,7 @@ def recover(path: Path, work: Path) -> Path | None:
         return None
     script = _FOREIGN_COLLATE.sub(b"", script)  # the CLI lacks Android's collations: keep the tables, drop those
     try:
-        load = subprocess.run(["sqlite3", str(target)], input=script, capture_output=True, timeout=900)
+        load = subprocess.run(["sqlite3", str(target.absolute())], input=script, capture_output=True, timeout=900)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return target if load.returncode in (0, 1) and target.exists() else None
@@ -351,7 +352,7 @@ def main_file_copy(local: Path, work: Path) -> Path | None:
 def rowids(db: sqlite3.Connection, table_names: Iterable[str]) -> dict[str, set[str]]:
     """Row ids (as text) of each named table that exists, keyed by lower-case table name."""
     present = tables(db)
-    return {t.lower(): {str(r[0]) for r in db.execute(f"SELECT rowid FROM [{t}]")}
+    return {t.lower(): {str(r[0]) for r in db.execute(f"SELECT rowid FROM {ident(t)}")}
             for t in table_names if t.lower() in present}
 
 
