@@ -50,8 +50,10 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
     "parser_runs": {
         "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
         "parser": str, "parser_version": str, "app": str, "outcome": str, "records": int, "message": str,
-        "recovered": int, "wal_records": int, "wal_deleted_records": int,
+        "recovered": int, "wal_records": int, "wal_deleted_records": int, "warnings": int,
     },
+    # Everything unusual any layer met on a device (docs/problems.md lists the kinds): shown, never only logged.
+    "problems": {"id": int, "device_id": str, "evidence_id": str, "kind": str, "where": str, "what": str},
 }
 # Bookkeeping of the case store alone (never in a shard, never replaced by a merge): each device's state in the
 # batch/ingest life cycle, and every attempt to process it (failed and interrupted ones included).
@@ -369,6 +371,7 @@ class RecordWriter:
         self._buffers: dict[type, list[tuple]] = {}
         self._converters: dict[type, object] = {}
         self._sql: dict[type, str] = {}
+        self.rejected: list[tuple[str, str | None, str | None, str]] = []
 
     def add(self, record: Record) -> None:
         rtype = type(record)
@@ -384,10 +387,27 @@ class RecordWriter:
             self._flush(rtype)
 
     def _flush(self, rtype: type) -> None:
+        """Write a batch; when a value cannot be stored (an integer beyond 64 bits, an object SQLite cannot bind)
+        the batch is undone and written row by row, and each row that fails is listed in ``rejected`` as
+        (table, source table, source row, reason) — one bad value fails one record, not the run."""
         buffer = self._buffers[rtype]
-        if buffer:
-            self.store.db.conn.executemany(self._sql[rtype], buffer)
-            buffer.clear()
+        if not buffer:
+            return
+        conn = self.store.db.conn
+        conn.execute("SAVEPOINT record_batch")
+        try:
+            conn.executemany(self._sql[rtype], buffer)
+        except (sqlite3.InterfaceError, sqlite3.ProgrammingError, OverflowError, ValueError, TypeError):
+            conn.execute("ROLLBACK TO record_batch")
+            for row in buffer:
+                try:
+                    conn.execute(self._sql[rtype], row)
+                except (sqlite3.InterfaceError, sqlite3.ProgrammingError, OverflowError, ValueError,
+                        TypeError) as exc:
+                    self.rejected.append((rtype.TABLE, row[5], row[6], f"{type(exc).__name__}: {exc}"))
+        finally:
+            conn.execute("RELEASE record_batch")
+        buffer.clear()
 
     def flush(self) -> None:
         for rtype in list(self._buffers):

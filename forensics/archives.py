@@ -16,9 +16,23 @@ from typing import BinaryIO, Iterator
 from artifacts import timestamps
 from forensics.entries import DIRECTORY, FILE, LINK, OTHER, FileEntry
 
-# A member whose content would expand beyond both limits is not read (its entry is still listed).
+# A member whose content would expand beyond both limits is not read (its entry is still listed). Both can be
+# set per run: FORENSICS_ARCHIVE_MAX_RATIO (expansion ratio) and FORENSICS_ARCHIVE_MIN_LIMIT (bytes always allowed).
 MAX_RATIO = 200
 RATIO_FLOOR = 1 << 30
+
+
+def limits() -> tuple[int, int]:
+    """(ratio, floor) in force: the environment's settings, else the defaults above."""
+    import os
+
+    def setting(name: str, default: int) -> int:
+        try:
+            return max(int(os.environ.get(name, default)), 1)
+        except ValueError:
+            return default
+
+    return setting("FORENSICS_ARCHIVE_MAX_RATIO", MAX_RATIO), setting("FORENSICS_ARCHIVE_MIN_LIMIT", RATIO_FLOOR)
 
 
 class ArchiveError(Exception):
@@ -36,7 +50,7 @@ def safe_member_path(name: str) -> tuple[str, str | None]:
         if part in ("", "."):
             continue
         if part == "..":
-            note = f"member name {name!r} climbs out of the archive; kept inside it"
+            note = f"member name {name!r} climbs out of the archive, kept inside it"
             if parts:
                 parts.pop()
             continue
@@ -45,6 +59,25 @@ def safe_member_path(name: str) -> tuple[str, str | None]:
         note = f"member name {name!r} contains a NUL byte"
         parts = [p.replace("\x00", "\\x00") for p in parts]
     return "/" + "/".join(parts), note
+
+
+def link_note(kind: str, target: str, member: str = "/") -> str | None:
+    """A link member whose target climbs out of the archive: said, never followed (no link is). A symbolic
+    link's target is relative to its own folder (``member``: its path inside the archive), a tar hard link's to
+    the archive's root."""
+    cleaned = target.replace("\\", "/")
+    depth = len([p for p in member.split("/")[:-1] if p]) if kind == "symbolic link" else 0
+    for part in cleaned.split("/"):
+        depth += -1 if part == ".." else 0 if part in ("", ".") else 1
+        if depth < 0:
+            break
+    if depth < 0 or (kind != "symbolic link" and (cleaned.startswith("/") or cleaned[1:2] == ":")):
+        return f"{kind} to {target!r} points outside the archive, not followed"
+    return None  # an absolute symbolic link names a path of the device (/sdcard -> /storage/...): stored as such
+
+
+def _join(a: str | None, b: str | None) -> str | None:
+    return f"{a}; {b}" if a and b else a or b
 
 
 class _BoundedStream:
@@ -66,7 +99,8 @@ class _BoundedStream:
 
 
 def _limit(compressed_size: int) -> int:
-    return max(compressed_size * MAX_RATIO, RATIO_FLOOR)
+    ratio, floor = limits()
+    return max(compressed_size * ratio, floor)
 
 
 class TarSource:
@@ -99,6 +133,10 @@ class TarSource:
                 note = "content not read: archive expands beyond the decompression limit"
             else:
                 opener = (lambda: tar.extractfile(member))
+        elif member.issym() or member.islnk():
+            note = _join(note, link_note("hard link" if member.islnk() else "symbolic link", member.linkname, path))
+        elif not member.isdir():
+            note = _join(note, "device file, FIFO or other special member, not read")
         mtime = timestamps.unix_s(member.mtime) if member.mtime else None
         return FileEntry(
             partition=self.partition, path=path, inode=str(index), size=member.size if member.isfile() else 0,
@@ -131,13 +169,14 @@ class ZipSource:
         opener = None
         if kind == FILE:
             if info.file_size > _limit(info.compress_size):
-                note = (f"content not read: declared size {info.file_size} is over {MAX_RATIO}x its compressed "
-                        f"size (possible zip bomb)")
+                note = (f"content not read: declared size {info.file_size} is over {limits()[0]}x its compressed "
+                        f"size and over {limits()[1]} bytes (possible zip bomb)")
             else:
                 opener = (lambda: _BoundedStream(archive.open(info), _limit(info.compress_size)))
         link_target = None
         if kind == LINK:
             link_target = archive.read(info)[:4096].decode("utf-8", "surrogateescape")
+            note = _join(note, link_note("symbolic link", link_target, path))
         return FileEntry(
             partition=self.partition, path=path, inode=str(index), size=info.file_size if kind == FILE else 0,
             kind=kind, allocated=True, times={"mtime": _zip_mtime(info)}, link_target=link_target,

@@ -480,7 +480,7 @@ class BackupSource:
             row.notes.append(f"listed in {self.manifest}, file missing from backup")
             return
         if not stat.S_ISREG(info.st_mode):
-            row.notes.append("backup file is not a regular file; not read")
+            row.notes.append("backup file is not a regular file, not read")
             return
         if self._keybag is None:
             entry.size = info.st_size

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -138,8 +138,28 @@ class _Spool:
         return spool_path(root, partition, path)
 
 
+def _text_name(value: str | None) -> tuple[str | None, str | None]:
+    """A name as storable text, and a note when it had to change: bytes that are not UTF-8 (kept by the sources
+    as surrogate escapes) are written ``\\xNN`` and the note gives the exact bytes in hex, so nothing is lost."""
+    if value is None:
+        return None, None
+    try:
+        value.encode("utf-8")
+        return value, None
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace"), f"name is not valid UTF-8, its bytes (hex): {raw.hex()}"
+
+
 def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
     """The row (without its MIME type), the spooled copy, and the head bytes to identify (None: nothing read)."""
+    path, odd = _text_name(entry.path)
+    if odd:
+        entry = replace(entry, path=path, note=_join(entry.note, odd) if entry.note else odd)
+    target_text, odd = _text_name(entry.link_target)
+    if odd:
+        entry = replace(entry, link_target=target_text, note=_join(entry.note, f"link target {odd}")
+                        if entry.note else f"link target {odd}")
     row = {
         "partition": entry.partition, "path": entry.path, "name": entry.name, "inode": entry.inode,
         "size": entry.size, "kind": entry.kind, "allocated": entry.allocated, "recoverable": None,

@@ -405,6 +405,7 @@ class Outcome:
     recovered: bool = False
     from_wal: int = 0
     wal_deleted: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def row(self, base: Provenance) -> dict:
         return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
@@ -412,7 +413,8 @@ class Outcome:
                 "source_path": self.source.path, "source_inode": self.source.inode, "parser": self.spec.name,
                 "parser_version": self.spec.version, "app": self.spec.app, "outcome": self.outcome,
                 "records": self.records, "message": self.message, "recovered": self.recovered,
-                "wal_records": self.from_wal, "wal_deleted_records": self.wal_deleted}
+                "wal_records": self.from_wal, "wal_deleted_records": self.wal_deleted,
+                "warnings": len(self.warnings)}
 
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
@@ -532,7 +534,8 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         main_rows = MainRows(base, db) if base is not None else None
         for table in sorted(spec.requires or ()) if main_rows is not None else ():
             main_rows.get(table)  # rows of a required table the -wal deleted are found even when none remain
-        count, wal_count = _write(spec.func(db, ctx), ctx, store, main_rows=main_rows)
+        warnings: list[str] = []
+        count, wal_count = _write_skipping_bad_rows(spec, db, ctx, store, main_rows, warnings)
         gone = 0
         if main_rows is not None:
             before = main_rows.known()
@@ -540,8 +543,12 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
             only_in_main = {t: rows - now.get(t, set()) for t, rows in before.items()}
             if any(only_in_main.values()):
                 gone = _write_wal_deleted(spec, ctx, store, base, only_in_main)
+        if warnings:
+            shown = "; ".join(warnings[:5]) + (f"; and {len(warnings) - 5} more" if len(warnings) > 5 else "")
+            how = f"{how}; " if how else ""
+            how += f"{len(warnings)} bad value(s) skipped, the other rows kept: {shown}"
         return Outcome(spec, ctx.source, PARSED if count + gone else NO_DATA, count + gone, message=how,
-                       recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone)
+                       recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone, warnings=warnings)
     except _Malformed as exc:
         if scratch is not None:
             return Outcome(spec, ctx.source, ERROR, message=f"error: the decrypted database is damaged ({exc})")
@@ -573,9 +580,12 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, only=None) -> tuple[int, int]:
+def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, only=None,
+           warnings: list[str] | None = None) -> tuple[int, int]:
     """Write what a parser yields in one transaction. With ``main_rows`` (the main file's row ids) rows missing
-    from it are flagged ``from_wal``; with ``only`` just those rows are kept and flagged ``wal_deleted``."""
+    from it are flagged ``from_wal``; with ``only`` just those rows are kept and flagged ``wal_deleted``. A record
+    with a value the store cannot hold is left out and described in ``warnings``."""
+    warnings = [] if warnings is None else warnings
     count = wal_count = 0
     items = iter(items or ())
     first = next(items, None)  # the parser's preamble (ctx.attach) runs before the transaction opens
@@ -598,9 +608,123 @@ def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, onl
                     and (present := main_rows.get(key[0])) is not None and key[1] not in present:
                 item.prov.from_wal = True
                 wal_count += 1
-            writer.add(item)
+            try:
+                writer.add(item)
+            except (ValueError, TypeError, OverflowError) as exc:
+                warnings.append(f"table {key[0] or '?'} row {key[1]}: {type(exc).__name__}: {exc}")
+                continue
             count += 1
+        writer.flush()
+        for _, table, row, reason in writer.rejected:
+            warnings.append(f"table {table or '?'} row {row}: {reason}")
+        count -= len(writer.rejected)
     return count, wal_count
+
+
+# How many bad rows one parser run may skip before it fails as a whole (each costs one more pass).
+MAX_BAD_ROWS = 20
+
+
+def _write_skipping_bad_rows(spec: ParserSpec, db, ctx: RunContext, store, main_rows, warnings: list[str]):
+    """Run the parser and write its records; when the parser raises on a row (an undecodable time, a malformed
+    payload) the run's writes are rolled back, that row is noted in ``warnings`` and the parser runs again with
+    the row passed over — so one bad value costs one record, not the file. The row is the last one the parser
+    fetched when it failed (``GuardedConnection``). Database errors are not skipped: they go to recovery."""
+    skip: set = set()
+    while True:
+        guarded = GuardedConnection(db, skip) if db is not None else None
+        try:
+            return _write(spec.func(guarded, ctx), ctx, store, main_rows=main_rows, warnings=warnings)
+        except (Encrypted, Unsupported, sqlite3.DatabaseError, _Malformed):
+            raise
+        except Exception as exc:
+            if guarded is None or guarded.last is None or len(skip) >= MAX_BAD_ROWS:
+                raise
+            where, table, row_id = guarded.last
+            skip.add(where)
+            warnings.append(f"table {table or '?'} row {row_id}: {type(exc).__name__}: {exc}")
+            ctx.detach_all()  # the parser's preamble attaches its databases again
+            if spec.requires is not None:
+                ctx.attach_source()
+
+
+_FROM = re.compile(r"\bFROM\s+(?:\w+\.)?[\"`\[]?(\w+)", re.IGNORECASE)
+_ROW_KEYS = ("rowid", "row_id", "_id", "ROWID", "Z_PK", "id", "_rowid_")
+
+
+class GuardedConnection:
+    """The parser's view of its database: every row it fetches is remembered (where it failed), rows in ``skip``
+    (query, parameters, position) are passed over. Anything else is the ``sqlite3.Connection``'s own."""
+
+    def __init__(self, conn: sqlite3.Connection, skip: set):
+        self._conn = conn
+        self.skip = skip
+        self.last = None
+
+    def execute(self, sql: str, params=()):
+        return _GuardedCursor(self, self._conn.cursor()).execute(sql, params)
+
+    def cursor(self):
+        return _GuardedCursor(self, self._conn.cursor())
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+class _GuardedCursor:
+    def __init__(self, owner: GuardedConnection, cursor: sqlite3.Cursor):
+        self._owner, self._cursor, self._query, self._index, self._sql = owner, cursor, None, -1, ""
+
+    @property
+    def row_factory(self):
+        return self._cursor.row_factory
+
+    @row_factory.setter
+    def row_factory(self, value):
+        self._cursor.row_factory = value
+
+    def execute(self, sql: str, params=()):
+        self._cursor.execute(sql, params)
+        self._query, self._index, self._sql = (sql, repr(params)), -1, sql
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while True:
+            row = next(self._cursor)
+            self._index += 1
+            where = (self._query, self._index)
+            if where not in self._owner.skip:
+                self._owner.last = (where, _table_of(self._sql), _row_id(row, self._cursor, self._index))
+                return row
+
+    def fetchone(self):
+        return next(self, None)
+
+    def fetchall(self):
+        return list(self)
+
+    def fetchmany(self, size: int | None = None):
+        return list(itertools.islice(self, size or self._cursor.arraysize))
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+def _table_of(sql: str) -> str | None:
+    match = _FROM.search(sql)
+    return match.group(1) if match else None
+
+
+def _row_id(row, cursor, index: int) -> str:
+    """The failing row's id where the query selected one, else its position in the query's result."""
+    names = [d[0] for d in cursor.description or ()]
+    for key in _ROW_KEYS:
+        if key in names:
+            return str(row[names.index(key)])
+    return f"#{index + 1} of the query"
 
 
 def _write_wal_deleted(spec: ParserSpec, ctx: RunContext, store, base: Path,
