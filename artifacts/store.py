@@ -45,7 +45,8 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
         "inode": str, "size": int, "kind": str, "allocated": int, "recoverable": int,
         "mtime": str, "mtime_raw": str, "mtime_encoding": str, "atime": str, "atime_raw": str, "atime_encoding": str,
         "ctime": str, "ctime_raw": str, "ctime_encoding": str, "crtime": str, "crtime_raw": str,
-        "crtime_encoding": str, "sha256": str, "md5": str, "mime_type": str, "link_target": str, "note": str,
+        "crtime_encoding": str, "mtime_local": str, "atime_local": str, "ctime_local": str, "crtime_local": str,
+        "sha256": str, "md5": str, "mime_type": str, "link_target": str, "note": str,
     },
     "parser_runs": {
         "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,

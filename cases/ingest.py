@@ -165,6 +165,27 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     for fact in store.rows("device_facts"):  # facts the evidence layer found (backup plists) come first
         if fact["value"] not in (None, ""):
             facts.setdefault(fact["key"], fact["value"])
+    if facts.get("time_zone"):
+        _file_times_in_device_zone(store, device_id, str(facts["time_zone"]))
+
+
+def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:
+    """File-system wall-clock times (FAT, exFAT, ISO 9660, zip DOS times) read in the device's own time zone, and
+    the encoding says so; the wall clock stays in ``*_local``. Unknown zones leave them as they are."""
+    from artifacts import timestamps
+
+    conn = store.db.conn
+    with store.transaction():
+        for key in ("mtime", "atime", "ctime", "crtime"):
+            rows = conn.execute(f"SELECT id, {key}_local, {key}_encoding FROM files WHERE device_id = ? AND "
+                                f"{key}_local IS NOT NULL", [device_id]).fetchall()
+            updates = []
+            for row_id, wall, encoding in rows:
+                utc = timestamps.localized(wall, zone)
+                if utc is not None:
+                    updates.append((utc, encoding.replace(timestamps.ZONE_UNKNOWN,
+                                                          f"zone {zone} from the device's time_zone fact"), row_id))
+            conn.executemany(f"UPDATE files SET {key} = ?, {key}_encoding = ? WHERE id = ?", updates)
 
 
 def _device_row(device_id: str, result: DeviceResult) -> dict:

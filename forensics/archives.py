@@ -7,6 +7,7 @@ Compressed content is bounded so a decompression bomb cannot exhaust the machine
 """
 from __future__ import annotations
 
+import datetime
 import struct
 import tarfile
 import zipfile
@@ -197,9 +198,11 @@ def _zip_mtime(info: zipfile.ZipInfo) -> timestamps.TimeValue | None:
     y, mo, d, h, mi, s = info.date_time
     if y < 1981:
         return None
-    iso = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.000000Z"
-    return timestamps.TimeValue(iso, f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}",
-                                "dos_datetime(local time, zone unknown)")
+    try:
+        wall = datetime.datetime(y, mo, d, h, mi, s)
+    except ValueError:  # a DOS field out of range (month 0, second 60): no time rather than a wrong one
+        return None
+    return timestamps.wall_clock(wall, f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}", "dos_datetime")
 
 
 _COMPRESSED = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}

@@ -149,7 +149,6 @@ def _open_folder(root: Path, password: str | None) -> Evidence:
 
 
 def _open_image(paths: list[Path]) -> Evidence:
-    filesystems.utc_process()
     reader = containers.open_image(paths)
     image = containers.tsk_image(reader)
     evidence = Evidence(list(reader.paths), reader.container, reader.size, _reader=reader, _image=image)

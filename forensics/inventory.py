@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 import magic
 
+from artifacts import timestamps
 from forensics.entries import FILE, FileEntry
 from forensics.hashing import CHUNK, Digests
 
@@ -169,6 +170,8 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
         value = entry.times.get(key)
         row[key], row[f"{key}_raw"], row[f"{key}_encoding"] = (value.iso, value.raw, value.encoding) if value \
             else (None, None, None)
+        if value and timestamps.ZONE_UNKNOWN in value.encoding:  # a wall clock: never in the UTC column
+            row[key], row[f"{key}_local"] = None, value.iso
     if entry.kind != FILE or entry.open is None:
         if not entry.allocated and entry.kind == FILE:
             row["recoverable"] = False
