@@ -97,7 +97,16 @@ def failure_result(job: dict, error: str, seconds: float | None = None, engine: 
 
 
 class _UTCFormatter(logging.Formatter):
+    """UTC times; the message's control characters (a file name with a newline or an ANSI escape from the
+    evidence) escaped, so one record is one line and the log cannot drive a terminal."""
+
     converter = time.gmtime
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        from cases.problems import printable
+
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 def _device_log(case: Case, device_id: str, debug: bool) -> list[logging.Handler]:

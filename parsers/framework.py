@@ -294,8 +294,32 @@ def _casefold_compare(a: str, b: str) -> int:
     return (a > b) - (a < b)
 
 
+# Seconds one parser run on one file may spend inside SQLite (an absurd page count, a cyclic b-tree, a query that
+# never ends): past it every SQLite call of the run is interrupted and the run fails with that reason.
+PARSER_TIME_LIMIT = 900
+_deadline: float | None = None  # of the parser run in progress (runs are sequential within a process)
+
+
+def parser_time_limit() -> float:
+    """``FORENSICS_PARSER_TIME_LIMIT`` seconds when set, else ``PARSER_TIME_LIMIT``."""
+    import os
+
+    try:
+        return max(float(os.environ.get("FORENSICS_PARSER_TIME_LIMIT", PARSER_TIME_LIMIT)), 0.001)
+    except ValueError:
+        return PARSER_TIME_LIMIT
+
+
+def _watch(conn: sqlite3.Connection) -> None:
+    """Interrupt ``conn``'s statements once the current run's deadline has passed."""
+    if _deadline is not None:
+        deadline = _deadline
+        conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+
+
 def open_readonly(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(sqlite_uri(path), uri=True)
+    _watch(db)
     db.row_factory = sqlite3.Row
     db.text_factory = lambda b: b.decode("utf-8", "replace")
     for name in ANDROID_COLLATIONS:
@@ -508,11 +532,16 @@ def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[P
 
 
 def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
+    global _deadline
     db = None
     base = None
     scratch = None
     main_rows = None
     how = None
+    limit = parser_time_limit()
+    _deadline = time.monotonic() + limit
+    if store is not None:
+        _watch(store.db.conn)  # Bulk queries read the source through the store's connection
     try:
         if spec.requires is not None:
             if spec.cipher is not None and not ctx.recovered and _encrypted(ctx.local):
@@ -560,6 +589,10 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     except MemoryError:  # the worker's memory limit: the device fails, not one parser run of it
         raise
     except sqlite3.DatabaseError as exc:
+        if "interrupted" in str(exc) and time.monotonic() > _deadline:
+            return Outcome(spec, ctx.source, ERROR, recovered=ctx.recovered,
+                           message=f"error: stopped after the time limit of {limit:g} s per file "
+                                   f"(FORENSICS_PARSER_TIME_LIMIT): the database makes SQLite run without end")
         if any(m in str(exc).lower() for m in _MALFORMED) and not ctx.recovered:
             raise _Malformed(str(exc)) from None
         return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
@@ -569,6 +602,9 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
                        recovered=ctx.recovered)
     finally:
+        _deadline = None
+        if store is not None:
+            store.db.conn.set_progress_handler(None, 0)
         if main_rows is not None:
             main_rows.close()
         if db is not None:

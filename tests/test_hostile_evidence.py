@@ -147,7 +147,7 @@ def test_hostile_tar_nothing_escapes_and_every_trap_is_shown(tmp_path):
     assert odd["what"] == "name is not valid UTF-8, its bytes (hex): 2f7364636172642ffffe2e62696e"
     assert "\x1b" not in text and "\x1b" not in result.output
     csv_out = CliRunner().invoke(main, ["export", "--format", "csv", str(tmp_path / "case"), "files"]).output
-    assert "new\nline" in csv_out  # CSV keeps the value (quoted); it is data, not a summary line
+    assert "new\nline \\x1b[31mred.txt" in csv_out and "\x1b" not in csv_out  # line breaks quoted, ESC escaped
 
 
 @pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2])
