@@ -180,3 +180,51 @@ def test_clean_ingest_exits_zero_with_no_problems(tmp_path):
     assert "problems" not in result.output
     db = sqlite3.connect(tmp_path / "case" / "case.sqlite")
     assert db.execute("SELECT warnings FROM parser_runs WHERE parser = 'android-sms'").fetchall() == [(0,)]
+
+
+def test_fifty_nested_zips_are_inventoried_not_opened(tmp_path):
+    inner = b"innermost"
+    for level in range(50):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr(f"level{level}.zip" if level else "data.txt", inner)
+        inner = out.getvalue()
+    archive = tmp_path / "nested.zip"
+    archive.write_bytes(inner)
+    result, status, text, problems = _ingest(tmp_path, archive)
+    assert result.exit_code == 0 and problems == []
+    files = [json.loads(line) for line in CliRunner().invoke(main, ["export", str(tmp_path / "case"),
+                                                                      "files"]).output.splitlines()]
+    assert [f["path"] for f in files] == ["/level49.zip"] and files[0]["sha256"]
+
+
+def test_billion_laughs_packages_xml_is_a_parser_problem(tmp_path):
+    folder = tmp_path / "extraction"
+    laughs = ('<?xml version="1.0"?><!DOCTYPE packages [<!ENTITY a "aaaaaaaaaa">'
+              + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+              + ']><packages><package name="&j;" /></packages>')
+    (folder / "data/system").mkdir(parents=True)
+    (folder / "data/system/packages.xml").write_text(laughs)
+    result, status, text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 3, result.output
+    assert [p["kind"] for p in problems] == ["parser-error"] and "packages.xml" in problems[0]["where"]
+    assert len(problems[0]["what"]) < 2000
+
+
+def test_script_formula_and_huge_bodies_are_kept_and_neutralised_in_csv(tmp_path):
+    folder = tmp_path / "extraction"
+    big = "A" * 100_000
+    rows = ("INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES "
+            "(1, 1, '+1', 1600000000000, 1, '<script>alert(1)</script>'), "
+            "(2, 1, '+1', 1600000001000, 1, '=HYPERLINK(\"http://evil\",\"x\")'), "
+            f"(3, 1, '+1', 1600000002000, 1, '{big}'), "
+            "(4, 1, '+1', 1600000003000, 1, '@SUM(1+1)');")
+    make_db(folder / SMS, MMSSMS_SCHEMA + rows)
+    result, status, text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 0, result.output
+    runner = CliRunner()
+    bodies = [json.loads(line)["body"] for line in runner.invoke(main, ["export", str(tmp_path / "case"),
+                                                                         "messages"]).output.splitlines()]
+    assert bodies == ["<script>alert(1)</script>", '=HYPERLINK("http://evil","x")', big, "@SUM(1+1)"]
+    csv_out = runner.invoke(main, ["export", "--format", "csv", str(tmp_path / "case"), "messages"]).output
+    assert "'=HYPERLINK" in csv_out and "'@SUM" in csv_out and big in csv_out
