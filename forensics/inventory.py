@@ -139,6 +139,19 @@ class _Spool:
         return spool_path(root, partition, path)
 
 
+SPOOL_MAX_BYTES = 8 << 30  # a working copy larger than this is not made (its file is still hashed and listed)
+
+
+def spool_limit() -> int:
+    """Bytes one working copy may have: ``FORENSICS_SPOOL_MAX_BYTES`` when set, else ``SPOOL_MAX_BYTES``."""
+    import os
+
+    try:
+        return max(int(os.environ.get("FORENSICS_SPOOL_MAX_BYTES", SPOOL_MAX_BYTES)), 0)
+    except ValueError:
+        return SPOOL_MAX_BYTES
+
+
 def _text_name(value: str | None) -> tuple[str | None, str | None]:
     """A name as storable text, and a note when it had to change: bytes that are not UTF-8 (kept by the sources
     as surrogate escapes) are written ``\\xNN`` and the note gives the exact bytes in hex, so nothing is lost."""
@@ -177,6 +190,10 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
             row["recoverable"] = False
         return row, None, None
     target = spool.target(entry.partition, entry.path) if wanted(entry.path) else None
+    if target is not None and entry.size > spool_limit():
+        row["note"] = _join(row["note"], f"not copied for the parsers: {entry.size} bytes is over the working-copy "
+                                         f"limit of {spool_limit()} bytes (FORENSICS_SPOOL_MAX_BYTES)")
+        target = None
     digests, head, error = _read(entry, target)
     complete = error is None and digests.size == entry.size
     if error is not None:

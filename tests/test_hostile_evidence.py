@@ -228,3 +228,13 @@ def test_script_formula_and_huge_bodies_are_kept_and_neutralised_in_csv(tmp_path
     assert bodies == ["<script>alert(1)</script>", '=HYPERLINK("http://evil","x")', big, "@SUM(1+1)"]
     csv_out = runner.invoke(main, ["export", "--format", "csv", str(tmp_path / "case"), "messages"]).output
     assert "'=HYPERLINK" in csv_out and "'@SUM" in csv_out and big in csv_out
+
+
+def test_working_copies_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORENSICS_SPOOL_MAX_BYTES", "4096")
+    folder = tmp_path / "extraction"
+    make_db(folder / SMS, MMSSMS_SCHEMA + SMS_ROWS)
+    result, status, text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 3, result.output
+    assert [p["kind"] for p in problems] == ["too-large-to-parse"] and SMS in problems[0]["where"]
+    assert status["devices"][0]["counts"].get("messages", 0) == 0
