@@ -11,6 +11,7 @@ import datetime
 import struct
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -157,7 +158,8 @@ class ZipSource:
     def __iter__(self) -> Iterator[FileEntry]:
         try:
             archive = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # NotImplemented:
+            # a zip version or feature zipfile lacks (found by tests/test_fuzz.py)
             raise ArchiveError(f"{self.path.name}: damaged or unreadable zip archive ({exc})") from None
         with archive:
             for index, info in enumerate(archive.infolist()):
@@ -176,7 +178,11 @@ class ZipSource:
                 opener = (lambda: _BoundedStream(archive.open(info), _limit(info.compress_size)))
         link_target = None
         if kind == LINK:
-            link_target = archive.read(info)[:4096].decode("utf-8", "surrogateescape")
+            try:
+                link_target = archive.read(info)[:4096].decode("utf-8", "surrogateescape")
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
+                    zlib.error) as exc:
+                link_target, note = None, _join(note, f"link target unreadable: {type(exc).__name__}: {exc}")
             note = _join(note, link_note("symbolic link", link_target, path))
         return FileEntry(
             partition=self.partition, path=path, inode=str(index), size=info.file_size if kind == FILE else 0,
