@@ -115,6 +115,31 @@ def ingest(case_dir: str, evidence: tuple[str, ...], device_id: str | None, pass
         verified = {True: ", stored hash verified", False: ", STORED HASH MISMATCH", None: ""}[e["hash_verified"]]
         if e["sha256"]:
             click.echo(f"  {e['evidence_id']} {e['container']} sha256={e['sha256']} md5={e['md5']}{verified}")
+    if result.get("problems"):
+        store = target.store()
+        try:
+            _show_problems(store, result["device_id"], result["problems"], 10)
+        finally:
+            store.close()
+        click.echo(f"  done with problems: `forensics status {case_dir}` lists them all", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+EXIT_PROBLEMS = 3  # the device was processed, but something in it could not be read (docs/problems.md)
+
+
+def _show_problems(store, device_id: str, counts: dict, limit: int | None) -> None:
+    """The device's problem counts per kind, then each problem (up to ``limit``), names escaped for a terminal."""
+    from cases.problems import printable
+
+    if not counts:
+        return
+    click.echo(f"  problems: {sum(counts.values())} (" + ", ".join(f"{k} {n}" for k, n in counts.items()) + ")")
+    for number, row in enumerate(store.rows("problems", device_id)):
+        if limit is not None and number >= limit:
+            click.echo(f"    ... and {sum(counts.values()) - limit} more")
+            break
+        click.echo(f"    {row['kind']} {printable(row['where'])}: {printable(row['what'])}")
 
 
 def _password_if_needed(paths: list[Path]) -> str | None:
@@ -331,7 +356,10 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
 @_guard
 def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
     """Per device: state (queued, running, done, failed, interrupted), files, records per type and by source (live,
-    WAL, carved), seconds taken and the outcome of every parser run that did not parse."""
+    WAL, carved), seconds taken, its problems (counts per kind, then each; see docs/problems.md) and every parser
+    run that did not parse."""
+    from cases.problems import printable
+
     target = _open_case(case_dir)
     overview = status.case_status(target)
     if as_json:
@@ -356,6 +384,7 @@ def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
                 click.echo("  the last attempt failed; the results of the earlier successful run are kept")
             if state["problem"]:
                 click.echo(f"  problem: {state['problem']}")
+            _show_problems(store, device_id, state["problems"], None if all_runs else 20)
             summary = summaries.get(device_id)
             if summary is None:
                 continue
@@ -376,7 +405,7 @@ def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
                 detail += f" ({status.run_sources(run)})" if status.run_sources(run) else ""
                 if not detail.startswith(run["outcome"]):
                     detail = f"{run['outcome']}: {detail}"
-                click.echo(f"  {run['parser']} {run['source_path']}: {detail}")
+                click.echo(f"  {run['parser']} {printable(run['source_path'])}: {printable(detail)}")
     finally:
         store.close()
 

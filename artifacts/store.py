@@ -12,12 +12,12 @@ import json
 import sqlite3
 from pathlib import Path
 from typing import Iterable
-from urllib.parse import quote
 
 import sqlite_utils
 
 from artifacts import timestamps
 from artifacts.records import RECORD_TYPES, Record, column_kinds
+from artifacts.sql_quoting import ident, sqlite_uri
 
 _SQL_TYPES = {"text": str, "int": int, "float": float, "bool": int, "json": str}
 
@@ -45,14 +45,17 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
         "inode": str, "size": int, "kind": str, "allocated": int, "recoverable": int,
         "mtime": str, "mtime_raw": str, "mtime_encoding": str, "atime": str, "atime_raw": str, "atime_encoding": str,
         "ctime": str, "ctime_raw": str, "ctime_encoding": str, "crtime": str, "crtime_raw": str,
-        "crtime_encoding": str, "sha256": str, "md5": str, "mime_type": str, "link_target": str, "note": str,
+        "crtime_encoding": str, "mtime_local": str, "atime_local": str, "ctime_local": str, "crtime_local": str,
+        "sha256": str, "md5": str, "mime_type": str, "link_target": str, "note": str,
     },
     "parser_runs": {
         "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
         "parser": str, "parser_version": str, "app": str, "outcome": str, "records": int, "message": str,
         "recovered": int, "wal_records": int, "wal_deleted_records": int, "live_records": int,
-        "carved_records": int, "carved_unmapped": int,
+        "carved_records": int, "carved_unmapped": int, "warnings": int,
     },
+    # Everything unusual any layer met on a device (docs/problems.md lists the kinds): shown, never only logged.
+    "problems": {"id": int, "device_id": str, "evidence_id": str, "kind": str, "where": str, "what": str},
 }
 # Bookkeeping of the case store alone (never in a shard, never replaced by a merge): each device's state in the
 # batch/ingest life cycle, and every attempt to process it (failed and interrupted ones included).
@@ -144,7 +147,7 @@ class Store:
         durability on disk, only working rollback (journal in memory, no fsync)."""
         self.path = Path(path)
         # URI filenames, so that read-only ATTACH of source databases (file:...?mode=ro) is possible
-        self.db = sqlite_utils.Database(sqlite3.connect(f"file:{quote(str(self.path.absolute()))}", uri=True))
+        self.db = sqlite_utils.Database(sqlite3.connect(sqlite_uri(self.path, readonly=False), uri=True))
         self.db.conn.isolation_level = None  # explicit transactions: one parser run is all or nothing
         timestamps.register_sql_functions(self.db.conn)
         if scratch:
@@ -166,7 +169,7 @@ class Store:
             if name not in existing:
                 self.db[name].create(columns, pk=PRIMARY_KEYS.get(name, "id"))
                 continue
-            present = {r[1] for r in self.db.execute(f"PRAGMA table_info([{name}])")}
+            present = {r[1] for r in self.db.execute(f"PRAGMA table_info({ident(name)})")}
             for column, kind in columns.items():
                 if column not in present:
                     self.db[name].add_column(column, kind)
@@ -195,7 +198,7 @@ class Store:
         """INSERT OR REPLACE one row with plain SQL (safe inside an explicit transaction); returns its rowid."""
         row = _encode(table, {k: v for k, v in row.items() if k in SCHEMA[table]})
         cursor = self.db.conn.execute(
-            f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{c}]' for c in row)}) "
+            f"INSERT OR REPLACE INTO {ident(table)} ({', '.join(f'{ident(c)}' for c in row)}) "
             f"VALUES ({', '.join('?' * len(row))})", list(row.values()))
         return cursor.lastrowid
 
@@ -210,7 +213,7 @@ class Store:
                 raise KeyError(f"{table} has no column(s) {sorted(unknown)}")
             row = _encode(table, row)
             encoded.append(tuple(row.get(c) for c in columns))
-        sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+        sql = (f"INSERT INTO {ident(table)} ({', '.join(f'{ident(c)}' for c in columns)}) "
                f"VALUES ({', '.join('?' * len(columns))})")
         if self.db.conn.in_transaction:
             self.db.conn.executemany(sql, encoded)
@@ -228,14 +231,14 @@ class Store:
             raise KeyError(table)
         order = PRIMARY_KEYS.get(table, "id")
         where, args = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
-        cursor = self.db.execute(f"SELECT * FROM [{table}] {where} ORDER BY [{order}]", args)
+        cursor = self.db.execute(f"SELECT * FROM {ident(table)} {where} ORDER BY {ident(order)}", args)
         names = [d[0] for d in cursor.description]
         for values in cursor:
             yield _decode(table, dict(zip(names, values)))
 
     def count(self, table: str, device_id: str | None = None) -> int:
         where, args = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
-        return self.db.execute(f"SELECT count(*) FROM [{table}] {where}", args).fetchone()[0]
+        return self.db.execute(f"SELECT count(*) FROM {ident(table)} {where}", args).fetchone()[0]
 
     # -- shards ------------------------------------------------------------------------------------------------
     def insert_select(self, record_type: type[Record], select_sql: str, params, provenance: dict,
@@ -258,10 +261,11 @@ class Store:
         if unknown or "source_row" not in given or set(times) - set(given):
             raise ValueError(f"bulk query columns {sorted(given)} do not fit {record_type.__name__} "
                              f"(unknown {sorted(unknown)}, times {sorted(times)})")
-        inner = ", ".join([f"q.[{c}]" for c in given] +
-                          [f"{timestamps.sql_iso(enc, f'q.[{name}]')} AS [__iso_{name}]"
+        inner = ", ".join([f"q.{ident(c)}" for c in given] +
+                          [f"{timestamps.sql_iso(enc, f'q.{ident(name)}')} AS {ident('__iso_' + name)}"
                            for name, enc in times.items()])
-        wal = f"CASE WHEN CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.[{wal_main_rows}]) THEN 0 ELSE 1 END" \
+        wal = f"CASE WHEN CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(wal_main_rows)}) " \
+              "THEN 0 ELSE 1 END" \
             if wal_main_rows else "0"
         names, values, args = [], [], []
         for column in PROVENANCE_COLUMNS:
@@ -280,8 +284,8 @@ class Store:
             if kind == "time":
                 names += [name, f"{name}_raw", f"{name}_encoding"]
                 if name in times:
-                    iso = f"x.[__iso_{name}]"
-                    raw = f"x.[{name}]"  # integers as SQLite writes them (= str(int)); other values via Python
+                    iso = f"x.{ident('__iso_' + name)}"
+                    raw = f"x.{ident(name)}"  # integers as SQLite writes them (= str(int)); other values via Python
                     values += [iso, f"CASE WHEN {iso} IS NULL THEN NULL WHEN typeof({raw}) = 'integer' "
                                     f"THEN CAST({raw} AS TEXT) ELSE time_raw({raw}) END",
                                f"CASE WHEN {iso} IS NULL THEN NULL ELSE '{times[name]}' END"]
@@ -290,7 +294,7 @@ class Store:
                 continue
             names.append(name)
             if name in given:
-                values.append(f"x.[{name}]")
+                values.append(f"x.{ident(name)}")
             elif name == "app":
                 values.append("?")
                 args.append(provenance.get("app"))
@@ -305,18 +309,18 @@ class Store:
         # OFFSET 0 keeps SQLite from flattening the subqueries into the INSERT: flattened, every use of a column
         # (a decoded time is used three times, its raw value a dozen times by the decoder) re-evaluates the
         # parser's expression and the decoder; as co-routines each value is computed once per row.
-        sql = (f"INSERT INTO main.[{record_type.TABLE}] ({', '.join(f'[{n}]' for n in names)}) "
+        sql = (f"INSERT INTO main.{ident(record_type.TABLE)} ({', '.join(f'{ident(n)}' for n in names)}) "
                f"SELECT {', '.join(values)} FROM (SELECT {inner} FROM "
                f"(SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0) AS q LIMIT -1 OFFSET 0) AS x")
         if only_rows:
-            sql += f" WHERE CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.[{only_rows}])"
+            sql += f" WHERE CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(only_rows)})"
         before = self.db.conn.total_changes
         self.db.conn.execute(sql, [*args, *params])  # the outer SELECT's placeholders come first
         count = self.db.conn.total_changes - before
         wal_count = 0
         if wal_main_rows and count:
             wal_count = self.db.conn.execute(
-                f"SELECT count(*) FROM main.[{record_type.TABLE}] WHERE rowid > last_insert_rowid() - ? "
+                f"SELECT count(*) FROM main.{ident(record_type.TABLE)} WHERE rowid > last_insert_rowid() - ? "
                 f"AND from_wal = 1", [count]).fetchone()[0]
         return count, wal_count
 
@@ -328,7 +332,7 @@ class Store:
         """Delete every per-device row of ``device_id`` (not the case-only bookkeeping); call in a transaction."""
         for table, columns in ALL_TABLES.items():
             if "device_id" in columns:
-                self.db.conn.execute(f"DELETE FROM main.[{table}] WHERE device_id = ?", (device_id,))
+                self.db.conn.execute(f"DELETE FROM main.{ident(table)} WHERE device_id = ?", (device_id,))
 
     def merge_shard(self, shard_path: str | Path, device_id: str, also=None) -> None:
         """Replace every row of ``device_id`` with the shard's rows, all or nothing.
@@ -339,21 +343,21 @@ class Store:
         ``put``). A column the shard lacks (a shard written by an older version) is NULL.
         """
         conn: sqlite3.Connection = self.db.conn
-        conn.execute("ATTACH DATABASE ? AS shard", (f"file:{quote(str(Path(shard_path).absolute()))}?mode=ro",))
+        conn.execute("ATTACH DATABASE ? AS shard", (sqlite_uri(shard_path),))
         try:
             with self.transaction():
                 self.delete_device(device_id)
                 for table, columns in ALL_TABLES.items():
                     if "device_id" not in columns:  # not a per-device table: nothing of it travels in a shard
                         continue
-                    present = {r[1] for r in conn.execute(f"PRAGMA shard.table_info([{table}])")}
+                    present = {r[1] for r in conn.execute(f"PRAGMA shard.table_info({ident(table)})")}
                     if not present:
                         continue
-                    names = ", ".join(f"[{c}]" for c in columns if c != "id" and c in present)
+                    names = ", ".join(f"{ident(c)}" for c in columns if c != "id" and c in present)
                     order = PRIMARY_KEYS.get(table, "id")
                     conn.execute(
-                        f"INSERT INTO main.[{table}] ({names}) SELECT {names} FROM shard.[{table}] "
-                        f"WHERE device_id = ? ORDER BY [{order}]", (device_id,))
+                        f"INSERT INTO main.{ident(table)} ({names}) SELECT {names} FROM shard.{ident(table)} "
+                        f"WHERE device_id = ? ORDER BY {ident(order)}", (device_id,))
                 if also is not None:
                     also(self)
         finally:
@@ -380,6 +384,7 @@ class RecordWriter:
         self._buffers: dict[type, list[tuple]] = {}
         self._converters: dict[type, object] = {}
         self._sql: dict[type, str] = {}
+        self.rejected: list[tuple[str, str | None, str | None, str]] = []
 
     def add(self, record: Record) -> None:
         rtype = type(record)
@@ -388,17 +393,34 @@ class RecordWriter:
             buffer = self._buffers[rtype] = []
             self._converters[rtype] = _row_converter(rtype)
             columns = [c for c in record_columns(rtype) if c != "id"]
-            self._sql[rtype] = (f"INSERT INTO [{rtype.TABLE}] ({', '.join(f'[{c}]' for c in columns)}) "
+            self._sql[rtype] = (f"INSERT INTO {ident(rtype.TABLE)} ({', '.join(f'{ident(c)}' for c in columns)}) "
                                 f"VALUES ({', '.join('?' * len(columns))})")
         buffer.append(self._converters[rtype](record))
         if len(buffer) >= self.batch_size:
             self._flush(rtype)
 
     def _flush(self, rtype: type) -> None:
+        """Write a batch; when a value cannot be stored (an integer beyond 64 bits, an object SQLite cannot bind)
+        the batch is undone and written row by row, and each row that fails is listed in ``rejected`` as
+        (table, source table, source row, reason) — one bad value fails one record, not the run."""
         buffer = self._buffers[rtype]
-        if buffer:
-            self.store.db.conn.executemany(self._sql[rtype], buffer)
-            buffer.clear()
+        if not buffer:
+            return
+        conn = self.store.db.conn
+        conn.execute("SAVEPOINT record_batch")
+        try:
+            conn.executemany(self._sql[rtype], buffer)
+        except (sqlite3.InterfaceError, sqlite3.ProgrammingError, OverflowError, ValueError, TypeError):
+            conn.execute("ROLLBACK TO record_batch")
+            for row in buffer:
+                try:
+                    conn.execute(self._sql[rtype], row)
+                except (sqlite3.InterfaceError, sqlite3.ProgrammingError, OverflowError, ValueError,
+                        TypeError) as exc:
+                    self.rejected.append((rtype.TABLE, row[5], row[6], f"{type(exc).__name__}: {exc}"))
+        finally:
+            conn.execute("RELEASE record_batch")
+        buffer.clear()
 
     def flush(self) -> None:
         for rtype in list(self._buffers):

@@ -192,6 +192,30 @@ def from_datetime(moment: _dt.datetime | None, raw, encoding: str) -> TimeValue 
     return TimeValue(format_utc(moment), _raw_text(raw), encoding)
 
 
+ZONE_UNKNOWN = "zone unknown"
+
+
+def wall_clock(moment: _dt.datetime, raw, encoding: str) -> TimeValue:
+    """A local wall-clock time stored with no zone (FAT, exFAT, ISO 9660, zip DOS times): ``iso`` is the wall clock
+    with no ``Z`` and no offset, and the encoding says the zone is unknown, so it is never taken for UTC (the store
+    keeps it in a ``*_local`` column and leaves the UTC column empty)."""
+    text = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}.{moment.microsecond:06d}")
+    return TimeValue(text, _raw_text(raw), f"{encoding}(local time, {ZONE_UNKNOWN})")
+
+
+def localized(wall: str, zone: str) -> str | None:
+    """A wall-clock time (``wall_clock``'s text) read in the IANA ``zone``, as UTC; None for an unknown zone or an
+    unreadable value. An ambiguous or skipped wall time (a DST change) takes the first reading (fold 0)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        info = ZoneInfo(zone)
+        return format_utc(_dt.datetime.fromisoformat(wall).replace(tzinfo=info))
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OverflowError):
+        return None
+
+
 DECODERS = {
     "unix_s": unix_s,
     "unix_ms": unix_ms,

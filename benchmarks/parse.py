@@ -22,6 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from artifacts.sql_quoting import sqlite_uri  # noqa: E402
 
 MSGSTORE = "/data/data/com.whatsapp/databases/msgstore.db"
 WA_DB = "/data/data/com.whatsapp/databases/wa.db"
@@ -44,7 +45,7 @@ def build(workdir: Path, n_messages: int) -> Path:
 def reference_copy(folder: Path, out: Path) -> int:
     """Plain SQLite: the message rows copied into a fresh database with INSERT INTO ... SELECT; returns the count."""
     db = sqlite3.connect(out)
-    db.execute("ATTACH DATABASE ? AS src", (f"file:{folder / 'msgstore.db'}?mode=ro",))
+    db.execute("ATTACH DATABASE ? AS src", (sqlite_uri(folder / 'msgstore.db'),))
     sql = db.execute("SELECT sql FROM src.sqlite_master WHERE name = 'message'").fetchone()[0]
     db.execute(sql)
     copied = db.execute("INSERT INTO main.message SELECT * FROM src.message").rowcount

@@ -17,8 +17,8 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from urllib.parse import quote
 
+from artifacts.sql_quoting import sqlite_uri
 from artifacts.store import Store
 from forensics.integrity import AuditLog
 
@@ -35,7 +35,7 @@ class CaseError(Exception):
 
 class Case:
     def __init__(self, root: Path):
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # absolute: a folder named "-x" is never read as an option by a tool
 
     @property
     def config_path(self) -> Path:
@@ -92,7 +92,7 @@ class Case:
         """Refuse a case of a newer schema; migrate one of an older schema (nothing is removed)."""
         if not self.store_path.exists():
             raise CaseError(f"case store missing: {self.store_path}")
-        probe = sqlite3.connect(f"file:{quote(str(self.store_path.absolute()))}?mode=ro", uri=True)  # untouched
+        probe = sqlite3.connect(sqlite_uri(self.store_path), uri=True)  # untouched
         try:
             found = max(int(config.get("schema_version") or 1), probe.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:

@@ -8,6 +8,7 @@ examiner's machine.
 from __future__ import annotations
 
 import csv
+import re
 import json
 from typing import TextIO
 
@@ -47,7 +48,12 @@ def csv_cell(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
         value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
     if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+# Control characters other than tab and line breaks (which CSV quotes): an ANSI escape sequence in a file name or
+# message must not drive the terminal of whoever looks at the CSV. JSON lines keep every value exactly.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -16,6 +16,7 @@ from typing import Callable
 
 from artifacts.records import Provenance
 from artifacts.store import Store
+from cases import problems
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
 from forensics.inventory import inventory
@@ -40,6 +41,7 @@ class DeviceResult:
     records: int = 0
     facts: dict = field(default_factory=dict)
     anomalies: list[str] = field(default_factory=list)
+    problems: dict[str, int] = field(default_factory=dict)  # kind -> count (rows in the shard's problems table)
 
 
 def check_device_id(device_id: str) -> str:
@@ -99,6 +101,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     specs = load_parsers()
     wanted = wanted_paths(specs)
     spooled = []
+    found: list[dict] = []
     facts = result.facts
     for number, group in enumerate(group_paths([Path(p) for p in paths]), start=1):
         evidence_id = f"{device_id}:e{number}"
@@ -140,6 +143,11 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                "segments": after, "layers": [layer.as_dict() for layer in evidence.layers]}
         store.upsert("evidence", row)
         result.evidence.append(row)
+        found += [dict(p, device_id=device_id, evidence_id=evidence_id) for p in evidence.problems]
+        if hashes["hash_verified"] is False:
+            found.append({"device_id": device_id, "evidence_id": evidence_id, "kind": "hash-mismatch",
+                          "where": str(group[0]), "what": f"stored md5 {hashes['stored_md5']} differs from the "
+                                                          f"md5 of the evidence read, {hashes['md5']}"})
     result.files = store.count("files")
     log.info("%d files inventoried, %d copied for the parsers", result.files, len(spooled))
     base = Provenance(device_id=device_id, evidence_id=f"{device_id}:e1")
@@ -150,9 +158,34 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     for o in outcomes:
         result.outcomes[o.outcome] = result.outcomes.get(o.outcome, 0) + 1
         result.records += o.records
+    store.insert_rows("problems", found + problems.collect(store, device_id))
+    result.problems = problems.counts(store, device_id)
+    if result.problems:
+        log.warning("problems: %s", ", ".join(f"{k} {n}" for k, n in result.problems.items()))
     for fact in store.rows("device_facts"):  # facts the evidence layer found (backup plists) come first
         if fact["value"] not in (None, ""):
             facts.setdefault(fact["key"], fact["value"])
+    if facts.get("time_zone"):
+        _file_times_in_device_zone(store, device_id, str(facts["time_zone"]))
+
+
+def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:
+    """File-system wall-clock times (FAT, exFAT, ISO 9660, zip DOS times) read in the device's own time zone, and
+    the encoding says so; the wall clock stays in ``*_local``. Unknown zones leave them as they are."""
+    from artifacts import timestamps
+
+    conn = store.db.conn
+    with store.transaction():
+        for key in ("mtime", "atime", "ctime", "crtime"):
+            rows = conn.execute(f"SELECT id, {key}_local, {key}_encoding FROM files WHERE device_id = ? AND "
+                                f"{key}_local IS NOT NULL", [device_id]).fetchall()
+            updates = []
+            for row_id, wall, encoding in rows:
+                utc = timestamps.localized(wall, zone)
+                if utc is not None:
+                    updates.append((utc, encoding.replace(timestamps.ZONE_UNKNOWN,
+                                                          f"zone {zone} from the device's time_zone fact"), row_id))
+            conn.executemany(f"UPDATE files SET {key} = ?, {key}_encoding = ? WHERE id = ?", updates)
 
 
 def _device_row(device_id: str, result: DeviceResult) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from artifacts.store import RECORD_TABLES, Store
+from cases import problems
 
 
 def device_summaries(store: Store) -> list[dict]:
@@ -67,6 +68,7 @@ def case_status(case) -> dict:
                 "problem_runs": len(problem_runs(store, device_id)) if summary else 0,
                 "outcomes": summary["outcomes"] if summary else {}, "extra": state.get("extra") or {},
                 "evidence_hashes": state.get("evidence_hashes") or [],
+                "problems": problems.counts(store, device_id),
             })
         totals: dict = {"devices": len(devices)}
         for name in ("queued", "running", "done", "failed"):
@@ -77,6 +79,7 @@ def case_status(case) -> dict:
             for table, n in d["counts"].items():
                 totals["counts"][table] = totals["counts"].get(table, 0) + n
         totals["seconds"] = round(sum(d["seconds"] or 0 for d in devices), 3)
+        totals["with_problems"] = sum(bool(d["problems"]) for d in devices)
         return {"case": str(case.root), "schema_version": store.schema_version, "writing": writing,
                 "devices": devices, "totals": totals}
     finally:

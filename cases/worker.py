@@ -76,7 +76,7 @@ def run_device_job(case_root: str, job: dict, limits: dict, password: str | None
         "paths": list(job["paths"]), "extra": job.get("extra") or {},
         "shard": str(shard.relative_to(case.root)) if shard is not None and shard.exists() else None,
         "files": result.files, "records": result.records, "outcomes": result.outcomes,
-        "anomalies": result.anomalies,
+        "anomalies": result.anomalies, "problems": result.problems,
         "evidence_hashes": [{k: e.get(k) for k in ("evidence_id", "container", "sha256", "md5", "stored_md5",
                                                    "hash_verified")} for e in result.evidence],
         "evidence_state": states.evidence_state(list(job["paths"]) + segments),
@@ -91,13 +91,22 @@ def failure_result(job: dict, error: str, seconds: float | None = None, engine: 
     """The summary of an attempt whose worker died (signal, time limit, lost worker): no shard, one-line error."""
     return {"device_id": job["device_id"], "run_id": job["run_id"], "status": "failed", "error": error,
             "paths": list(job["paths"]), "extra": job.get("extra") or {}, "shard": None, "files": 0,
-            "records": 0, "outcomes": {}, "anomalies": [], "evidence_hashes": [], "evidence_state": None,
+            "records": 0, "outcomes": {}, "anomalies": [], "problems": {}, "evidence_hashes": [], "evidence_state": None,
             "seconds": seconds, "started_at": None, "finished_at": states.now(), "host": on_host or states.host(),
             "pid": pid, "engine": engine, "log": f"logs/{job['device_id']}.log"}
 
 
 class _UTCFormatter(logging.Formatter):
+    """UTC times; the message's control characters (a file name with a newline or an ANSI escape from the
+    evidence) escaped, so one record is one line and the log cannot drive a terminal."""
+
     converter = time.gmtime
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        from cases.problems import printable
+
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 def _device_log(case: Case, device_id: str, debug: bool) -> list[logging.Handler]:

@@ -7,18 +7,34 @@ Compressed content is bounded so a decompression bomb cannot exhaust the machine
 """
 from __future__ import annotations
 
+import datetime
 import struct
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from artifacts import timestamps
 from forensics.entries import DIRECTORY, FILE, LINK, OTHER, FileEntry
 
-# A member whose content would expand beyond both limits is not read (its entry is still listed).
+# A member whose content would expand beyond both limits is not read (its entry is still listed). Both can be
+# set per run: FORENSICS_ARCHIVE_MAX_RATIO (expansion ratio) and FORENSICS_ARCHIVE_MIN_LIMIT (bytes always allowed).
 MAX_RATIO = 200
 RATIO_FLOOR = 1 << 30
+
+
+def limits() -> tuple[int, int]:
+    """(ratio, floor) in force: the environment's settings, else the defaults above."""
+    import os
+
+    def setting(name: str, default: int) -> int:
+        try:
+            return max(int(os.environ.get(name, default)), 1)
+        except ValueError:
+            return default
+
+    return setting("FORENSICS_ARCHIVE_MAX_RATIO", MAX_RATIO), setting("FORENSICS_ARCHIVE_MIN_LIMIT", RATIO_FLOOR)
 
 
 class ArchiveError(Exception):
@@ -36,7 +52,7 @@ def safe_member_path(name: str) -> tuple[str, str | None]:
         if part in ("", "."):
             continue
         if part == "..":
-            note = f"member name {name!r} climbs out of the archive; kept inside it"
+            note = f"member name {name!r} climbs out of the archive, kept inside it"
             if parts:
                 parts.pop()
             continue
@@ -45,6 +61,25 @@ def safe_member_path(name: str) -> tuple[str, str | None]:
         note = f"member name {name!r} contains a NUL byte"
         parts = [p.replace("\x00", "\\x00") for p in parts]
     return "/" + "/".join(parts), note
+
+
+def link_note(kind: str, target: str, member: str = "/") -> str | None:
+    """A link member whose target climbs out of the archive: said, never followed (no link is). A symbolic
+    link's target is relative to its own folder (``member``: its path inside the archive), a tar hard link's to
+    the archive's root."""
+    cleaned = target.replace("\\", "/")
+    depth = len([p for p in member.split("/")[:-1] if p]) if kind == "symbolic link" else 0
+    for part in cleaned.split("/"):
+        depth += -1 if part == ".." else 0 if part in ("", ".") else 1
+        if depth < 0:
+            break
+    if depth < 0 or (kind != "symbolic link" and (cleaned.startswith("/") or cleaned[1:2] == ":")):
+        return f"{kind} to {target!r} points outside the archive, not followed"
+    return None  # an absolute symbolic link names a path of the device (/sdcard -> /storage/...): stored as such
+
+
+def _join(a: str | None, b: str | None) -> str | None:
+    return f"{a}; {b}" if a and b else a or b
 
 
 class _BoundedStream:
@@ -66,7 +101,8 @@ class _BoundedStream:
 
 
 def _limit(compressed_size: int) -> int:
-    return max(compressed_size * MAX_RATIO, RATIO_FLOOR)
+    ratio, floor = limits()
+    return max(compressed_size * ratio, floor)
 
 
 class TarSource:
@@ -99,6 +135,10 @@ class TarSource:
                 note = "content not read: archive expands beyond the decompression limit"
             else:
                 opener = (lambda: tar.extractfile(member))
+        elif member.issym() or member.islnk():
+            note = _join(note, link_note("hard link" if member.islnk() else "symbolic link", member.linkname, path))
+        elif not member.isdir():
+            note = _join(note, "device file, FIFO or other special member, not read")
         mtime = timestamps.unix_s(member.mtime) if member.mtime else None
         return FileEntry(
             partition=self.partition, path=path, inode=str(index), size=member.size if member.isfile() else 0,
@@ -118,7 +158,8 @@ class ZipSource:
     def __iter__(self) -> Iterator[FileEntry]:
         try:
             archive = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # NotImplemented:
+            # a zip version or feature zipfile lacks (found by tests/test_fuzz.py)
             raise ArchiveError(f"{self.path.name}: damaged or unreadable zip archive ({exc})") from None
         with archive:
             for index, info in enumerate(archive.infolist()):
@@ -131,13 +172,18 @@ class ZipSource:
         opener = None
         if kind == FILE:
             if info.file_size > _limit(info.compress_size):
-                note = (f"content not read: declared size {info.file_size} is over {MAX_RATIO}x its compressed "
-                        f"size (possible zip bomb)")
+                note = (f"content not read: declared size {info.file_size} is over {limits()[0]}x its compressed "
+                        f"size and over {limits()[1]} bytes (possible zip bomb)")
             else:
                 opener = (lambda: _BoundedStream(archive.open(info), _limit(info.compress_size)))
         link_target = None
         if kind == LINK:
-            link_target = archive.read(info)[:4096].decode("utf-8", "surrogateescape")
+            try:
+                link_target = archive.read(info)[:4096].decode("utf-8", "surrogateescape")
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
+                    zlib.error) as exc:
+                link_target, note = None, _join(note, f"link target unreadable: {type(exc).__name__}: {exc}")
+            note = _join(note, link_note("symbolic link", link_target, path))
         return FileEntry(
             partition=self.partition, path=path, inode=str(index), size=info.file_size if kind == FILE else 0,
             kind=kind, allocated=True, times={"mtime": _zip_mtime(info)}, link_target=link_target,
@@ -158,9 +204,11 @@ def _zip_mtime(info: zipfile.ZipInfo) -> timestamps.TimeValue | None:
     y, mo, d, h, mi, s = info.date_time
     if y < 1981:
         return None
-    iso = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.000000Z"
-    return timestamps.TimeValue(iso, f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}",
-                                "dos_datetime(local time, zone unknown)")
+    try:
+        wall = datetime.datetime(y, mo, d, h, mi, s)
+    except ValueError:  # a DOS field out of range (month 0, second 60): no time rather than a wrong one
+        return None
+    return timestamps.wall_clock(wall, f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}", "dos_datetime")
 
 
 _COMPRESSED = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}

@@ -59,6 +59,7 @@ from Crypto.Cipher import AES
 from iphone_backup_decrypt.exceptions import UnsafeBackupError
 from iphone_backup_decrypt.utils import BackupKeyBag, aes_decrypt_chunked
 
+from artifacts.sql_quoting import sqlite_uri
 from artifacts.timestamps import TimeValue, from_datetime, unix_s
 from forensics.entries import DIRECTORY, FILE, LINK, OTHER, FileEntry
 
@@ -433,7 +434,7 @@ class BackupSource:
             except ValueError as exc:
                 raise BackupError(f"{NEW_MANIFEST} cannot be decrypted: {exc}") from None
             source = plain
-        db = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        db = sqlite3.connect(sqlite_uri(source.resolve(), immutable=True), uri=True)
         db.create_function("backup_path", 2, _path_or_none, deterministic=True)
         return db
 
@@ -479,7 +480,7 @@ class BackupSource:
             row.notes.append(f"listed in {self.manifest}, file missing from backup")
             return
         if not stat.S_ISREG(info.st_mode):
-            row.notes.append("backup file is not a regular file; not read")
+            row.notes.append("backup file is not a regular file, not read")
             return
         if self._keybag is None:
             entry.size = info.st_size

@@ -45,6 +45,7 @@ class Evidence:
     media_size: int = 0
     layers: list[Layer] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
+    problems: list[dict] = field(default_factory=list)  # {kind, where, what}: see docs/problems.md
     _reader: object = None
     _image: object = None  # kept alive as long as the file systems The Sleuth Kit opened on it
     _sources: list = field(default_factory=list)
@@ -63,6 +64,8 @@ class Evidence:
                 if layer.address == address:
                     layer.anomalies = list(getattr(source, "anomalies", []))
                     found += layer.anomalies
+                    self.problems += [{"kind": "skipped-entry", "where": address, "what": a}
+                                      for a in layer.anomalies]
         return found
 
     def stored_hashes(self) -> dict[str, str]:
@@ -146,22 +149,27 @@ def _open_folder(root: Path, password: str | None) -> Evidence:
 
 
 def _open_image(paths: list[Path]) -> Evidence:
-    filesystems.utc_process()
     reader = containers.open_image(paths)
     image = containers.tsk_image(reader)
     evidence = Evidence(list(reader.paths), reader.container, reader.size, _reader=reader, _image=image)
     for volume in find_volumes(image):
         layer = Layer(volume.address, "partition" if volume.address != "fs" else "volume", volume.offset,
                       volume.length, volume.description)
+        end = volume.offset + volume.length if volume.address != "fs" else 0
         try:
             fs = pytsk3.FS_Info(image, offset=volume.offset)
         except (IOError, OSError, RuntimeError):
             layer.error = "no file system The Sleuth Kit can read"
             evidence.layers.append(layer)
+            evidence.problems.append({"kind": "no-file-system", "where": volume.address,
+                                      "what": f"{volume.description or volume.address} at offset {volume.offset}, "
+                                              f"{volume.length} bytes: {layer.error}; nothing in it was read"})
+            _check_truncated(evidence, volume.address, end)
             continue
         layer.fs_type = filesystems.fs_type_name(fs)
         evidence.layers.append(layer)
         evidence._sources.append((volume.address, _FsSource(fs, volume.address)))
+        _check_truncated(evidence, volume.address, max(end, volume.offset + fs.info.block_count * fs.info.block_size))
     if not evidence._sources:
         reader.close()
         if len(evidence.layers) == 1 and evidence.layers[0].address == "fs":
@@ -169,6 +177,15 @@ def _open_image(paths: list[Path]) -> Evidence:
                                 f"(unsupported or corrupt evidence)")
         raise EvidenceError(f"{paths[0].name}: no readable file system in any partition")
     return evidence
+
+
+def _check_truncated(evidence: Evidence, address: str, end: int) -> None:
+    """A partition or file system that claims to reach past the image's last byte: the image is truncated."""
+    if end > evidence.media_size:
+        evidence.problems.append({
+            "kind": "truncated", "where": address,
+            "what": f"image is truncated: {address} ends at byte {end} but the image has {evidence.media_size} "
+                    f"bytes ({end - evidence.media_size} bytes missing); {address} is partial"})
 
 
 def _reading(address: str, source: Iterable[FileEntry]) -> Iterator[FileEntry]:

@@ -8,9 +8,9 @@ two runs over the same image produce the same order.
 """
 from __future__ import annotations
 
+import datetime
 import functools
 import io
-import os
 import time
 from typing import Iterator
 
@@ -35,15 +35,10 @@ _NAME_KINDS = {
     pytsk3.TSK_FS_NAME_TYPE_VIRT: FILE,
     pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR: DIRECTORY,
 }
-# File systems whose stored times are local wall-clock time with no zone (TSK converts them as if UTC once the
-# process runs with TZ=UTC, which ``utc_process`` ensures).
+# File systems whose stored times are local wall-clock time with no zone. The Sleuth Kit turns their fields into
+# seconds with the C library's mktime (the process's zone); ``time.localtime`` turns them back into the wall clock
+# the file system stored, whatever the process's zone is — no process-wide TZ change is needed.
 _LOCAL_TIME_FS = ("fat", "exfat", "iso")
-
-
-def utc_process() -> None:
-    """The Sleuth Kit converts FAT/ISO local times with the C library's time zone: pin it to UTC."""
-    os.environ["TZ"] = "UTC"
-    time.tzset()
 
 
 _FS_NAMES = {
@@ -109,11 +104,17 @@ def _time_value(seconds: int, nanos: int, local: bool) -> timestamps.TimeValue |
     """TSK gives seconds and nanoseconds since 1970; 0 means the file system does not keep that time."""
     if not seconds:
         return None
+    if local:
+        try:
+            fields = time.localtime(seconds)
+            wall = datetime.datetime(*fields[:6], (nanos or 0) // 1000)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return timestamps.wall_clock(wall, wall.strftime("%Y-%m-%d %H:%M:%S") + f".{nanos or 0:09d}", "wall_clock")
     value = timestamps.unix_ns(seconds * 1_000_000_000 + (nanos or 0))
     if value is None:
         return None
-    encoding = "unix_s(local time, zone unknown)" if local else "unix_s"
-    return timestamps.TimeValue(value.iso, f"{seconds}.{nanos or 0:09d}", encoding)
+    return timestamps.TimeValue(value.iso, f"{seconds}.{nanos or 0:09d}", "unix_s")
 
 
 def walk(fs: pytsk3.FS_Info, partition: str) -> Iterator[FileEntry]:

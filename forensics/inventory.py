@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import magic
 
+from artifacts import timestamps
 from forensics.entries import FILE, FileEntry
 from forensics.hashing import CHUNK, Digests
 
@@ -138,8 +139,41 @@ class _Spool:
         return spool_path(root, partition, path)
 
 
+SPOOL_MAX_BYTES = 8 << 30  # a working copy larger than this is not made (its file is still hashed and listed)
+
+
+def spool_limit() -> int:
+    """Bytes one working copy may have: ``FORENSICS_SPOOL_MAX_BYTES`` when set, else ``SPOOL_MAX_BYTES``."""
+    import os
+
+    try:
+        return max(int(os.environ.get("FORENSICS_SPOOL_MAX_BYTES", SPOOL_MAX_BYTES)), 0)
+    except ValueError:
+        return SPOOL_MAX_BYTES
+
+
+def _text_name(value: str | None) -> tuple[str | None, str | None]:
+    """A name as storable text, and a note when it had to change: bytes that are not UTF-8 (kept by the sources
+    as surrogate escapes) are written ``\\xNN`` and the note gives the exact bytes in hex, so nothing is lost."""
+    if value is None:
+        return None, None
+    try:
+        value.encode("utf-8")
+        return value, None
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace"), f"name is not valid UTF-8, its bytes (hex): {raw.hex()}"
+
+
 def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
     """The row (without its MIME type), the spooled copy, and the head bytes to identify (None: nothing read)."""
+    path, odd = _text_name(entry.path)
+    if odd:
+        entry = replace(entry, path=path, note=_join(entry.note, odd) if entry.note else odd)
+    target_text, odd = _text_name(entry.link_target)
+    if odd:
+        entry = replace(entry, link_target=target_text, note=_join(entry.note, f"link target {odd}")
+                        if entry.note else f"link target {odd}")
     row = {
         "partition": entry.partition, "path": entry.path, "name": entry.name, "inode": entry.inode,
         "size": entry.size, "kind": entry.kind, "allocated": entry.allocated, "recoverable": None,
@@ -149,11 +183,17 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
         value = entry.times.get(key)
         row[key], row[f"{key}_raw"], row[f"{key}_encoding"] = (value.iso, value.raw, value.encoding) if value \
             else (None, None, None)
+        if value and timestamps.ZONE_UNKNOWN in value.encoding:  # a wall clock: never in the UTC column
+            row[key], row[f"{key}_local"] = None, value.iso
     if entry.kind != FILE or entry.open is None:
         if not entry.allocated and entry.kind == FILE:
             row["recoverable"] = False
         return row, None, None
     target = spool.target(entry.partition, entry.path) if wanted(entry.path) else None
+    if target is not None and entry.size > spool_limit():
+        row["note"] = _join(row["note"], f"not copied for the parsers: {entry.size} bytes is over the working-copy "
+                                         f"limit of {spool_limit()} bytes (FORENSICS_SPOOL_MAX_BYTES)")
+        target = None
     digests, head, error = _read(entry, target)
     complete = error is None and digests.size == entry.size
     if error is not None:

@@ -24,6 +24,7 @@ from artifacts import timestamps
 from artifacts.records import Call
 from parsers.android_accounts import platform_for
 from parsers.framework import columns, parser
+from artifacts.sql_quoting import ident
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = ("AOSP CallLog.Calls provider columns; ALEAPP scripts/artifacts/calllog.py; "
@@ -96,7 +97,7 @@ def _calls(db, ctx, table: str):
     optional = sorted((set(_EXTRA_COLUMNS) | {"features", "name", "presentation", "last_modified"}) & present)
     select = ", ".join(["_id", "number", "date", "duration", "type", *optional])
     app = SAMSUNG_APP if f"/{SAMSUNG_APP}/" in ctx.source.path.lower() else ctx.app
-    for row in db.execute(f"SELECT {select} FROM [{table}] ORDER BY _id"):
+    for row in db.execute(f"SELECT {select} FROM {ident(table)} ORDER BY _id"):
         values = dict(zip(row.keys(), row))
         if values.get("logtype") is not None and values["logtype"] not in _SAMSUNG_CALL_LOGTYPES:
             continue

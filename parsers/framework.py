@@ -37,9 +37,9 @@ from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable
-from urllib.parse import quote
 
 from artifacts.records import Provenance, Record
+from artifacts.sql_quoting import ident, sqlite_uri
 from forensics.inventory import SpooledFile
 from parsers.decoders import sqlcipher
 from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, SQLITE_MAGIC, is_sqlcipher
@@ -225,14 +225,14 @@ class RunContext:
 
     def detach_all(self) -> None:
         for alias in reversed(self.attached):
-            self.store.db.conn.execute(f"DETACH DATABASE [{alias}]")
+            self.store.db.conn.execute(f"DETACH DATABASE {ident(alias)}")
         self.attached.clear()
 
     def attach(self, alias: str, path: Path, check: bool = True) -> None:
         """Make another database readable as ``alias`` in ``Bulk`` queries (call before the first yield)."""
         if check and (not re.fullmatch(r"[a-z_][a-z0-9_]*", alias) or alias in ("main", "temp", "src")):
             raise ValueError(f"bad alias {alias!r}")
-        self.store.db.conn.execute(f"ATTACH DATABASE ? AS [{alias}]", (f"file:{quote(str(path))}?mode=ro",))
+        self.store.db.conn.execute(f"ATTACH DATABASE ? AS {ident(alias)}", (sqlite_uri(path),))
         self.attached.append(alias)
 
     def device_facts(self, key: str) -> list[str]:
@@ -255,7 +255,7 @@ class RunContext:
 
 def columns(db: sqlite3.Connection, table: str) -> set[str]:
     """Column names of ``table`` (lower-case), empty when it does not exist."""
-    return {r[1].lower() for r in db.execute(f"PRAGMA table_info([{table}])")}
+    return {r[1].lower() for r in db.execute(f"PRAGMA table_info({ident(table)})")}
 
 
 def optional_columns(db: sqlite3.Connection, table: str, wanted, alias: str | None = None) -> str:
@@ -306,8 +306,32 @@ def _casefold_compare(a: str, b: str) -> int:
     return (a > b) - (a < b)
 
 
+# Seconds one parser run on one file may spend inside SQLite (an absurd page count, a cyclic b-tree, a query that
+# never ends): past it every SQLite call of the run is interrupted and the run fails with that reason.
+PARSER_TIME_LIMIT = 900
+_deadline: float | None = None  # of the parser run in progress (runs are sequential within a process)
+
+
+def parser_time_limit() -> float:
+    """``FORENSICS_PARSER_TIME_LIMIT`` seconds when set, else ``PARSER_TIME_LIMIT``."""
+    import os
+
+    try:
+        return max(float(os.environ.get("FORENSICS_PARSER_TIME_LIMIT", PARSER_TIME_LIMIT)), 0.001)
+    except ValueError:
+        return PARSER_TIME_LIMIT
+
+
+def _watch(conn: sqlite3.Connection) -> None:
+    """Interrupt ``conn``'s statements once the current run's deadline has passed."""
+    if _deadline is not None:
+        deadline = _deadline
+        conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+
+
 def open_readonly(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(sqlite_uri(path), uri=True)
+    _watch(db)
     db.row_factory = sqlite3.Row
     db.text_factory = lambda b: b.decode("utf-8", "replace")
     for name in ANDROID_COLLATIONS:
@@ -326,7 +350,8 @@ def recover(path: Path, work: Path) -> Path | None:
     script = None
     for command in (".recover", ".dump"):
         try:
-            out = subprocess.run(["sqlite3", "-readonly", str(path), command], capture_output=True, timeout=900)
+            out = subprocess.run(["sqlite3", "-readonly", str(path.absolute()), command], capture_output=True,
+                                 timeout=900)
         except (OSError, subprocess.TimeoutExpired):
             return None
         text = out.stdout.rstrip()
@@ -339,7 +364,7 @@ def recover(path: Path, work: Path) -> Path | None:
         return None
     script = _FOREIGN_COLLATE.sub(b"", script)  # the CLI lacks Android's collations: keep the tables, drop those
     try:
-        load = subprocess.run(["sqlite3", str(target)], input=script, capture_output=True, timeout=900)
+        load = subprocess.run(["sqlite3", str(target.absolute())], input=script, capture_output=True, timeout=900)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return target if load.returncode in (0, 1) and target.exists() else None
@@ -363,7 +388,7 @@ def main_file_copy(local: Path, work: Path) -> Path | None:
 def rowids(db: sqlite3.Connection, table_names: Iterable[str]) -> dict[str, set[str]]:
     """Row ids (as text) of each named table that exists, keyed by lower-case table name."""
     present = tables(db)
-    return {t.lower(): {str(r[0]) for r in db.execute(f"SELECT rowid FROM [{t}]")}
+    return {t.lower(): {str(r[0]) for r in db.execute(f"SELECT rowid FROM {ident(t)}")}
             for t in table_names if t.lower() in present}
 
 
@@ -418,6 +443,7 @@ class Outcome:
     wal_deleted: int = 0
     carved: int = 0
     unmapped: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def row(self, base: Provenance) -> dict:
         return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
@@ -427,7 +453,7 @@ class Outcome:
                 "records": self.records, "message": self.message, "recovered": self.recovered,
                 "wal_records": self.from_wal, "wal_deleted_records": self.wal_deleted,
                 "live_records": self.records - self.wal_deleted - self.carved, "carved_records": self.carved,
-                "carved_unmapped": self.unmapped}
+                "carved_unmapped": self.unmapped, "warnings": len(self.warnings)}
 
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
@@ -441,7 +467,11 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
                 continue
             for spec in specs:
                 if (spec.cipher is not None) == deferred and spec.matches(source.path):
+                    started = time.monotonic()
                     outcomes.append(_run(spec, source, base, spooled, store, work))
+                    log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition,
+                             source.path, outcomes[-1].outcome, outcomes[-1].records, time.monotonic() - started,
+                             f" ({outcomes[-1].message})" if outcomes[-1].message else "")
                     if progress:
                         progress()
     return outcomes
@@ -527,11 +557,16 @@ def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[P
 
 
 def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
+    global _deadline
     db = None
     base = None
     scratch = None
     main_rows = None
     how = None
+    limit = parser_time_limit()
+    _deadline = time.monotonic() + limit
+    if store is not None:
+        _watch(store.db.conn)  # Bulk queries read the source through the store's connection
     try:
         if spec.requires is not None:
             if spec.cipher is not None and not ctx.recovered and _encrypted(ctx.local):
@@ -553,7 +588,8 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         main_rows = MainRows(base, db) if base is not None else None
         for table in sorted(spec.requires or ()) if main_rows is not None else ():
             main_rows.get(table)  # rows of a required table the -wal deleted are found even when none remain
-        count, wal_count = _write(spec.func(db, ctx), ctx, store, main_rows=main_rows)
+        warnings: list[str] = []
+        count, wal_count = _write_skipping_bad_rows(spec, db, ctx, store, main_rows, warnings)
         gone = carved = unmapped = 0
         if main_rows is not None:
             before = main_rows.known()
@@ -565,11 +601,15 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         if spec.carve and db is not None:
             from parsers.carving.carved_rows import write_carved  # it runs parser functions through _write
             carved, unmapped, note = write_carved(spec, ctx, store, work, db, base)
+        if warnings:
+            shown = "; ".join(warnings[:5]) + (f"; and {len(warnings) - 5} more" if len(warnings) > 5 else "")
+            note = (f"{note}; " if note else "") + \
+                f"{len(warnings)} bad value(s) skipped, the other rows kept: {shown}"
         total = count + gone + carved
         return Outcome(spec, ctx.source, PARSED if total else NO_DATA, total,
                        message="; ".join(m for m in (how, note) if m) or None,
                        recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone, carved=carved,
-                       unmapped=unmapped)
+                       unmapped=unmapped, warnings=warnings)
     except _Malformed as exc:
         if scratch is not None:
             return Outcome(spec, ctx.source, ERROR, message=f"error: the decrypted database is damaged ({exc})")
@@ -581,6 +621,10 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     except MemoryError:  # the worker's memory limit: the device fails, not one parser run of it
         raise
     except sqlite3.DatabaseError as exc:
+        if "interrupted" in str(exc) and time.monotonic() > _deadline:
+            return Outcome(spec, ctx.source, ERROR, recovered=ctx.recovered,
+                           message=f"error: stopped after the time limit of {limit:g} s per file "
+                                   f"(FORENSICS_PARSER_TIME_LIMIT): the database makes SQLite run without end")
         if any(m in str(exc).lower() for m in _MALFORMED) and not ctx.recovered:
             raise _Malformed(str(exc)) from None
         return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
@@ -590,6 +634,9 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
                        recovered=ctx.recovered)
     finally:
+        _deadline = None
+        if store is not None:
+            store.db.conn.set_progress_handler(None, 0)
         if main_rows is not None:
             main_rows.close()
         if db is not None:
@@ -601,9 +648,12 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, only=None) -> tuple[int, int]:
+def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, only=None,
+           warnings: list[str] | None = None) -> tuple[int, int]:
     """Write what a parser yields in one transaction. With ``main_rows`` (the main file's row ids) rows missing
-    from it are flagged ``from_wal``; with ``only`` just those rows are kept and flagged ``wal_deleted``."""
+    from it are flagged ``from_wal``; with ``only`` just those rows are kept and flagged ``wal_deleted``. A record
+    with a value the store cannot hold is left out and described in ``warnings``."""
+    warnings = [] if warnings is None else warnings
     count = wal_count = 0
     items = iter(items or ())
     first = next(items, None)  # the parser's preamble (ctx.attach) runs before the transaction opens
@@ -626,9 +676,123 @@ def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, onl
                     and (present := main_rows.get(key[0])) is not None and key[1] not in present:
                 item.prov.from_wal = True
                 wal_count += 1
-            writer.add(item)
+            try:
+                writer.add(item)
+            except (ValueError, TypeError, OverflowError) as exc:
+                warnings.append(f"table {key[0] or '?'} row {key[1]}: {type(exc).__name__}: {exc}")
+                continue
             count += 1
+        writer.flush()
+        for _, table, row, reason in writer.rejected:
+            warnings.append(f"table {table or '?'} row {row}: {reason}")
+        count -= len(writer.rejected)
     return count, wal_count
+
+
+# How many bad rows one parser run may skip before it fails as a whole (each costs one more pass).
+MAX_BAD_ROWS = 20
+
+
+def _write_skipping_bad_rows(spec: ParserSpec, db, ctx: RunContext, store, main_rows, warnings: list[str]):
+    """Run the parser and write its records; when the parser raises on a row (an undecodable time, a malformed
+    payload) the run's writes are rolled back, that row is noted in ``warnings`` and the parser runs again with
+    the row passed over — so one bad value costs one record, not the file. The row is the last one the parser
+    fetched when it failed (``GuardedConnection``). Database errors are not skipped: they go to recovery."""
+    skip: set = set()
+    while True:
+        guarded = GuardedConnection(db, skip) if db is not None else None
+        try:
+            return _write(spec.func(guarded, ctx), ctx, store, main_rows=main_rows, warnings=warnings)
+        except (Encrypted, Unsupported, sqlite3.DatabaseError, _Malformed):
+            raise
+        except Exception as exc:
+            if guarded is None or guarded.last is None or len(skip) >= MAX_BAD_ROWS:
+                raise
+            where, table, row_id = guarded.last
+            skip.add(where)
+            warnings.append(f"table {table or '?'} row {row_id}: {type(exc).__name__}: {exc}")
+            ctx.detach_all()  # the parser's preamble attaches its databases again
+            if spec.requires is not None:
+                ctx.attach_source()
+
+
+_FROM = re.compile(r"\bFROM\s+(?:\w+\.)?[\"`\[]?(\w+)", re.IGNORECASE)
+_ROW_KEYS = ("rowid", "row_id", "_id", "ROWID", "Z_PK", "id", "_rowid_")
+
+
+class GuardedConnection:
+    """The parser's view of its database: every row it fetches is remembered (where it failed), rows in ``skip``
+    (query, parameters, position) are passed over. Anything else is the ``sqlite3.Connection``'s own."""
+
+    def __init__(self, conn: sqlite3.Connection, skip: set):
+        self._conn = conn
+        self.skip = skip
+        self.last = None
+
+    def execute(self, sql: str, params=()):
+        return _GuardedCursor(self, self._conn.cursor()).execute(sql, params)
+
+    def cursor(self):
+        return _GuardedCursor(self, self._conn.cursor())
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+class _GuardedCursor:
+    def __init__(self, owner: GuardedConnection, cursor: sqlite3.Cursor):
+        self._owner, self._cursor, self._query, self._index, self._sql = owner, cursor, None, -1, ""
+
+    @property
+    def row_factory(self):
+        return self._cursor.row_factory
+
+    @row_factory.setter
+    def row_factory(self, value):
+        self._cursor.row_factory = value
+
+    def execute(self, sql: str, params=()):
+        self._cursor.execute(sql, params)
+        self._query, self._index, self._sql = (sql, repr(params)), -1, sql
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while True:
+            row = next(self._cursor)
+            self._index += 1
+            where = (self._query, self._index)
+            if where not in self._owner.skip:
+                self._owner.last = (where, _table_of(self._sql), _row_id(row, self._cursor, self._index))
+                return row
+
+    def fetchone(self):
+        return next(self, None)
+
+    def fetchall(self):
+        return list(self)
+
+    def fetchmany(self, size: int | None = None):
+        return list(itertools.islice(self, size or self._cursor.arraysize))
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+def _table_of(sql: str) -> str | None:
+    match = _FROM.search(sql)
+    return match.group(1) if match else None
+
+
+def _row_id(row, cursor, index: int) -> str:
+    """The failing row's id where the query selected one, else its position in the query's result."""
+    names = [d[0] for d in cursor.description or ()]
+    for key in _ROW_KEYS:
+        if key in names:
+            return str(row[names.index(key)])
+    return f"#{index + 1} of the query"
 
 
 def _write_wal_deleted(spec: ParserSpec, ctx: RunContext, store, base: Path,

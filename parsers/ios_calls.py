@@ -15,6 +15,7 @@ from __future__ import annotations
 from artifacts import timestamps
 from artifacts.records import Call
 from parsers.framework import columns, optional_columns, parser, tables
+from artifacts.sql_quoting import ident
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = "iLEAPP scripts/artifacts/callHistory.py, callHistoryGroupCall.py"
@@ -99,8 +100,8 @@ def _remote_participants(db) -> dict[int, list[str]]:
     if call_col is None or handle_col is None:
         return {}
     found: dict[int, list[str]] = {}
-    for call, value in db.execute(f"SELECT j.[{call_col}], h.ZVALUE FROM [{join}] j JOIN ZHANDLE h "
-                                  f"ON h.Z_PK = j.[{handle_col}] ORDER BY j.[{call_col}], h.Z_PK"):
+    for call, value in db.execute(f"SELECT j.{ident(call_col)}, h.ZVALUE FROM {ident(join)} j JOIN ZHANDLE h "
+                                  f"ON h.Z_PK = j.{ident(handle_col)} ORDER BY j.{ident(call_col)}, h.Z_PK"):
         if value:
             found.setdefault(call, []).append(_text(value))
     return found

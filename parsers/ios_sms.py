@@ -16,6 +16,7 @@ from typedstream.types.foundation import NSString
 from artifacts import timestamps
 from artifacts.records import Message
 from parsers.framework import columns, optional_columns, parser, tables
+from artifacts.sql_quoting import ident
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = "iLEAPP scripts/artifacts/sms.py; typedstream format as read by pytypedstream"
@@ -27,8 +28,10 @@ _OPTIONAL = ("attributedBody", "service", "date_read", "date_delivered", "is_rea
              "destination_caller_id")
 _EXTRA_COLUMNS = ("service", "account", "destination_caller_id", "subject", "associated_message_guid",
                   "associated_message_type", "item_type", "error")
+# IndexError/KeyError: pytypedstream on a damaged blob (a shared-object reference past its table; found by
+# tests/test_fuzz.py)
 _UNDECODABLE = (typedstream.InvalidTypedStreamError, ValueError, TypeError, EOFError, UnicodeDecodeError,
-                RecursionError)
+                RecursionError, IndexError, KeyError, AttributeError)
 
 
 @parser(name="ios-sms", app=APP, platform="iMessage", paths=["*/mobile/Library/SMS/sms.db"],
@@ -131,7 +134,7 @@ def _message_chats(db, present: set[str], table: str) -> dict[int, tuple]:
         return {}
     when = "delete_date" if "delete_date" in columns(db, table) else "NULL"
     found: dict[int, tuple] = {}
-    for message_id, chat_id, deleted in db.execute(f"SELECT message_id, chat_id, {when} FROM [{table}] "
+    for message_id, chat_id, deleted in db.execute(f"SELECT message_id, chat_id, {when} FROM {ident(table)} "
                                                    f"ORDER BY message_id, chat_id"):
         found.setdefault(message_id, (chat_id, deleted))
     return found

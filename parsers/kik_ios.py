@@ -13,6 +13,7 @@ import re
 from artifacts import timestamps
 from artifacts.records import Contact, Message
 from parsers.framework import columns, optional_columns, parser, tables
+from artifacts.sql_quoting import ident
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = "iLEAPP scripts/artifacts/kikMessages.py, kikUsersgroups.py"
@@ -78,8 +79,9 @@ def _chat_join(db) -> str:
                 chat = next((c for c in cols if re.fullmatch(r"z_\d+chat", c)), None)
                 message = next((c for c in cols if re.fullmatch(r"z_\d+messages", c)), None)
                 if chat and message:
-                    return (f"LEFT JOIN (SELECT [{message}] AS message, MIN([{chat}]) AS chat FROM [{name}] "
-                            f"GROUP BY [{message}]) j ON j.message = m.Z_PK LEFT JOIN ZKIKCHAT c ON c.Z_PK = j.chat "
+                    return (f"LEFT JOIN (SELECT {ident(message)} AS message, MIN({ident(chat)}) AS chat "
+                            f"FROM {ident(name)} GROUP BY {ident(message)}) j ON j.message = m.Z_PK "
+                            f"LEFT JOIN ZKIKCHAT c ON c.Z_PK = j.chat "
                             f"LEFT JOIN ZKIKUSER t ON t.Z_PK = c.ZUSER")
     return "LEFT JOIN ZKIKUSER t ON 0"
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from artifacts import timestamps
 from artifacts.records import Call, Contact, Location, Message
 from parsers.framework import columns, optional_columns, parser, tables
+from artifacts.sql_quoting import ident
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = "ALEAPP scripts/artifacts/line.py"
@@ -112,7 +113,7 @@ def _pairs(db, table: str, key: str, value: str, unique: bool = True):
     """(key, value) rows of a table that may be missing; as a dict when ``unique``."""
     if not {key, value} <= columns(db, table):
         return {} if unique else []
-    rows = [(r[0], r[1]) for r in db.execute(f"SELECT {key}, {value} FROM [{table}] ORDER BY _rowid_")
+    rows = [(r[0], r[1]) for r in db.execute(f"SELECT {key}, {value} FROM {ident(table)} ORDER BY _rowid_")
             if r[0] is not None and r[1] is not None]
     return dict(rows) if unique else rows
 

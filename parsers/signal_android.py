@@ -35,6 +35,7 @@ from artifacts import timestamps
 from artifacts.records import Call, Contact, Message
 from parsers.decoders.abx import AndroidXMLError, load_android_xml
 from parsers.framework import Cipher, Encrypted, Unsupported, parser, tables
+from artifacts.sql_quoting import ident
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = ("ALEAPP scripts/artifacts/signalAndroid.py; "
@@ -153,7 +154,7 @@ def _records(db, ctx):
     call_table = "call" in present
     for table in message_tables:
         type_column = _LAYOUTS[table][2]
-        for row in db.execute(f"SELECT * FROM [{table}] ORDER BY _id"):
+        for row in db.execute(f"SELECT * FROM {ident(table)} ORDER BY _id"):
             if _is_call_event(row[type_column]):
                 if not call_table:  # releases before the call table keep calls only as message rows
                     yield _call_from_message(ctx, table, row, recipients, groups)
@@ -249,7 +250,7 @@ def _attachments(db, present) -> dict:
     else:
         return {}
     found: dict = {}
-    for row in db.execute(f"SELECT * FROM [{table}] ORDER BY _id"):
+    for row in db.execute(f"SELECT * FROM {ident(table)} ORDER BY _id"):
         item = {"mime_type": row[mime], "name": _get(row, "file_name"), "path": row[path],
                 "size": _get(row, "data_size"), "caption": _get(row, "caption"),
                 "voice_note": bool(_get(row, "voice_note")), "source_table": table, "source_row": row["_id"]}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from artifacts import timestamps
 from artifacts.records import Account, Call, Contact, Location, Message
 from parsers.framework import as_text, columns, optional_columns, parser, tables
+from artifacts.sql_quoting import ident
 
 # where this module's schema facts come from (shown by `forensics parsers`)
 SOURCE = "iLEAPP scripts/artifacts/viber.py"
@@ -153,4 +154,4 @@ def _rows_by_pk(db, table: str, names: tuple[str, ...]) -> dict:
     if table.lower() not in tables(db):
         return {}
     return {row["Z_PK"]: row for row in db.execute(f"SELECT Z_PK, {optional_columns(db, table, names)} "
-                                                    f"FROM [{table}]")}
+                                                    f"FROM {ident(table)}")}

@@ -25,6 +25,7 @@ from artifacts.records import Contact, Message
 from parsers.decoders import protobuf_wire
 from parsers.framework import as_text, columns, open_readonly, optional_columns, parser, tables
 from parsers.wechat_android import MESSAGE_TYPES
+from artifacts.sql_quoting import ident
 
 APP = "com.tencent.xin"
 DB_DIR = "*/Documents/*/DB/"
@@ -68,7 +69,7 @@ def messages(db, ctx):
 def _chat(db, ctx, table, peer, owner, names):
     thread = peer or table[5:].lower()
     optional = optional_columns(db, table, ["MesLocalID", "MesSvrID", "Status"])
-    for row in db.execute(f"SELECT rowid AS row_id, CreateTime, Des, Message, Type, {optional} FROM [{table}] "
+    for row in db.execute(f"SELECT rowid AS row_id, CreateTime, Des, Message, Type, {optional} FROM {ident(table)} "
                           f"ORDER BY rowid"):
         body, kind = as_text(row["Message"]), row["Type"]
         outgoing = row["Des"] == 0
@@ -91,7 +92,7 @@ def _contacts(db, ctx):
     present = tables(db)
     for table in (t for t in CONTACT_TABLES if t.lower() in present):
         for row in db.execute(f"SELECT rowid AS row_id, userName, dbContactRemark, "
-                              f"{optional_columns(db, table, ['type'])} FROM [{table}] ORDER BY rowid"):
+                              f"{optional_columns(db, table, ['type'])} FROM {ident(table)} ORDER BY rowid"):
             username = as_text(row["userName"])
             nickname, alias, remark = _remark(row["dbContactRemark"])
             extra = {"nickname": nickname, "remark": remark, "type": row["type"],
@@ -114,7 +115,7 @@ def _people(db) -> dict[str, tuple[str | None]]:
     found = {}
     present = tables(db)
     for table in (t for t in CONTACT_TABLES if t.lower() in present):
-        for username, blob in db.execute(f"SELECT userName, dbContactRemark FROM [{table}] ORDER BY rowid"):
+        for username, blob in db.execute(f"SELECT userName, dbContactRemark FROM {ident(table)} ORDER BY rowid"):
             if isinstance(username, str) and username:
                 nickname, _, remark = _remark(blob)
                 found.setdefault(username, (remark or nickname,))

@@ -12,8 +12,8 @@ from cli import main
 from tests.conftest_paths import TESTDATA
 from tests.fixtures import images
 
-COMMANDS = [["case"], ["case", "init"], ["ingest"], ["export"], ["verify"], ["info"], ["status"], ["parsers"],
-            ["timeline"], ["locations"], ["uco"]]
+COMMANDS = [["case"], ["case", "init"], ["ingest"], ["batch"], ["export"], ["verify"], ["info"], ["status"],
+            ["parsers"], ["timeline"], ["locations"], ["uco"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -72,7 +72,27 @@ def test_a_failing_parser_leaves_no_half_written_rows(tmp_path):
                                             ["test-halfway"])
     finally:
         framework._REGISTRY.pop("test-halfway", None)
-    assert outcomes[0].outcome == "error" and outcomes[0].message == "error: ValueError: bad row 3"
+    # the row it failed on is skipped and named, the run's first attempt is rolled back: nothing twice
+    assert outcomes[0].outcome == "parsed" and outcomes[0].warnings == ["table t row 3: ValueError: bad row 3"]
+    assert [m["body"] for m in rows["messages"]] == ["1", "2", "4"]
+
+
+def test_a_parser_failing_on_too_many_rows_fails_whole(tmp_path):
+    @framework.parser(name="test-every-row", app="org.test", paths=["*/org.test/all.db"], requires={"t": {"id"}})
+    def every_row(db, ctx):
+        for row in db.execute("SELECT id FROM t ORDER BY id"):
+            if row["id"] > 1:
+                raise ValueError(f"bad row {row['id']}")
+            yield Message(app=ctx.app, body=str(row["id"]), ts=None, prov=ctx.prov("t", row["id"]))
+
+    values = ", ".join(f"({i})" for i in range(1, framework.MAX_BAD_ROWS + 3))
+    try:
+        db = make_db(tmp_path / "all.db", f"CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES {values};")
+        outcomes, rows = parser_harness.run(tmp_path / "run", {"/data/data/org.test/all.db": db}, ["test-every-row"])
+    finally:
+        framework._REGISTRY.pop("test-every-row", None)
+    assert outcomes[0].outcome == "error" and outcomes[0].message == \
+        f"error: ValueError: bad row {framework.MAX_BAD_ROWS + 2}"
     assert rows["messages"] == []
 
 

@@ -184,7 +184,8 @@ def test_tar_with_hostile_names_and_vendor_prefix(tmp_path):
     _tar(archive, [("filesystem1/private/var/mobile/Library/SMS/sms.db", b"x" * 10),
                       ("../../escape.txt", b"climb"), ("/abs/path.txt", b"absolute"),
                       ("filesystem1/link", None)])
-    case, _ = _ingest(tmp_path, archive)
+    case, result = _ingest(tmp_path, archive, expect=3)  # done, with problems (docs/problems.md)
+    assert "path-climbs-out tar:/escape.txt" in result.output and "damaged-database" in result.output
     files = _by_path(_export(case, "files"))
     assert files[("tar", "/filesystem1/private/var/mobile/Library/SMS/sms.db")]["size"] == 10
     escaped = files[("tar", "/escape.txt")]
@@ -210,7 +211,8 @@ def test_zip_bomb_member_is_listed_not_read(tmp_path):
     central = data.rfind(b"PK\x01\x02")
     data[central + 24: central + 28] = (0xFFFFFFFF).to_bytes(4, "little")
     archive.write_bytes(bytes(data))
-    case, _ = _ingest(tmp_path, archive)
+    case, result = _ingest(tmp_path, archive, expect=3)
+    assert "bomb-not-read zip:/Dump/zeros.bin" in result.output
     files = _by_path(_export(case, "files"))
     assert files[("zip", "/Dump/data/ok.txt")]["sha256"] == hashlib.sha256(b"fine").hexdigest()
     bomb = files[("zip", "/Dump/zeros.bin")]

@@ -171,7 +171,7 @@ def test_climbing_relative_path_is_skipped_and_recorded(small_backup):
     case = tmp_path / "case"
     cli("case", "init", case)
     result = cli("ingest", case, folder, "--device-id", "climb", "--quiet")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3 and "skipped-entry backup: skipped Manifest.db row" in result.output, result.output
     paths = [f["path"] for f in export(case, "files", "climb")]
     assert not any("passwd" in p or ".." in p for p in paths)
     assert len(export(case, "messages", "climb")) == 7
@@ -190,7 +190,8 @@ def test_file_missing_from_backup_is_inventoried_with_a_note(small_backup):
     folder = build_backup(tmp_path / "incomplete", files, missing=[wal])
     case = tmp_path / "case"
     cli("case", "init", case)
-    assert cli("ingest", case, folder, "--device-id", "gap", "--quiet").exit_code == 0
+    result = cli("ingest", case, folder, "--device-id", "gap", "--quiet")
+    assert result.exit_code == 3 and "missing-file backup:" in result.output, result.output
     (row,) = [f for f in export(case, "files", "gap") if f["path"].endswith("sms.db-wal")]
     assert row["note"] == "listed in Manifest.db, file missing from backup" and row["sha256"] is None
     assert row["size"] == len(files[wal])

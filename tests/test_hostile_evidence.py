@@ -1,0 +1,240 @@
+"""Damaged and booby-trapped evidence, built at test time with real tools: every problem is a row of the device's
+``problems`` table, shown by ``ingest`` (exit code 3) and ``status`` (text and JSON); nothing escapes the case
+folder; the evidence is unchanged."""
+import hashlib
+import io
+import json
+import sqlite3
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tests.fixtures import images
+from tests.fixtures.android_sms import MMSSMS_SCHEMA
+from tests.fixtures.sqlite_db import make_db
+
+SMS_ROWS = ("INSERT INTO sms (_id, thread_id, address, date, type, body) "
+            "VALUES (1, 1, '+15550001', 1600000000000, 1, 'hello');")
+SMS = "data/data/com.android.providers.telephony/databases/mmssms.db"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _ingest(tmp_path: Path, evidence: Path, device: str = "d"):
+    case = tmp_path / "case"
+    runner = CliRunner()
+    if not case.exists():
+        assert runner.invoke(main, ["case", "init", str(case)]).exit_code == 0
+    before = _sha(evidence) if evidence.is_file() else None
+    result = runner.invoke(main, ["ingest", str(case), str(evidence), "--device-id", device, "--quiet"])
+    assert "Traceback" not in result.output
+    if before is not None:
+        assert _sha(evidence) == before  # evidence unchanged
+    status = json.loads(runner.invoke(main, ["status", "--json", str(case)]).output)
+    text = runner.invoke(main, ["status", str(case)]).output
+    problems = [json.loads(line) for line in
+                runner.invoke(main, ["export", str(case), "problems"]).output.splitlines()]
+    return result, status, text, problems
+
+
+def _device_image(tmp_path: Path) -> tuple[Path, list[int]]:
+    if images.missing_tools("mke2fs", "sfdisk"):
+        pytest.skip("image tools not installed")
+    tree = tmp_path / "tree"
+    make_db(tree / "mmssms.db", MMSSMS_SCHEMA + SMS_ROWS)
+    good = images.ext4_image(tmp_path / "good.img", {SMS: (tree / "mmssms.db").read_bytes()}, size_mb=8)
+    other = images.ext4_image(tmp_path / "other.img", {"x.txt": b"x"}, size_mb=8)
+    disk = tmp_path / "disk.img"
+    starts = images.disk_image(disk, [(good, "linux", "system"), (other, "linux", "userdata")])
+    return disk, starts
+
+
+def test_zeroed_superblock_of_one_partition_the_other_still_read(tmp_path):
+    disk, starts = _device_image(tmp_path)
+    data = bytearray(disk.read_bytes())
+    superblock = starts[1] * 512 + 1024
+    data[superblock:superblock + 1024] = bytes(1024)
+    disk.write_bytes(bytes(data))
+    result, status, text, problems = _ingest(tmp_path, disk)
+    assert result.exit_code == 3, result.output
+    assert "no-file-system" in result.output and "1 records" in result.output  # p1's SMS is still read
+    assert [(p["kind"], p["where"]) for p in problems] == [("no-file-system", "p2")]
+    assert status["devices"][0]["problems"] == {"no-file-system": 1} and status["totals"]["with_problems"] == 1
+    assert "problems: 1 (no-file-system 1)" in text
+
+
+def test_truncated_image_says_how_many_bytes_are_missing(tmp_path):
+    disk, starts = _device_image(tmp_path)
+    data = disk.read_bytes()
+    cut = starts[1] * 512 + 4 * 1024 * 1024  # half of the second partition is gone
+    disk.write_bytes(data[:cut])
+    result, status, text, problems = _ingest(tmp_path, disk)
+    assert result.exit_code == 3, result.output
+    truncated = [p for p in problems if p["kind"] == "truncated"]
+    assert [p["where"] for p in truncated] == ["p2"]
+    missing = starts[1] * 512 + 8 * 1024 * 1024 - cut
+    assert f"({missing} bytes missing)" in truncated[0]["what"] and "p2 is partial" in truncated[0]["what"]
+    assert status["devices"][0]["counts"]["messages"] == 1
+
+
+def test_corrupted_e01_chunk_is_a_hash_mismatch(tmp_path):
+    if images.missing_tools("ewfacquire", "mke2fs", "sfdisk"):
+        pytest.skip("ewfacquire not installed")
+    disk, _ = _device_image(tmp_path)
+    segments = images.e01_image(disk, tmp_path / "e01" / "phone")
+    data = bytearray(segments[0].read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
+    segments[0].write_bytes(bytes(data))
+    result, status, text, problems = _ingest(tmp_path, segments[0])
+    # libewf hands back the damaged chunk's bytes (pyewf does not say which sectors failed their checksum): the
+    # MD5 of what was read differs from the one stored at acquisition, and that is shown
+    assert result.exit_code == 3, result.output
+    assert "STORED HASH MISMATCH" in result.output and "hash-mismatch" in {p["kind"] for p in problems}
+    assert status["devices"][0]["problems"].get("hash-mismatch") == 1
+
+
+@pytest.mark.parametrize("content, name", [(b"", "empty.img"), (bytes(range(256)) * 64, "random.E01")])
+def test_empty_and_random_files_fail_with_one_line(tmp_path, content, name):
+    evidence = tmp_path / name
+    evidence.write_bytes(content)
+    result, status, _, _ = _ingest(tmp_path, evidence)
+    assert result.exit_code == 2 and result.output.startswith("error: device d failed")
+    assert len(result.output.strip().splitlines()) == 1
+    assert status["devices"][0]["state"] == "failed"
+
+
+def _member(tar, name, data=b"", **kw):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    for key, value in kw.items():
+        setattr(info, key, value)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def test_hostile_tar_nothing_escapes_and_every_trap_is_shown(tmp_path):
+    archive = tmp_path / "ffs.tar"
+    with tarfile.open(archive, "w", format=tarfile.GNU_FORMAT) as tar:
+        _member(tar, "../../escape.txt", b"out")
+        _member(tar, "/etc/cron.d/evil", b"abs")
+        _member(tar, "..\\..\\win.txt", b"back")
+        _member(tar, "sdcard/passwd-link", type=tarfile.SYMTYPE, linkname="/etc/passwd")
+        _member(tar, "sdcard/up-link", type=tarfile.SYMTYPE, linkname="../../../../etc/shadow")
+        _member(tar, "sdcard/hard", type=tarfile.LNKTYPE, linkname="../../outside")
+        _member(tar, "dev/sda", type=tarfile.BLKTYPE)
+        _member(tar, "sdcard/new\nline \x1b[31mred.txt", b"odd")
+        _member(tar, "sdcard/" + "\udcff\udcfe.bin", b"not utf-8")
+    result, status, text, problems = _ingest(tmp_path, archive)
+    assert result.exit_code == 3, result.output
+    kinds = sorted(p["kind"] for p in problems)
+    assert kinds == ["link-out", "link-out", "odd-name", "path-climbs-out", "path-climbs-out", "path-climbs-out",
+                     "special-file"], problems  # the absolute symlink names a device path: stored, not a problem
+    # nothing outside the case folder, nothing extracted by name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "ffs.tar"]
+    assert not (tmp_path / "escape.txt").exists() and not Path("/etc/cron.d/evil").exists()
+    # odd names stored faithfully, shown escaped
+    files = {f["path"] for f in map(json.loads, CliRunner().invoke(main, ["export", str(tmp_path / "case"),
+                                                                            "files"]).output.splitlines())}
+    assert "/sdcard/new\nline \x1b[31mred.txt" in files and "/escape.txt" in files and "/win.txt" in files
+    assert "/sdcard/\\xff\\xfe.bin" in files
+    odd = [p for p in problems if p["kind"] == "odd-name"][0]
+    assert odd["what"] == "name is not valid UTF-8, its bytes (hex): 2f7364636172642ffffe2e62696e"
+    assert "\x1b" not in text and "\x1b" not in result.output
+    csv_out = CliRunner().invoke(main, ["export", "--format", "csv", str(tmp_path / "case"), "files"]).output
+    assert "new\nline \\x1b[31mred.txt" in csv_out and "\x1b" not in csv_out  # line breaks quoted, ESC escaped
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2])
+def test_zip_bomb_and_climbing_members(tmp_path, method, monkeypatch):
+    """The limits are configurable: at 10 MB a 64 MB bomb is the same trap as a 10 kB zip of gigabytes is at the
+    default 1 GiB (a deflate stream expands at most ~1000x, bzip2 far more), and the test stays fast."""
+    monkeypatch.setenv("FORENSICS_ARCHIVE_MIN_LIMIT", str(10 << 20))
+    archive = tmp_path / "extraction.zip"
+    with zipfile.ZipFile(archive, "w", compression=method, compresslevel=9) as z:
+        with z.open("bomb.bin", "w", force_zip64=True) as member:
+            block = bytes(1 << 20)
+            for _ in range(64):
+                member.write(block)
+        z.writestr("../../up.txt", b"x")
+        z.writestr("C:\\Windows\\evil.txt", b"x")
+    assert archive.stat().st_size < 200_000
+    result, status, text, problems = _ingest(tmp_path, archive)
+    assert result.exit_code == 3, result.output
+    kinds = sorted(p["kind"] for p in problems)
+    assert kinds == ["bomb-not-read", "path-climbs-out", "path-climbs-out"], problems
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "extraction.zip"]
+    assert sum(f.stat().st_size for f in (tmp_path / "case").rglob("*") if f.is_file()) < 50_000_000
+
+
+def test_clean_ingest_exits_zero_with_no_problems(tmp_path):
+    folder = tmp_path / "folder"
+    make_db(folder / SMS, MMSSMS_SCHEMA + SMS_ROWS)
+    result, status, text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 0 and problems == [] and status["devices"][0]["problems"] == {}
+    assert "problems" not in result.output
+    db = sqlite3.connect(tmp_path / "case" / "case.sqlite")
+    assert db.execute("SELECT warnings FROM parser_runs WHERE parser = 'android-sms'").fetchall() == [(0,)]
+
+
+def test_fifty_nested_zips_are_inventoried_not_opened(tmp_path):
+    inner = b"innermost"
+    for level in range(50):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr(f"level{level}.zip" if level else "data.txt", inner)
+        inner = out.getvalue()
+    archive = tmp_path / "nested.zip"
+    archive.write_bytes(inner)
+    result, status, text, problems = _ingest(tmp_path, archive)
+    assert result.exit_code == 0 and problems == []
+    files = [json.loads(line) for line in CliRunner().invoke(main, ["export", str(tmp_path / "case"),
+                                                                      "files"]).output.splitlines()]
+    assert [f["path"] for f in files] == ["/level49.zip"] and files[0]["sha256"]
+
+
+def test_billion_laughs_packages_xml_is_a_parser_problem(tmp_path):
+    folder = tmp_path / "extraction"
+    laughs = ('<?xml version="1.0"?><!DOCTYPE packages [<!ENTITY a "aaaaaaaaaa">'
+              + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+              + ']><packages><package name="&j;" /></packages>')
+    (folder / "data/system").mkdir(parents=True)
+    (folder / "data/system/packages.xml").write_text(laughs)
+    result, status, text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 3, result.output
+    assert [p["kind"] for p in problems] == ["parser-error"] and "packages.xml" in problems[0]["where"]
+    assert len(problems[0]["what"]) < 2000
+
+
+def test_script_formula_and_huge_bodies_are_kept_and_neutralised_in_csv(tmp_path):
+    folder = tmp_path / "extraction"
+    big = "A" * 100_000
+    rows = ("INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES "
+            "(1, 1, '+1', 1600000000000, 1, '<script>alert(1)</script>'), "
+            "(2, 1, '+1', 1600000001000, 1, '=HYPERLINK(\"http://evil\",\"x\")'), "
+            f"(3, 1, '+1', 1600000002000, 1, '{big}'), "
+            "(4, 1, '+1', 1600000003000, 1, '@SUM(1+1)');")
+    make_db(folder / SMS, MMSSMS_SCHEMA + rows)
+    result, status, text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 0, result.output
+    runner = CliRunner()
+    bodies = [json.loads(line)["body"] for line in runner.invoke(main, ["export", str(tmp_path / "case"),
+                                                                         "messages"]).output.splitlines()]
+    assert bodies == ["<script>alert(1)</script>", '=HYPERLINK("http://evil","x")', big, "@SUM(1+1)"]
+    csv_out = runner.invoke(main, ["export", "--format", "csv", str(tmp_path / "case"), "messages"]).output
+    assert "'=HYPERLINK" in csv_out and "'@SUM" in csv_out and big in csv_out
+
+
+def test_working_copies_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORENSICS_SPOOL_MAX_BYTES", "4096")
+    folder = tmp_path / "extraction"
+    make_db(folder / SMS, MMSSMS_SCHEMA + SMS_ROWS)
+    result, status, text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 3, result.output
+    assert [p["kind"] for p in problems] == ["too-large-to-parse"] and SMS in problems[0]["where"]
+    assert status["devices"][0]["counts"].get("messages", 0) == 0

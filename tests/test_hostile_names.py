@@ -1,0 +1,66 @@
+"""Names from evidence and examiners that are SQL or URI syntax: case folders and evidence paths with ``#``, ``?``,
+``%``, quotes, spaces, non-ASCII and a leading ``-``; table names with ``]`` and ``"`` in an evidence database."""
+import json
+import sqlite3
+
+from click.testing import CliRunner
+
+from artifacts.sql_quoting import ident, sqlite_uri
+from cli import main
+from tests import parser_harness
+from tests.fixtures.android_sms import MMSSMS_SCHEMA
+from tests.fixtures.ios_calls import ROWS, SCHEMA
+from tests.fixtures.sqlite_db import make_db
+
+SMS_ROWS = ("INSERT INTO sms (_id, thread_id, address, date, type, body) "
+            "VALUES (1, 1, '+15550001', 1600000000000, 1, 'hi');")
+ODD = 'op#7 ?%"x é'
+
+
+def test_uri_and_identifier_escaping(tmp_path):
+    folder = tmp_path / ODD
+    folder.mkdir()
+    db_path = folder / "a#b?.db"
+    sqlite3.connect(db_path).executescript('CREATE TABLE "t]1""x" (v); INSERT INTO "t]1""x" VALUES (42);')
+    uri = sqlite_uri(db_path)
+    assert uri.startswith("file:/") and uri.endswith("?mode=ro") and "#" not in uri and " " not in uri
+    db = sqlite3.connect(uri, uri=True)
+    assert db.execute(f"SELECT v FROM {ident('t]1' + chr(34) + 'x')}").fetchall() == [(42,)]
+    assert sorted(p.name for p in folder.iterdir()) == ["a#b?.db"]  # no stray file from a half-read URI
+    assert ident('a"b') == '"a""b"'
+
+
+def test_case_and_evidence_paths_with_syntax_characters(tmp_path, monkeypatch):
+    evidence = tmp_path / '-ev #1 "q" é?%'
+    make_db(evidence / "data/data/com.android.providers.telephony/databases/mmssms.db", MMSSMS_SCHEMA + SMS_ROWS)
+    (evidence / "sdcard/odd name #?.txt").parent.mkdir(parents=True)
+    (evidence / "sdcard/odd name #?.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    case = ODD
+    assert runner.invoke(main, ["case", "init", "--", case]).exit_code == 0
+    result = runner.invoke(main, ["ingest", "--quiet", "--device-id", "p1", "--", case, evidence.name])
+    assert result.exit_code == 0, result.output
+    assert "parsed: " in result.output and "unsupported" not in result.output
+    status = json.loads(runner.invoke(main, ["status", "--json", "--", case]).output)
+    assert status["devices"][0]["counts"]["messages"] == 1
+    exported = runner.invoke(main, ["export", "--", case, "messages"]).output
+    messages = [json.loads(line) for line in exported.splitlines()]
+    assert [m["body"] for m in messages] == ["hi"]
+    files = runner.invoke(main, ["export", "--format", "csv", "--", case, "files"]).output
+    assert "odd name #?.txt" in files
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([evidence.name, case])  # nothing beside the case
+
+
+def test_table_name_with_bracket_parses(tmp_path):
+    """CallHistory's participants join table is found by its name: one containing ``]`` still reads."""
+    odd = "Z_2]REMOTEPARTICIPANTHANDLES"
+    schema = SCHEMA.replace("Z_2REMOTEPARTICIPANTHANDLES (", f"{ident(odd)} (")
+    rows = ROWS.replace("INSERT INTO Z_2REMOTEPARTICIPANTHANDLES", f"INSERT INTO {ident(odd)}")
+    assert odd in schema and odd in rows
+    db = make_db(tmp_path / "src" / "CallHistory.storedata", schema + rows)
+    outcomes, out = parser_harness.run(tmp_path / "run", {
+        "/private/var/mobile/Library/CallHistoryDB/CallHistory.storedata": db}, ["ios-calls"])
+    assert outcomes[0].outcome == "parsed", outcomes[0].message
+    group = {c["source_row"]: c for c in out["calls"]}["4"]
+    assert group["peers"] == ["alan@example.com", "+1 555 010 0101"]
