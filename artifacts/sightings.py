@@ -1,0 +1,238 @@
+"""Sightings: one row per identifier per record that names it, computed for one device inside its shard.
+
+``record_device(store, device_id, facts)`` runs after the parsers, in the process that writes the shard, so a batch
+extracts sightings in parallel. It settles the device's default region (``artifacts.phones``), reads every record
+table the parsers wrote, and writes ``sightings`` rows that keep the text as written and the record's provenance.
+
+Roles: ``owner`` (the device's own accounts, number and SIM), ``contact`` (an address-book or in-app contact),
+``sender``, ``recipient``, ``thread`` (a group chat the message belongs to), ``call_peer``, ``mentioned`` (written
+inside a message body, a search or a title) and ``visited`` (a URL visited or downloaded from). Identifiers from one
+contact or account record are tied to each other (``tied_to``): a contact card's phone and e-mail, a Telegram
+user's id, phone and username. Names are never identifiers and never tie anything.
+"""
+from __future__ import annotations
+
+import functools
+import json
+
+from artifacts import phones
+from artifacts.identifiers import Identifier, classify, find_in_text, url_identifier
+from artifacts.store import ALL_TABLES, PROVENANCE_COLUMNS, Store
+
+COLUMNS = [c for c in ALL_TABLES["sightings"] if c != "id"]
+_PROV = list(PROVENANCE_COLUMNS)
+_INSERT = (f"INSERT INTO [sightings] ({', '.join(f'[{c}]' for c in COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(COLUMNS))})")
+TIED_ROLES = ("owner", "contact")
+_OWNER_FACTS = {"phone_number": "phone", "iccid": "iccid", "imsi": "imsi"}
+
+
+@functools.lru_cache(maxsize=1)
+def registry():
+    """The packaged platform registry (``artifacts.platforms``), or None where it cannot be loaded: sightings are
+    still written, URLs then stay URLs and platforms are the names the records give."""
+    try:
+        from artifacts.platforms import Registry
+    except ImportError:
+        return None
+    return Registry.load()
+
+
+class _Platforms:
+    """Record platform / app id / URL / e-mail domain → registry platform name, cached (a device repeats them)."""
+
+    def __init__(self, reg):
+        self.reg = reg
+        self.resolver = self._match_url if reg is not None else None
+
+    @functools.lru_cache(maxsize=100_000)
+    def _match_url(self, url: str):
+        return self.reg.match_url(url)
+
+    @functools.lru_cache(maxsize=10_000)
+    def of_record(self, app: str | None, platform: str | None) -> str | None:
+        if self.reg is not None:
+            for found in (self.reg.match_app(app) if app else None, self.reg.get(platform) if platform else None):
+                name = _name(found)
+                if name:
+                    return name
+        return platform or None
+
+    @functools.lru_cache(maxsize=100_000)
+    def of_identifier(self, kind: str, value: str) -> str | None:
+        if self.reg is None:
+            return None
+        if kind == "url":
+            return _name(self._match_url(value))
+        if kind == "email":
+            return _name(self.reg.match_domain(value.rsplit("@", 1)[1]))
+        return None
+
+
+def _name(found) -> str | None:
+    if found is None:
+        return None
+    platform = getattr(found, "platform", found)
+    return getattr(platform, "name", platform) if not isinstance(platform, str) else platform
+
+
+def device_region(store: Store, facts: dict) -> tuple[str | None, str | None]:
+    """The region national numbers on this device are read in, and why (see ``artifacts.phones``)."""
+    region, reason = phones.region_from_facts(facts)
+    if region:
+        return region, reason
+
+    def numbers():
+        for (phones_json,) in store.db.execute("SELECT phones FROM contacts"):
+            yield from json.loads(phones_json or "[]")
+
+    return phones.region_from_numbers(numbers())
+
+
+def record_device(store: Store, device_id: str, facts: dict) -> int:
+    """Write the device's sightings and its default region into its shard; returns the number of sightings."""
+    region, reason = device_region(store, facts)
+    store.upsert("devices", {"device_id": device_id, "default_region": region, "region_reason": reason})
+    extractor = _Extractor(store, region, _Platforms(registry()))
+    with store.transaction():
+        extractor.run()
+        extractor.flush()
+    if extractor.failures:
+        first = extractor.failures[0]
+        store.insert_rows("parser_runs", [{
+            "device_id": device_id, "evidence_id": first[0], "partition": first[1], "source_path": first[2],
+            "parser": "sightings", "parser_version": "1", "app": "system", "outcome": "error",
+            "records": extractor.count, "message": f"error: {len(extractor.failures)} records gave no sightings; "
+                                                   f"first: {first[3]}"}])
+    return extractor.count
+
+
+class _Extractor:
+    def __init__(self, store: Store, region: str | None, platforms: _Platforms):
+        self.store = store
+        self.region = region
+        self.platforms = platforms
+        self.buffer: list[tuple] = []
+        self.count = 0
+        self.failures: list[tuple] = []
+
+    # -- reading the record tables ---------------------------------------------------------------------------------
+    def run(self) -> None:
+        for table, handler in (("accounts", self._account), ("device_facts", self._fact),
+                               ("contacts", self._contact), ("messages", self._message), ("calls", self._call),
+                               ("web_visits", self._visit), ("downloads", self._visit),
+                               ("searches", self._search)):
+            cursor = self.store.db.conn.execute(f"SELECT * FROM [{table}] ORDER BY id")
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                row = dict(zip(names, values))
+                try:
+                    found = handler(row)
+                except Exception as exc:  # one bad value fails one record, never the device
+                    self.failures.append((row["evidence_id"], row["partition"], row["source_path"],
+                                          f"{table} {row['id']}: {type(exc).__name__}: {exc}"))
+                    continue
+                self._emit(table, row, found)
+
+    def _account(self, row):
+        plat = row["platform"]
+        found = []
+        for field, value in (("handle", row["username"]), ("user_id", row["user_id"]), ("phone", row["phone"]),
+                             ("email", row["email"])):
+            if value and str(value).strip().lower() not in {(plat or "").lower(), (row["account_type"] or "").lower()}:
+                found.append((self._classify(value, plat, field), "owner", value))
+        return found
+
+    def _fact(self, row):
+        kind = _OWNER_FACTS.get(row["key"])
+        value = row["value"]
+        if not kind or not value:
+            return []
+        if kind == "phone":
+            text = value if value.startswith(("+", "00")) or len(value) < 10 else "+" + value
+            return [(self._classify(text, None, "phone"), "owner", value)]
+        return [(Identifier(kind, f"{kind}:{''.join(c for c in value if c.isalnum())}"), "owner", value)]
+
+    def _contact(self, row):
+        plat = row["platform"]
+        found = []
+        for field, column in (("phone", "phones"), ("email", "emails"), ("handle", "handles")):
+            for value in json.loads(row[column] or "[]"):
+                if isinstance(value, str) and value.strip():
+                    found.append((self._classify(value, plat, field), "contact", value))
+        if row["user_id"]:
+            found.append((self._classify(row["user_id"], plat, "user_id"), "contact", row["user_id"]))
+        return found
+
+    def _message(self, row):
+        plat = row["platform"]
+        found = []
+        if row["sender"]:
+            found.append((self._classify(row["sender"], plat, "id"), "sender", row["sender"]))
+        recipients = row["recipients"]
+        if recipients and recipients != "[]":
+            for value in json.loads(recipients):
+                if isinstance(value, str) and value.strip():
+                    found.append((self._classify(value, plat, "id"), "recipient", value))
+        thread = row["thread_id"]
+        if thread and "@" in thread:
+            ident = self._classify(thread, plat, "id")
+            if ident is not None and ident.kind == "group":
+                found.append((ident, "thread", thread))
+        if row["body"]:
+            found += [(ident, "mentioned", written) for ident, written in self._text(row["body"])]
+        return found
+
+    def _call(self, row):
+        plat = row["platform"]
+        return [(self._classify(v, plat, "id"), "call_peer", v) for v in json.loads(row["peers"] or "[]")
+                if isinstance(v, str) and v.strip()]
+
+    def _visit(self, row):
+        url = row["url"]
+        if not url:
+            return []
+        return [(url_identifier(url, self.platforms.resolver), "visited", url)]
+
+    def _search(self, row):
+        return [(ident, "mentioned", written) for ident, written in self._text(row["term"])]
+
+    @functools.lru_cache(maxsize=200_000)
+    def _classify(self, value, platform, field):
+        return classify(str(value), platform, self.region, field)
+
+    def _text(self, text):
+        return find_in_text(text, self.region, self.platforms.resolver)
+
+    # -- writing ---------------------------------------------------------------------------------------------------
+    def _emit(self, table: str, row: dict, found) -> None:
+        found = [(i, role, str(w)) for i, role, w in found if i is not None]
+        if not found:
+            return
+        prov = [row[c] for c in _PROV]
+        record_platform = self.platforms.of_record(row.get("app"), row.get("platform"))
+        tied_ids = sorted({i.value for i, role, _w in found if role in TIED_ROLES and i.kind not in ("raw",)})
+        seen = set()
+        for ident, role, written in found:
+            key = (ident.kind, ident.value, role)
+            if key in seen:
+                continue
+            seen.add(key)
+            platform = self.platforms.of_identifier(ident.kind, ident.value) or \
+                (self.platforms.of_record(None, ident.platform) if ident.platform else None) or \
+                (record_platform if ident.kind not in ("url", "iban", "wallet") else None)
+            tied = None
+            if role in TIED_ROLES:
+                others = [v for v in tied_ids if v != ident.value]
+                tied = json.dumps(others, ensure_ascii=False) if others else None
+            self.buffer.append((*prov, ident.value, ident.kind, platform, table, row["id"], None, role, row.get("ts"),
+                                written, tied))
+        if len(self.buffer) >= 5000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.store.db.conn.executemany(_INSERT, self.buffer)
+            self.count += len(self.buffer)
+            self.buffer.clear()
+
