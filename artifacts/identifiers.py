@@ -180,22 +180,28 @@ def url_identifier(text: str, resolver=None) -> Identifier | None:
 
 def resolve_profile(url: str, resolver) -> Identifier | None:
     """An account identifier for a profile/invite/channel URL, using ``resolver(url) -> Match | None`` (the
-    registry's ``match_url``): ``wa.me/<digits>`` → the phone; invites → a group; otherwise ``platform:account``."""
+    registry's ``match_url``, whose ``account_kind`` names what the URL's account part is): a phone
+    (``wa.me/<digits>``) → that phone; an invite → a group; a channel → ``platform:channel:<id>``; a user id →
+    ``platform:id:<id>``; a user name → ``platform:<name>``. Listings, posts and bare domains stay URLs (None)."""
     match = resolver(url)
     account = getattr(match, "account", None) if match is not None else None
     if not account:
         return None
     ns = slug(match.platform)
-    kind = (getattr(match, "kind", "") or "").lower()
+    what = (getattr(match, "account_kind", None) or "").lower()
     account = str(account).strip().lstrip("@")
-    if kind == "phone" or (ns == "whatsapp" and account.lstrip("+").isdigit()):
-        phone_kind, value = phones.normalise("+" + account.lstrip("+"), None)
-        return Identifier(phone_kind, value, match.platform) if phone_kind == "phone" else None
-    if kind in ("invite", "group"):
+    if what == "phone":
+        kind, value = phones.normalise("+" + account.lstrip("+"), None)
+        return Identifier(kind, value, match.platform) if kind == "phone" else None
+    if what == "invite":
         return Identifier("group", f"{ns}:invite:{account}", match.platform)
-    if kind in ("id", "user_id") or (account.isdigit() and ns in ("vk", "facebook")):
+    if what == "channel":
+        return Identifier("handle", f"{ns}:channel:{account.lower()}", match.platform)
+    if what == "user_id":
         return Identifier("user_id", f"{ns}:id:{account.lower()}", match.platform)
-    return Identifier("handle", f"{ns}:{account.lower()}", match.platform)
+    if what == "username":
+        return Identifier("handle", f"{ns}:{account.lower()}", match.platform)
+    return None
 
 
 def find_in_text(text: str, region: str | None, resolver=None):

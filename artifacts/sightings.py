@@ -56,6 +56,7 @@ class _Platforms:
                 name = _name(found)
                 if name:
                     return name
+            return None  # "SMS", "Phone", "Android Contacts": how it was seen, not an online platform
         return platform or None
 
     @functools.lru_cache(maxsize=100_000)
@@ -225,7 +226,7 @@ class _Extractor:
             if role in TIED_ROLES:
                 others = [v for v in tied_ids if v != ident.value]
                 tied = json.dumps(others, ensure_ascii=False) if others else None
-            self.buffer.append((*prov, ident.value, ident.kind, platform, table, row["id"], None, role, row.get("ts"),
+            self.buffer.append((*prov, ident.value, ident.kind, platform, table, row["id"], role, row.get("ts"),
                                 written, tied))
         if len(self.buffer) >= 5000:
             self.flush()

@@ -55,7 +55,7 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
     # One row per identifier per record that names it (artifacts.sightings), written with the device's shard.
     "sightings": {
         "id": int, **PROVENANCE_COLUMNS, "identifier": str, "kind": str, "platform": str, "artifact": str,
-        "shard_record_id": int, "record_id": int, "role": str, "ts": str, "written_as": str, "tied_to": str,
+        "record_id": int, "role": str, "ts": str, "written_as": str, "tied_to": str,
     },
     # Case-wide: one row per normalised identifier, rebuilt from sightings by cases.links (no device_id: not merged).
     "identifiers": {
