@@ -21,6 +21,7 @@ from importlib import resources
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
+_POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 _NOT_PHONE = re.compile(r"[^0-9+()\-./ \u00a0\u2011\u2012\u2013\u2014]")
 _DIGITS = re.compile(r"\d")
 _LOCALE_REGION = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{4})?[-_]([A-Z]{2})\b", re.IGNORECASE)
@@ -48,7 +49,8 @@ def normalise(text: str, region: str | None, international: bool = False) -> tup
         number = phonenumbers.parse(cleaned, region or None)
     except phonenumbers.NumberParseException:
         number = None
-    if number is not None and phonenumbers.is_possible_number(number):
+    # IS_POSSIBLE, not IS_POSSIBLE_LOCAL_ONLY: a number dialled without its area code is not a whole number
+    if number is not None and phonenumbers.is_possible_number_with_reason(number) == _POSSIBLE:
         return "phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not cleaned.startswith("+") and (len(digits) <= 6 or (
             len(digits) <= 8 and number is not None and region
