@@ -61,7 +61,10 @@ TEXT_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]
 TEXT_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'`]+|"
                       r"\b(?:t\.me|telegram\.me|wa\.me|chat\.whatsapp\.com|m\.me|instagram\.com|vk\.com|ok\.ru|"
                       r"tiktok\.com|facebook\.com|fb\.com|x\.com|twitter\.com)/[^\s<>\"'`]+")
-TEXT_PHONE_HINT = re.compile(r"(?:\+|\b)\d[\d \-().\u00a0]{5,}\d")
+TEXT_PHONE_HINT = re.compile(r"\d[\d \-().\u00a0]{5,}\d")
+# A written number: optional +, digits with the separators people use, not glued to other digits or letters
+TEXT_PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d \-().\u00a0]{5,}\d(?![\w])")
+TEXT_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 TEXT_PAYMENT_HINT = re.compile(r"\b(?:[A-Z]{2}\d{2}|[13T][1-9A-HJ-NP-Za-km-z]{20}|bc1|BC1|0x[0-9a-fA-F]{20})")
 
 
@@ -204,10 +207,28 @@ def resolve_profile(url: str, resolver) -> Identifier | None:
     return None
 
 
+@functools.lru_cache(maxsize=100_000)
+def _phone_in_text(candidate: str, region: str | None) -> str | None:
+    """E.164 of a number written in free text, only when libphonenumber calls it valid (stricter than for a phone
+    field: text is full of order numbers, amounts and dates)."""
+    import phonenumbers
+
+    digits = re.sub(r"\D", "", candidate)
+    if candidate.startswith("00"):
+        candidate = "+" + digits[2:]
+    try:
+        number = phonenumbers.parse(candidate, region or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def find_in_text(text: str, region: str | None, resolver=None):
     """(Identifier, written_as) for every e-mail, URL, phone number, IBAN and wallet written in ``text``, in order
-    of appearance, each once. Phone numbers are taken only where libphonenumber finds a valid number (its
-    ``PhoneNumberMatcher``, which rejects dates, times and amounts), read in the device's region."""
+    of appearance, each once. Phone numbers are taken only where libphonenumber calls the written number valid
+    when read in the device's region (dates are skipped)."""
     if not text:
         return []
     found: list[tuple[int, Identifier, str]] = []
@@ -227,13 +248,12 @@ def find_in_text(text: str, region: str | None, resolver=None):
                 found.append((m.start(), ident, m.group().rstrip(".,;:!?)]}'\"")))
                 taken.append(m.span())
     if TEXT_PHONE_HINT.search(text):
-        import phonenumbers
-
-        for m in phonenumbers.PhoneNumberMatcher(text, region or "ZZ", leniency=phonenumbers.Leniency.VALID):
-            if any(a <= m.start < b for a, b in taken):
+        for m in TEXT_PHONE.finditer(text):
+            if any(a <= m.start() < b for a, b in taken) or TEXT_DATE.fullmatch(m.group().strip()):
                 continue
-            value = phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
-            found.append((m.start, Identifier("phone", value), m.raw_string))
+            value = _phone_in_text(m.group().strip(), region)
+            if value:
+                found.append((m.start(), Identifier("phone", value), m.group().strip()))
     if TEXT_PAYMENT_HINT.search(text):
         for kind, value, written in payments.find(text):
             found.append((text.find(written), Identifier(kind, value), written))

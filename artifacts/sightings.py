@@ -24,6 +24,11 @@ _PROV = list(PROVENANCE_COLUMNS)
 _INSERT = (f"INSERT INTO [sightings] ({', '.join(f'[{c}]' for c in COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(COLUMNS))})")
 TIED_ROLES = ("owner", "contact")
+# The columns each record table is read for (besides id, provenance, app and ts).
+_READ = {"accounts": ("platform", "account_type", "username", "user_id", "phone", "email"),
+         "device_facts": ("key", "value"), "contacts": ("platform", "phones", "emails", "handles", "user_id"),
+         "messages": ("platform", "sender", "recipients", "thread_id", "body"), "calls": ("platform", "peers"),
+         "web_visits": ("url",), "downloads": ("url",), "searches": ("term",)}
 _OWNER_FACTS = {"phone_number": "phone", "iccid": "iccid", "imsi": "imsi"}
 
 
@@ -123,7 +128,8 @@ class _Extractor:
                                ("contacts", self._contact), ("messages", self._message), ("calls", self._call),
                                ("web_visits", self._visit), ("downloads", self._visit),
                                ("searches", self._search)):
-            cursor = self.store.db.conn.execute(f"SELECT * FROM [{table}] ORDER BY id")
+            columns = ", ".join(f"[{c}]" for c in ("id", *_PROV, "app", "ts", *_READ[table]))
+            cursor = self.store.db.conn.execute(f"SELECT {columns} FROM [{table}] ORDER BY id")
             names = [d[0] for d in cursor.description]
             for values in cursor:
                 row = dict(zip(names, values))
@@ -212,7 +218,8 @@ class _Extractor:
             return
         prov = [row[c] for c in _PROV]
         record_platform = self.platforms.of_record(row.get("app"), row.get("platform"))
-        tied_ids = sorted({i.value for i, role, _w in found if role in TIED_ROLES and i.kind not in ("raw",)})
+        tied_ids = sorted({i.value for i, role, _w in found if role in TIED_ROLES and i.kind != "raw"}) \
+            if len(found) > 1 else ()
         seen = set()
         for ident, role, written in found:
             key = (ident.kind, ident.value, role)
