@@ -96,21 +96,34 @@ def device_region(store: Store, facts: dict) -> tuple[str | None, str | None]:
 
 
 def record_device(store: Store, device_id: str, facts: dict) -> int:
-    """Write the device's sightings and its default region into its shard; returns the number of sightings."""
-    region, reason = device_region(store, facts)
-    store.upsert("devices", {"device_id": device_id, "default_region": region, "region_reason": reason})
-    extractor = _Extractor(store, region, _Platforms(registry()))
-    with store.transaction():
-        extractor.run()
-        extractor.flush()
+    """Write the device's sightings and its default region into its shard; returns the number of sightings.
+
+    One bad record gives no sightings and is counted; anything worse fails this step only (nothing of it is
+    written), never the device: both are recorded as an ``error`` run of the ``sightings`` step in ``parser_runs``.
+    """
+    try:
+        region, reason = device_region(store, facts)
+        store.upsert("devices", {"device_id": device_id, "default_region": region, "region_reason": reason})
+        extractor = _Extractor(store, region, _Platforms(registry()))
+        with store.transaction():
+            extractor.run()
+            extractor.flush()
+    except Exception as exc:
+        _failed_run(store, device_id, ("", "", ""), 0, f"error: sightings not extracted: {type(exc).__name__}: {exc}")
+        return 0
     if extractor.failures:
         first = extractor.failures[0]
-        store.insert_rows("parser_runs", [{
-            "device_id": device_id, "evidence_id": first[0], "partition": first[1], "source_path": first[2],
-            "parser": "sightings", "parser_version": "1", "app": "system", "outcome": "error",
-            "records": extractor.count, "message": f"error: {len(extractor.failures)} records gave no sightings; "
-                                                   f"first: {first[3]}"}])
+        _failed_run(store, device_id, first[:3], extractor.count,
+                    f"error: {len(extractor.failures)} records gave no sightings; first: {first[3]}")
     return extractor.count
+
+
+def _failed_run(store: Store, device_id: str, where: tuple, count: int, message: str) -> None:
+    evidence_id, partition, source_path = where
+    store.insert_rows("parser_runs", [{
+        "device_id": device_id, "evidence_id": evidence_id or f"{device_id}:e1", "partition": partition,
+        "source_path": source_path, "parser": "sightings", "parser_version": "1", "app": "system",
+        "outcome": "error", "records": count, "message": message}])
 
 
 class _Extractor:
