@@ -77,6 +77,11 @@ def build(store: Store, registry=None, force: bool = False) -> dict:
             LEFT JOIN temp.aka a ON a.kind = g.kind AND a.identifier = g.identifier
             ORDER BY g.kind, g.identifier""")
         conn.execute("DROP TABLE temp.aka")
+        # lists in a fixed order whatever order the devices were merged in (only lists of two or more change)
+        for column in ("platforms", "devices", "also_known_as"):
+            conn.execute(f"UPDATE identifiers SET [{column}] = (SELECT json_group_array(value) FROM "
+                         f"(SELECT value FROM json_each(identifiers.[{column}]) ORDER BY value)) "
+                         f"WHERE json_array_length([{column}]) > 1")
         _mark_registry(conn, registry)
         took = time.perf_counter() - started
         total = conn.execute("SELECT count(*) FROM identifiers").fetchone()[0]
