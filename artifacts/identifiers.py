@@ -65,6 +65,17 @@ TEXT_PHONE_HINT = re.compile(r"\d[\d \-().\u00a0]{5,}\d")
 # A written number: optional +, digits with the separators people use, not glued to other digits or letters
 TEXT_PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d \-().\u00a0]{5,}\d(?![\w])")
 TEXT_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+# Quick tests that let most chat text through untouched: a host (a dot glued to letters), three digits in a row
+# (every phone number and IBAN has them), the start of a wallet address
+_HOST_DOT = re.compile(r"\.[A-Za-z]{2}")
+_THREE_DIGITS = re.compile(r"\d\d\d")
+_WALLET_START = re.compile(r"\b(?:[13T][1-9A-HJ-NP-Za-km-z]{20}|bc1|BC1|0x[0-9a-fA-F]{20})")
+
+
+def _worth_a_look(text: str) -> bool:
+    return "@" in text or bool(_HOST_DOT.search(text) or _THREE_DIGITS.search(text) or _WALLET_START.search(text))
+
+
 TEXT_PAYMENT_HINT = re.compile(r"\b(?:[A-Z]{2}\d{2}|[13T][1-9A-HJ-NP-Za-km-z]{20}|bc1|BC1|0x[0-9a-fA-F]{20})")
 
 
@@ -229,7 +240,7 @@ def find_in_text(text: str, region: str | None, resolver=None):
     """(Identifier, written_as) for every e-mail, URL, phone number, IBAN and wallet written in ``text``, in order
     of appearance, each once. Phone numbers are taken only where libphonenumber calls the written number valid
     when read in the device's region (dates are skipped)."""
-    if not text:
+    if not text or not _worth_a_look(text):
         return []
     found: list[tuple[int, Identifier, str]] = []
     taken: list[tuple[int, int]] = []

@@ -27,7 +27,7 @@ TIED_ROLES = ("owner", "contact")
 # The columns each record table is read for (besides id, provenance, app and ts).
 _READ = {"accounts": ("platform", "account_type", "username", "user_id", "phone", "email"),
          "device_facts": ("key", "value"), "contacts": ("platform", "phones", "emails", "handles", "user_id"),
-         "messages": ("platform", "sender", "recipients", "thread_id", "body"), "calls": ("platform", "peers"),
+         "messages": ("platform", "body"),
          "web_visits": ("url",), "downloads": ("url",), "searches": ("term",)}
 _OWNER_FACTS = {"phone_number": "phone", "iccid": "iccid", "imsi": "imsi"}
 
@@ -138,11 +138,15 @@ class _Extractor:
     # -- reading the record tables ---------------------------------------------------------------------------------
     def run(self) -> None:
         for table, handler in (("accounts", self._account), ("device_facts", self._fact),
-                               ("contacts", self._contact), ("messages", self._message), ("calls", self._call),
+                               ("contacts", self._contact), ("messages", self._message),
                                ("web_visits", self._visit), ("downloads", self._visit),
                                ("searches", self._search)):
+            if table == "messages":
+                self.flush()
+                self._addressed()
             columns = ", ".join(f"[{c}]" for c in ("id", *_PROV, "app", "ts", *_READ[table]))
-            cursor = self.store.db.conn.execute(f"SELECT {columns} FROM [{table}] ORDER BY id")
+            where = " WHERE [body] IS NOT NULL AND [body] != ''" if table == "messages" else ""
+            cursor = self.store.db.conn.execute(f"SELECT {columns} FROM [{table}]{where} ORDER BY id")
             names = [d[0] for d in cursor.description]
             for values in cursor:
                 row = dict(zip(names, values))
@@ -185,28 +189,51 @@ class _Extractor:
         return found
 
     def _message(self, row):
-        plat = row["platform"]
-        found = []
-        if row["sender"]:
-            found.append((self._classify(row["sender"], plat, "id"), "sender", row["sender"]))
-        recipients = row["recipients"]
-        if recipients and recipients != "[]":
-            for value in json.loads(recipients):
-                if isinstance(value, str) and value.strip():
-                    found.append((self._classify(value, plat, "id"), "recipient", value))
-        thread = row["thread_id"]
-        if thread and "@" in thread:
-            ident = self._classify(thread, plat, "id")
-            if ident is not None and ident.kind == "group":
-                found.append((ident, "thread", thread))
-        if row["body"]:
-            found += [(ident, "mentioned", written) for ident, written in self._text(row["body"])]
-        return found
+        """Identifiers written in a message body (senders, recipients and threads: ``_addressed``)."""
+        return [(ident, "mentioned", written) for ident, written in self._text(row["body"])]
 
-    def _call(self, row):
-        plat = row["platform"]
-        return [(self._classify(v, plat, "id"), "call_peer", v) for v in json.loads(row["peers"] or "[]")
-                if isinstance(v, str) and v.strip()]
+    # Senders, recipients, group threads and call peers repeat across thousands of records: each distinct value is
+    # classified once in Python, and the sightings are written by SQL joining the records to those values.
+    _ADDRESSED = (
+        ("messages", "sender", "SELECT {cols}, m.[sender] AS written FROM messages m "
+                               "WHERE m.[sender] IS NOT NULL AND m.[sender] != ''"),
+        ("messages", "recipient", "SELECT {cols}, j.value AS written FROM messages m, json_each(m.[recipients]) j "
+                                  "WHERE json_valid(m.[recipients]) AND j.type = 'text' AND j.value != ''"),
+        ("messages", "thread", "SELECT {cols}, m.[thread_id] AS written FROM messages m "
+                               "WHERE instr(m.[thread_id], '@') > 0"),
+        ("calls", "call_peer", "SELECT {cols}, j.value AS written FROM calls m, json_each(m.[peers]) j "
+                               "WHERE json_valid(m.[peers]) AND j.type = 'text' AND j.value != ''"),
+    )
+
+    def _addressed(self) -> None:
+        conn = self.store.db.conn
+        cols = ", ".join(f"m.[{c}]" for c in ("id", *_PROV, "app", "ts", "platform"))
+        conn.execute("DROP TABLE IF EXISTS temp.addressed")
+        conn.execute("CREATE TEMP TABLE addressed (role TEXT, platform TEXT, app TEXT, written TEXT, identifier TEXT, "
+                     "kind TEXT, ident_platform TEXT)")
+        for _table, role, select in self._ADDRESSED:
+            rows = []
+            for platform, app, written in conn.execute(
+                    f"SELECT DISTINCT platform, app, written FROM ({select.format(cols=cols)})"):
+                ident = self._classify(written, platform, "id")
+                if ident is None or (role == "thread" and ident.kind != "group"):
+                    continue
+                rows.append((role, platform, app, written, ident.value, ident.kind,
+                             self._platform(ident, self.platforms.of_record(app, platform))))
+            conn.executemany("INSERT INTO temp.addressed VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("CREATE INDEX temp.addressed_key ON addressed (role, written)")
+        names = ", ".join(f"[{c}]" for c in COLUMNS)
+        prov = ", ".join(f"r.[{c}]" for c in _PROV)
+        for table, role, select in self._ADDRESSED:
+            # one sighting per identifier per record and role, written as its first spelling there
+            before = conn.total_changes
+            conn.execute(
+                f"INSERT INTO [sightings] ({names}) SELECT {prov}, a.identifier, a.kind, a.ident_platform, ?, r.[id], "
+                f"?, r.[ts], min(r.written), NULL FROM ({select.format(cols=cols)}) r JOIN temp.addressed a "
+                "ON a.role = ? AND a.written = r.written AND a.platform IS r.[platform] AND a.app IS r.[app] "
+                "GROUP BY r.[id], a.kind, a.identifier ORDER BY r.[id], min(r.written)", (table, role, role))
+            self.count += conn.total_changes - before
+        conn.execute("DROP TABLE temp.addressed")
 
     def _visit(self, row):
         url = row["url"]
@@ -224,6 +251,13 @@ class _Extractor:
     def _text(self, text):
         return find_in_text(text, self.region, self.platforms.resolver)
 
+    def _platform(self, ident: Identifier, record_platform: str | None) -> str | None:
+        """The platform a sighting belongs to: the identifier's own (a profile URL's, an e-mail domain's, a JID's),
+        else the record's — except for URLs and payments, which belong to no messenger they were pasted in."""
+        return self.platforms.of_identifier(ident.kind, ident.value) or \
+            (self.platforms.of_record(None, ident.platform) if ident.platform else None) or \
+            (record_platform if ident.kind not in ("url", "iban", "wallet") else None)
+
     # -- writing ---------------------------------------------------------------------------------------------------
     def _emit(self, table: str, row: dict, found) -> None:
         found = [(i, role, str(w)) for i, role, w in found if i is not None]
@@ -239,9 +273,7 @@ class _Extractor:
             if key in seen:
                 continue
             seen.add(key)
-            platform = self.platforms.of_identifier(ident.kind, ident.value) or \
-                (self.platforms.of_record(None, ident.platform) if ident.platform else None) or \
-                (record_platform if ident.kind not in ("url", "iban", "wallet") else None)
+            platform = self._platform(ident, record_platform)
             tied = None
             if role in TIED_ROLES:
                 others = [v for v in tied_ids if v != ident.value]
