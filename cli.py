@@ -1,6 +1,7 @@
 """Command-line interface: Click commands only; the work is done in ``cases``."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -231,6 +232,95 @@ def parsers_cmd() -> None:
             click.echo(f"    {pattern}")
 
 
+# --- platform registry: forensics platforms list/match, forensics case overlay --------------------------------------
+
+def _registry(case_dir: str | None):
+    from artifacts.platforms import Registry
+    from cases.overlay import load_case_registry
+
+    return load_case_registry(_open_case(case_dir)) if case_dir else Registry.load()
+
+
+@main.group()
+def platforms() -> None:
+    """The registry of online platforms: categories, domains, profile-URL patterns, app ids, their sources."""
+
+
+@platforms.command("list")
+@click.option("--category", help="Only this category (e.g. 'dating', 'jobs/recruitment', 'escort/adult ads').")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--case", "case_dir", type=click.Path(), help="Include this case's overlay (extra platforms, flags).")
+@_guard
+def platforms_list(category: str | None, fmt: str, case_dir: str | None) -> None:
+    """List the platforms (sorted by name), flagged ones marked; JSON gives every fact with its source."""
+    from artifacts.platforms import CATEGORIES
+
+    if category and category not in CATEGORIES:
+        raise InputError(f"unknown category '{category}' (choose from {', '.join(CATEGORIES)})")
+    chosen = [p for p in _registry(case_dir).platforms if not category or p.category == category]
+    if fmt == "json":
+        click.echo(json.dumps([p.as_dict() for p in chosen], indent=1, ensure_ascii=False, sort_keys=True))
+        return
+    for p in chosen:
+        flag = f"  [{p.flag.upper()}]" if p.flag else ""
+        apps = len(p.android) + len(p.ios)
+        click.echo(f"{p.name}\t{p.category}\t{','.join(p.domains[:3]) + (',...' if len(p.domains) > 3 else '')}\t"
+                   f"{','.join(p.regions)}\t{apps} app id(s)\t{'+'.join(p.sources)}{flag}")
+    click.echo(f"{len(chosen)} platform(s)", err=True)
+
+
+@platforms.command("match")
+@click.argument("value")
+@click.option("--case", "case_dir", type=click.Path(), help="Use this case's overlay (flags, watch list).")
+@_guard
+def platforms_match(value: str, case_dir: str | None) -> None:
+    """Which platform VALUE belongs to (a URL, a host, an Android package, an iOS bundle id), and which rule matched.
+
+    Exit code 1 when nothing matches.
+    """
+    registry = _registry(case_dir)
+    matches = registry.match(value)
+    hits = registry.watchlisted(value)
+    for m in matches:
+        account = f" account={m.account}" + (f" ({m.account_kind})" if m.account_kind else "") if m.account else ""
+        click.echo(f"{m.platform} [{m.category}]: {m.kind}{account}")
+        click.echo(f"  rule: {m.rule}")
+        click.echo(f"  source: {m.source or 'unknown'}")
+        platform = registry.get(m.platform)
+        if platform is not None and platform.notes:
+            click.echo(f"  notes: {platform.notes}")
+        if platform is not None and platform.flag:
+            click.echo(f"  FLAGGED {platform.flag}: {platform.flag_note} (source: {platform.flag_source})")
+    for hit in hits:
+        click.echo(f"WATCH-LISTED{' ' + hit['kind'] if hit.get('kind') else ''}: {hit['note']} "
+                   f"(source: {hit['source']})")
+    if not matches and not hits:
+        click.echo(f"no platform matches {value!r}", err=True)
+        sys.exit(1)
+
+
+@case.command("overlay")
+@click.argument("case_dir", type=click.Path())
+@click.argument("overlay_file", type=click.Path())
+@_guard
+def case_overlay(case_dir: str, overlay_file: str) -> None:
+    """Validate OVERLAY_FILE (YAML or JSON) and install it as the case's platform overlay.
+
+    The overlay adds platforms, flags platforms 'suspected' or 'confirmed' (with a note and a source) and lists
+    watch-listed identifiers; see docs/platforms.md. A bad file is reported one problem per line and changes nothing.
+    """
+    from artifacts.platforms import OverlayError
+    from cases.overlay import install_overlay
+
+    target = _open_case(case_dir)
+    try:
+        overlay = install_overlay(target, Path(overlay_file))
+    except OverlayError as exc:
+        for problem in exc.problems:
+            click.echo(f"{overlay_file}: {problem}", err=True)
+        raise InputError(f"{overlay_file}: {len(exc.problems)} problem(s); overlay not installed") from None
+    click.echo(f"overlay installed: {len(overlay['platforms'])} platform(s), {len(overlay['flags'])} flag(s), "
+               f"{len(overlay['watchlist'])} watch-listed identifier(s)")
 # -- identifiers: cross-device links and platform footprints ------------------------------------------------------
 def _linked_store(case_dir: str):
     """The case store with its identifiers table up to date, and the case registry (shipped + overlay)."""

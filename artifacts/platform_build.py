@@ -41,10 +41,10 @@ MAIGRET_CATEGORY = (
     ("classified", "classifieds/marketplace"), ("career", "jobs/recruitment"), ("freelance", "jobs/recruitment"),
     ("messaging", "messenger"), ("review", "review forum"), ("gambling", "gambling"), ("crypto", "finance"),
     ("fintech", "finance"), ("finance", "finance"), ("trading", "finance"), ("stock", "finance"),
-    ("video", "video/streaming"), ("streaming", "video/streaming"), ("movies", "video/streaming"),
+    ("video", "video/streaming"), ("movies", "video/streaming"), ("music", "music"), ("streaming", "video/streaming"),
     ("photo", "photo sharing"), ("forum", "forum"), ("discussion", "forum"), ("q&a", "forum"),
     ("social", "social network"), ("networking", "social network"), ("geosocial", "social network"),
-    ("shopping", "online shop"), ("music", "music"), ("gaming", "gaming"), ("blog", "blog"), ("writing", "blog"),
+    ("shopping", "online shop"), ("gaming", "gaming"), ("blog", "blog"), ("writing", "blog"),
     ("news", "news"), ("coding", "coding/tech"), ("tech", "coding/tech"), ("hacking", "coding/tech"),
     ("education", "education"), ("travel", "travel/accommodation"),
 )
@@ -76,7 +76,6 @@ class Table:
         self.records: dict[str, dict] = {}
         self.owner: dict[str, str] = {}      # domain → platform key
         self.shares: dict[tuple[str, str], str] = {}   # (platform key, domain) → why it may be claimed twice
-        self.hand: set[str] = set()          # keys of seed/curated platforms (their subdomains merge into them)
 
     def add(self, name: str, facts: list[dict] | None = None, **extra) -> str:
         key = name.casefold()
@@ -106,20 +105,10 @@ class Table:
         self.fact(key, "domain", domain, source)
         return True
 
-    def hand_owner(self, host: str) -> str | None:
-        """The seed/curated platform owning ``host`` or one of its parent domains."""
-        labels = host.split(".")
-        for i in range(len(labels) - 1):
-            key = self.owner.get(".".join(labels[i:]))
-            if key in self.hand:
-                return key
-        return None
-
 
 def add_hand_platform(table: Table, p: dict, layer: str, source: str, category: str, category_detail: str | None,
                       app_source) -> str:
     key = table.add(p["name"])
-    table.hand.add(key)
     table.fact(key, "name", p["name"], source)
     if category:
         table.fact(key, "category", category, source, category_detail)
@@ -230,7 +219,7 @@ def add_upstream(table: Table, layer: str, entry_name: str, hosts: list[str], re
     out = out or table
     source = f"{layer}:{entry_name}"
     primary = hosts[0]
-    key = table.hand_owner(primary) or table.owner.get(primary)
+    key = table.owner.get(primary) or _same_platform(table, entry_name, primary)
     if key is None:
         name = entry_name if entry_name.casefold() not in table.records else f"{entry_name} ({primary})"
         if name.casefold() in table.records:
@@ -243,7 +232,7 @@ def add_upstream(table: Table, layer: str, entry_name: str, hosts: list[str], re
     for host in hosts:
         if _covered(table, host, key):
             continue
-        if table.owner.get(host) is None and table.hand_owner(host) is None:
+        if table.owner.get(host) is None:
             table.owner[host] = key
             out.fact(key, "domain", host, source)
     if regex and not pattern_problem(regex):
@@ -252,6 +241,28 @@ def add_upstream(table: Table, layer: str, entry_name: str, hosts: list[str], re
         out.fact(key, "category", category, source, category_detail)
     for region, detail in regions:
         out.fact(key, "region", COUNTRY_FIX.get(region, region), source, detail)
+
+
+def _same_platform(table: Table, name: str, host: str) -> str | None:
+    """The platform called ``name`` if ``host`` is its subdomain or has the same second-level label as one of its
+    domains (Maigret's "Venmo" at account.venmo.com is the curated Venmo; its "Signal" forum at signalusers.org is not
+    the Signal messenger)."""
+    key = name.casefold()
+    if key not in table.records:
+        return None
+    label = _site_label(host)
+    for d, owner in table.owner.items():
+        if owner == key and (host.endswith("." + d) or _site_label(d) == label):
+            return key
+    return None
+
+
+def _site_label(host: str) -> str:
+    """The label before the public suffix, roughly: 'venmo' for account.venmo.com, 'olx' for olx.com.br."""
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in ("com", "co", "org", "net", "gov", "edu", "ac"):
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else host
 
 
 def _covered(table: Table, host: str, key: str) -> bool:

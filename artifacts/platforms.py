@@ -44,6 +44,8 @@ ACCOUNT_GROUPS = {
 }
 CASE_FOLDED_GROUPS = ("username", "line_id", "username_link")  # user names are case-insensitive unless data says not
 _HOST_PREFIXES = ("www.", "m.", "mobile.")
+_CACHE_SIZE = 100_000
+_EMAIL = re.compile(r"(?:mailto:)?([^@\s/:]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+))", re.IGNORECASE)
 _DATA = "data"
 
 
@@ -117,7 +119,7 @@ class Platform:
 class Match:
     platform: str
     category: str
-    kind: str                   # 'profile'|'invite'|'channel'|'group'|'post'|'page'|'short_link'|'domain'|'android'|'ios'|'account_type'
+    kind: str   # profile|invite|channel|group|post|page|short_link|domain|email|android|ios|account_type
     account: str | None         # the handle / user id / digits the URL names, normalised
     rule: str                   # which rule matched, human-readable
     account_kind: str | None = None   # the named group: 'username', 'phone', 'user_id', 'invite', ...
@@ -185,6 +187,7 @@ class Registry:
         self._by_domain: dict[str, list[Platform]] = {}
         self._schemes: dict[str, list[Platform]] = {}
         self._apps: dict[tuple[str, str], list[Platform]] = {}
+        self._url_cache: dict[str, Match | None] = {}  # the same links recur across messages and devices
         for p in self.platforms:
             for d in p.domains:
                 self._by_domain.setdefault(d, []).append(p)
@@ -194,8 +197,8 @@ class Registry:
             for kind, ids in (("android", p.android), ("ios", p.ios), ("account_type", p.account_types)):
                 for app in ids:
                     self._apps.setdefault((kind, app.lower()), []).append(p)
-        for owners in self._by_domain.values():
-            owners.sort(key=lambda p: (any(d in p.domains for d, _ in p.shared_domains) and 1 or 0, p.name.casefold()))
+        for domain, owners in self._by_domain.items():  # the platform that merely shares a domain comes last
+            owners.sort(key=lambda p, d=domain: (d in dict(p.shared_domains), p.name.casefold()))
 
     @classmethod
     def load(cls, overlay: dict | None = None) -> "Registry":
@@ -233,6 +236,14 @@ class Registry:
 
     def match_url(self, url: str) -> Match | None:
         """A profile/invite/channel/group URL → platform + account; else the owning domain with account ``None``."""
+        if url in self._url_cache:
+            return self._url_cache[url]
+        if len(self._url_cache) >= _CACHE_SIZE:
+            self._url_cache.clear()
+        found = self._url_cache[url] = self._match_url(url)
+        return found
+
+    def _match_url(self, url: str) -> Match | None:
         parsed = canonical_url(url)
         if parsed is None:
             return None
@@ -296,11 +307,23 @@ class Registry:
                                  source=_fact_source(p, kind, value), flag=p.flag))
         return out
 
+    def match_email(self, address: str) -> Match | None:
+        """An e-mail address (or ``mailto:`` link) → the platform owning its domain; the account is the address."""
+        m = _EMAIL.fullmatch(address.strip())
+        owner = self.match_domain(m.group(2)) if m else None
+        if owner is None:
+            return None
+        return Match(owner.platform, owner.category, "email", m.group(1).lower(),
+                     f"e-mail {owner.rule}", account_kind="email", source=owner.source, flag=owner.flag)
+
     def match(self, value: str) -> list[Match]:
-        """Every way ``value`` matches: as an app id / account type, and as a URL or host. Deterministic order."""
+        """Every way ``value`` matches: as an app id / account type, an e-mail address, a URL or host.
+
+        Deterministic order: app matches, then the e-mail or URL match.
+        """
         value = value.strip()
         out = self._app_matches(value, ("android", "ios", "account_type")) if _looks_like_app_id(value) else []
-        url = self.match_url(value)
+        url = self.match_email(value) or self.match_url(value)
         if url is not None and not (out and url.kind == "domain"):
             out.append(url)
         unique, seen = [], set()
@@ -339,13 +362,28 @@ def _pattern_match(p: Platform, pattern: UrlPattern, canonical: str) -> tuple[st
     if account is None:
         return None
     start = m.start(pattern.group)
-    if pattern.kind == "profile" and account.casefold() in p.reserved_paths:
+    if pattern.kind == "profile" and (account.casefold() in p.reserved_paths or (
+            pattern.group == "username" and _not_a_user_name(account))):
         return None
     if pattern.kind in ("post", "short_link"):
         return None, start  # a post or short link names no account
     if pattern.group in CASE_FOLDED_GROUPS and not p.case_sensitive:
         account = account.lower()
     return account, start
+
+
+# Site sections that upstream root-level templates ("site.com/{username}") would otherwise take for user names.
+GENERIC_RESERVED = frozenset((
+    "about", "account", "accounts", "admin", "api", "app", "assets", "auth", "careers", "contact", "download",
+    "explore", "faq", "help", "home", "index", "intent", "legal", "login", "logout", "oauth", "policies", "privacy",
+    "register", "search", "settings", "share", "signin", "signup", "static", "support", "terms", "tos",
+))
+
+
+def _not_a_user_name(account: str) -> bool:
+    name = account.casefold()
+    return name in GENERIC_RESERVED or bool(re.search(r"\.(?:php|html?|aspx?|jsp|cgi|js|css|png|jpe?g|gif|svg|ico|xml|txt)$",
+                                                      name))
 
 
 # --- the data: layers merged into one record per platform -------------------------------------------------------
@@ -378,7 +416,12 @@ def platform_from_record(rec: dict) -> Platform:
         return tuple(seen)
 
     patterns, seen_regex = [], set()
+    # Hand-checked patterns (seed, curated, overlay) are authoritative: where a platform has any, the upstream
+    # templates (kept in ``facts``) are not used for matching, so a loose template cannot accept what they reject.
+    hand = any(f.field == "url_pattern" and _layer_rank(f.source) < LAYERS.index("maigret") for f in facts)
     for f in facts:
+        if hand and f.field == "url_pattern" and _layer_rank(f.source) >= LAYERS.index("maigret"):
+            continue
         if f.field == "url_pattern" and f.value not in seen_regex:
             seen_regex.add(f.value)
             group, kind, scheme = pattern_shape(f.value)
@@ -453,98 +496,112 @@ def validate_overlay(data, origin: str = "overlay", registry: "Registry | None" 
     for key in sorted(set(map(str, data)) - _OVERLAY_KEYS):
         problems.append(f"{key}: unknown key (allowed: {', '.join(sorted(_OVERLAY_KEYS))})")
     base = registry if registry is not None else _base_registry()
-    out: dict = {"platforms": [], "flags": [], "watchlist": []}
+    out: dict = {}
     if "about" in data:
         out["about"] = _text(data["about"], "about", problems)
-    names: dict[str, str] = {}
-    domains: dict[str, str] = {}
-    for i, item in enumerate(_items(data, "platforms", problems)):
-        where = f"platforms[{i}]"
-        if not _mapping(item, where, _PLATFORM_KEYS, problems):
-            continue
-        rec = {"name": _text(item.get("name"), f"{where}.name", problems, required=True),
-               "category": _category(item.get("category"), f"{where}.category", problems),
-               "source": _text(item.get("source"), f"{where}.source", problems, required=True)}
-        name = rec["name"]
-        if name:
-            if base.get(name) is not None:
-                problems.append(f"{where}.name: '{name}' is already in the registry (flag it under 'flags:' instead)")
-            elif name.casefold() in names:
-                problems.append(f"{where}.name: '{name}' is also defined at {names[name.casefold()]}")
-            else:
-                names[name.casefold()] = where
-        for key in ("domains", "android", "ios", "regions", "account_types", "reserved_paths"):
-            rec[key] = _strings(item.get(key, []), f"{where}.{key}", problems)
-        rec["domains"] = [strip_host(d) for d in rec["domains"]]
-        for j, d in enumerate(rec["domains"]):
-            loc = f"{where}.domains[{j}]"
-            if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", d):
-                problems.append(f"{loc}: '{d}' is not a domain name")
-            elif d in domains:
-                problems.append(f"{loc}: '{d}' is also claimed by {domains[d]}")
-            elif base.match_domain(d) is not None and base.match_domain(d).rule == f"domain {d}":
-                problems.append(f"{loc}: '{d}' already belongs to {base.match_domain(d).platform}")
-            else:
-                domains[d] = where
-        rec["regions"] = [r.upper() for r in rec["regions"]]
-        for j, r in enumerate(rec["regions"]):
-            if not re.fullmatch(r"[A-Z]{2}", r):
-                problems.append(f"{where}.regions[{j}]: '{r}' is not a two-letter country code")
-        rec["url_patterns"] = []
-        for j, regex in enumerate(_strings(item.get("url_patterns", []), f"{where}.url_patterns", problems)):
-            problem = pattern_problem(regex)
-            if problem:
-                problems.append(f"{where}.url_patterns[{j}]: {problem}")
-            rec["url_patterns"].append(regex)
-        if item.get("notes") is not None:
-            rec["notes"] = _text(item.get("notes"), f"{where}.notes", problems)
-        if item.get("flag") is not None:
-            rec["flag"] = _flag(item.get("flag"), f"{where}.flag", problems)
-            rec["flag_note"] = _text(item.get("flag_note"), f"{where}.flag_note", problems, required=True)
-            rec["flag_source"] = _text(item.get("flag_source", item.get("source")), f"{where}.flag_source", problems,
-                                       required=True)
-        elif item.get("flag_note") is not None or item.get("flag_source") is not None:
-            problems.append(f"{where}.flag: missing (flag_note/flag_source given without a flag)")
-        out["platforms"].append(rec)
-    flagged: dict[str, str] = {}
-    for i, item in enumerate(_items(data, "flags", problems)):
-        where = f"flags[{i}]"
-        if not _mapping(item, where, _FLAG_KEYS, problems):
-            continue
-        rec = {"platform": _text(item.get("platform"), f"{where}.platform", problems, required=True),
-               "flag": _flag(item.get("flag"), f"{where}.flag", problems),
-               "note": _text(item.get("note"), f"{where}.note", problems, required=True),
-               "source": _text(item.get("source"), f"{where}.source", problems, required=True)}
-        target = rec["platform"]
-        if target:
-            if base.get(target) is None and target.casefold() not in names:
-                problems.append(f"{where}.platform: unknown platform '{target}' (see `forensics platforms list`)")
-            elif target.casefold() in flagged:
-                problems.append(f"{where}.platform: '{target}' is already flagged at {flagged[target.casefold()]}")
-            else:
-                flagged[target.casefold()] = where
-                if base.get(target) is not None:
-                    rec["platform"] = base.get(target).name
-        out["flags"].append(rec)
-    for i, item in enumerate(_items(data, "watchlist", problems)):
-        where = f"watchlist[{i}]"
-        if not _mapping(item, where, _WATCH_KEYS, problems):
-            continue
-        rec = {"value": _text(item.get("value"), f"{where}.value", problems, required=True),
-               "note": _text(item.get("note"), f"{where}.note", problems, required=True),
-               "source": _text(item.get("source"), f"{where}.source", problems, required=True)}
-        if item.get("kind") is not None:
-            kind = _text(item.get("kind"), f"{where}.kind", problems)
-            if kind and not re.fullmatch(r"[a-z][a-z0-9_]*", kind):
-                problems.append(f"{where}.kind: '{kind}' must be a lower-case word such as phone, email, handle, url")
-            rec["kind"] = kind
-        out["watchlist"].append(rec)
+    names: dict[str, str] = {}     # new platform name (case-folded) → where it is defined
+    domains: dict[str, str] = {}   # domain → where it is claimed
+    flagged: dict[str, str] = {}   # platform name (case-folded) → where it is flagged
+    out["platforms"] = [_overlay_platform(where, item, base, names, domains, flagged, problems)
+                        for where, item in _entries(data, "platforms", _PLATFORM_KEYS, problems)]
+    out["flags"] = [_overlay_flag(where, item, base, names, flagged, problems)
+                    for where, item in _entries(data, "flags", _FLAG_KEYS, problems)]
+    out["watchlist"] = [_overlay_watch(where, item, problems)
+                        for where, item in _entries(data, "watchlist", _WATCH_KEYS, problems)]
     if problems:
         raise OverlayError(problems, origin)
     out["platforms"].sort(key=lambda r: r["name"].casefold())
     out["flags"].sort(key=lambda r: r["platform"].casefold())
     out["watchlist"].sort(key=lambda r: (r["value"].casefold(), r.get("kind") or "", r["source"]))
     return out
+
+
+def _overlay_platform(where: str, item: dict, base: Registry, names: dict, domains: dict, flagged: dict,
+                      problems: list) -> dict:
+    rec = {"name": _text(item.get("name"), f"{where}.name", problems, required=True),
+           "category": _category(item.get("category"), f"{where}.category", problems),
+           "source": _text(item.get("source"), f"{where}.source", problems, required=True)}
+    name = rec["name"]
+    if name:
+        if base.get(name) is not None:
+            problems.append(f"{where}.name: '{name}' is already in the registry (flag it under 'flags:' instead)")
+        elif name.casefold() in names:
+            problems.append(f"{where}.name: '{name}' is also defined at {names[name.casefold()]}")
+        else:
+            names[name.casefold()] = where
+    for key in ("domains", "android", "ios", "regions", "account_types", "reserved_paths"):
+        rec[key] = _strings(item.get(key, []), f"{where}.{key}", problems)
+    rec["domains"] = [strip_host(d) for d in rec["domains"]]
+    for j, d in enumerate(rec["domains"]):
+        valid = re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", d)
+        owner = base.match_domain(d) if valid else None
+        if not valid:
+            problems.append(f"{where}.domains[{j}]: '{d}' is not a domain name")
+        elif d in domains:
+            problems.append(f"{where}.domains[{j}]: '{d}' is also claimed by {domains[d]}")
+        elif owner is not None and owner.rule == f"domain {d}":
+            problems.append(f"{where}.domains[{j}]: '{d}' already belongs to {owner.platform}")
+        else:
+            domains[d] = where
+    rec["regions"] = [r.upper() for r in rec["regions"]]
+    for j, r in enumerate(rec["regions"]):
+        if not re.fullmatch(r"[A-Z]{2}", r):
+            problems.append(f"{where}.regions[{j}]: '{r}' is not a two-letter country code")
+    rec["url_patterns"] = _strings(item.get("url_patterns", []), f"{where}.url_patterns", problems)
+    for j, regex in enumerate(rec["url_patterns"]):
+        problem = pattern_problem(regex)
+        if problem:
+            problems.append(f"{where}.url_patterns[{j}]: {problem}")
+    if item.get("notes") is not None:
+        rec["notes"] = _text(item.get("notes"), f"{where}.notes", problems)
+    if item.get("flag") is not None:
+        rec["flag"] = _flag(item.get("flag"), f"{where}.flag", problems)
+        if name:
+            flagged.setdefault(name.casefold(), f"{where}.flag")
+        rec["flag_note"] = _text(item.get("flag_note"), f"{where}.flag_note", problems, required=True)
+        rec["flag_source"] = _text(item.get("flag_source", item.get("source")), f"{where}.flag_source", problems,
+                                   required=True)
+    elif item.get("flag_note") is not None or item.get("flag_source") is not None:
+        problems.append(f"{where}.flag: missing (flag_note/flag_source given without a flag)")
+    return rec
+
+
+def _overlay_flag(where: str, item: dict, base: Registry, names: dict, flagged: dict, problems: list) -> dict:
+    rec = {"platform": _text(item.get("platform"), f"{where}.platform", problems, required=True),
+           "flag": _flag(item.get("flag"), f"{where}.flag", problems),
+           "note": _text(item.get("note"), f"{where}.note", problems, required=True),
+           "source": _text(item.get("source"), f"{where}.source", problems, required=True)}
+    target = rec["platform"]
+    if target:
+        known = base.get(target)
+        if known is None and target.casefold() not in names:
+            problems.append(f"{where}.platform: unknown platform '{target}' (see `forensics platforms list`)")
+        elif target.casefold() in flagged:
+            problems.append(f"{where}.platform: '{target}' is already flagged at {flagged[target.casefold()]}")
+        else:
+            flagged[target.casefold()] = where
+            rec["platform"] = known.name if known is not None else target
+    return rec
+
+
+def _overlay_watch(where: str, item: dict, problems: list) -> dict:
+    rec = {"value": _text(item.get("value"), f"{where}.value", problems, required=True),
+           "note": _text(item.get("note"), f"{where}.note", problems, required=True),
+           "source": _text(item.get("source"), f"{where}.source", problems, required=True)}
+    if item.get("kind") is not None:
+        kind = _text(item.get("kind"), f"{where}.kind", problems)
+        if kind and not re.fullmatch(r"[a-z][a-z0-9_]*", kind):
+            problems.append(f"{where}.kind: '{kind}' must be a lower-case word such as phone, email, handle, url")
+        rec["kind"] = kind
+    return rec
+
+
+def _entries(data: dict, key: str, allowed: set[str], problems: list[str]):
+    """``(location, mapping)`` for each entry of the list ``data[key]``; problems with the list are recorded."""
+    for i, item in enumerate(_items(data, key, problems)):
+        where = f"{key}[{i}]"
+        if _mapping(item, where, allowed, problems):
+            yield where, item
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ import json
 
 from artifacts import phones
 from artifacts.identifiers import Identifier, classify, find_in_text, url_identifier
+from artifacts.platforms import Registry
 from artifacts.store import ALL_TABLES, PROVENANCE_COLUMNS, Store
 
 COLUMNS = [c for c in ALL_TABLES["sightings"] if c != "id"]
@@ -34,12 +35,8 @@ _OWNER_FACTS = {"phone_number": "phone", "iccid": "iccid", "imsi": "imsi"}
 
 @functools.lru_cache(maxsize=1)
 def registry():
-    """The packaged platform registry (``artifacts.platforms``), or None where it cannot be loaded: sightings are
-    still written, URLs then stay URLs and platforms are the names the records give."""
-    try:
-        from artifacts.platforms import Registry
-    except ImportError:
-        return None
+    """The packaged platform registry (``artifacts.platforms``), loaded once per process. The case overlay is not
+    applied here: its flags and watch list are applied when the case is linked, so a new overlay needs no re-ingest."""
     return Registry.load()
 
 

@@ -16,24 +16,14 @@ import time
 
 from artifacts.identifiers import UNLINKED_KINDS, classify, url_identifier
 from artifacts.store import Store
+from cases.overlay import load_case_registry
 
 SIGHTING_FIELDS = ("device_id", "artifact", "role", "ts", "written_as", "source_path", "source_table", "source_row")
 
 
 def case_registry(case):
-    """The registry with the case's overlay (``cases.overlay.load_case_registry``), the shipped one where the case
-    has none, or None where no registry can be loaded."""
-    try:
-        from cases.overlay import load_case_registry
-    except ImportError:
-        load_case_registry = None
-    if load_case_registry is not None:
-        return load_case_registry(case)
-    try:
-        from artifacts.platforms import Registry
-    except ImportError:
-        return None
-    return Registry.load()
+    """The shipped platform registry with the case's overlay applied (``cases.overlay``)."""
+    return load_case_registry(case)
 
 
 def _digest(registry) -> str:
