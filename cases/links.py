@@ -15,6 +15,7 @@ import json
 import time
 
 from artifacts.identifiers import UNLINKED_KINDS, classify, url_identifier
+from artifacts.sightings import registry
 from artifacts.store import Store
 from cases.overlay import load_case_registry
 
@@ -116,12 +117,7 @@ def watch_keys(entry: dict) -> list[tuple[str, str]]:
         if ident is not None:
             keys.add((ident.kind, ident.value))
     if "." in text and "@" not in text:
-        try:
-            from artifacts.sightings import registry
-            resolver = registry().match_url if registry() is not None else None
-        except Exception:
-            resolver = None
-        ident = url_identifier(text, resolver)
+        ident = url_identifier(text, registry().match_url)
         if ident is not None:
             keys.add((ident.kind, ident.value))
     wanted = entry.get("kind")

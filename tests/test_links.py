@@ -204,3 +204,19 @@ def test_reingest_replaces_a_devices_sightings(case, tmp_path):
     finally:
         store.close()
     assert [f["identifier"] for f in _links(case)][:3] == [ic.OLEH, "oleh.rabota@example.com", ic.CHANNEL]
+
+
+def test_case_overlay_flags_and_watch_list_through_the_cli(case, tmp_path):
+    overlay = tmp_path / "overlay.json"
+    overlay.write_text(json.dumps(OVERLAY), encoding="utf-8")
+    runner = CliRunner()
+    installed = runner.invoke(main, ["case", "overlay", str(case.root), str(overlay)])
+    assert installed.exit_code == 0, installed.output
+    flagged = runner.invoke(main, ["links", str(case.root), "--flagged", "--format", "json"])
+    assert [(f["identifier"], f["flagged"]) for f in json.loads(flagged.output)] == [
+        (ic.CHANNEL, ["Telegram (suspected)"])]
+    watched = runner.invoke(main, ["links", str(case.root), "--watchlist"])
+    assert [line.split()[0] for line in watched.output.splitlines()] == [ic.OLEH, ic.ANNA_PL]
+    foot = runner.invoke(main, ["footprint", str(case.root), "ua-raw"])
+    assert foot.output.splitlines()[:2] == ["device ua-raw: 2 platforms",
+                                            "  Telegram [SUSPECTED] (messenger): links 1"]
