@@ -52,7 +52,6 @@ NAMESPACES = {"facebook messenger": "facebook", "messenger": "facebook", "twitte
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                     r"[A-Za-z]{2,}$")
 _JID = re.compile(r"^\+?(\d+)(?:[.:]\d+)*@(s\.whatsapp\.net|c\.us|g\.us|lid|broadcast|newsletter)$")
-_GROUP_JID = re.compile(r"^\d+(?:-\d+)?@g\.us$")
 _ALNUM_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .&_-]{2,11}$")
 _HANDLE = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,64})$")
 
