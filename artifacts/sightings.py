@@ -6,7 +6,7 @@ table the parsers wrote, and writes ``sightings`` rows that keep the text as wri
 
 Roles: ``owner`` (the device's own accounts, number and SIM), ``contact`` (an address-book or in-app contact),
 ``sender``, ``recipient``, ``thread`` (a group chat the message belongs to), ``call_peer``, ``mentioned`` (written
-inside a message body, a search or a title) and ``visited`` (a URL visited or downloaded from). Identifiers from one
+inside a message body or a search) and ``visited`` (a URL visited or downloaded from). Identifiers from one
 contact or account record are tied to each other (``tied_to``): a contact card's phone and e-mail, a Telegram
 user's id, phone and username. Names are never identifiers and never tie anything.
 """
