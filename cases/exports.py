@@ -12,14 +12,14 @@ import re
 import json
 from typing import TextIO
 
-from artifacts.store import ALL_TABLES, Store
+from artifacts.store import SCHEMA, Store
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export(store: Store, artifact: str, fmt: str, out: TextIO, device_id: str | None = None) -> int:
     """Write every row of ``artifact`` to ``out``; returns the number of rows."""
-    if artifact not in ALL_TABLES:
+    if artifact not in SCHEMA:
         raise KeyError(artifact)
     rows = store.rows(artifact, device_id)
     if fmt == "jsonl":
@@ -30,7 +30,7 @@ def export(store: Store, artifact: str, fmt: str, out: TextIO, device_id: str | 
         return count
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        columns = list(ALL_TABLES[artifact])
+        columns = list(SCHEMA[artifact])
         writer.writerow(columns)
         count = 0
         for row in rows:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from artifacts import sightings
 from artifacts.records import Provenance
 from artifacts.store import Store
 from cases import problems
@@ -167,6 +168,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
             facts.setdefault(fact["key"], fact["value"])
     if facts.get("time_zone"):
         _file_times_in_device_zone(store, device_id, str(facts["time_zone"]))
+    sightings.record_device(store, device_id, facts)  # identifiers named by the records, per device, in the shard
 
 
 def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:
