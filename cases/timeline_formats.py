@@ -85,12 +85,12 @@ def write_csv(timeline: Timeline, out: TextIO, local: LocalTime | None = None) -
         count = 0
         out.flush()
         raw = out.buffer if hasattr(out, "buffer") else None
-        for chunk in _chunks(timeline.csv_lines(), 10_000):
+        for lines, n in timeline.csv_chunks():
             if raw is not None:
-                raw.write(b"".join(chunk))
+                raw.write(lines)
             else:
-                out.write(b"".join(chunk).decode("utf-8", "surrogateescape"))
-            count += len(chunk)
+                out.write(lines.decode("utf-8", "surrogateescape"))
+            count += n
         if raw is not None:
             raw.flush()
         return count
@@ -100,17 +100,6 @@ def write_csv(timeline: Timeline, out: TextIO, local: LocalTime | None = None) -
         writer.writerow(row + (local.convert(row[1], row[_INDEX["device_id"]]),))
         count += 1
     return count
-
-
-def _chunks(rows: Iterable[tuple], size: int):
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def write_l2tcsv(timeline: Timeline, out: TextIO) -> int:
