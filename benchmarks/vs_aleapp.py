@@ -44,8 +44,9 @@ START_S = 1_700_000_000
 # share of the messages per app: SMS/MMS, Telegram, Tinder, Bumble; WhatsApp gets the rest
 SHARES = {"sms": 0.25, "telegram": 0.075, "tinder": 0.05, "bumble": 0.025}
 # ALEAPP artifacts (LAVA table names, lower case) that hold messages, for its message count
-ALEAPP_MESSAGE_TABLES = ("sms", "mms", "whatsapp_messages", "telegram_messages", "tinder_messages",
-                         "bumble_messages")
+ALEAPP_MESSAGE_TABLES = ("get_sms_mms", "get_sms_mms_mms", "get_whatsapp_one_to_one_messages",
+                         "get_whatsapp_group_messages", "get_telegrammessages", "tindermessages",
+                         "get_bumble_messages")
 
 
 def _sms(path: Path, n: int, rng: random.Random) -> None:
