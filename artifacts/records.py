@@ -8,6 +8,7 @@ here is the only step needed to store it: a ``TimeValue`` field ``x`` becomes co
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -215,8 +216,12 @@ RECORD_TYPES: tuple[type[Record], ...] = (
 )
 
 
+@functools.cache
 def column_kinds(record_type: type[Record]) -> dict[str, str]:
-    """Field name → kind (``text``, ``int``, ``float``, ``bool``, ``time``, ``json``, ``prov``) for a record type."""
+    """Field name → kind (``text``, ``int``, ``float``, ``bool``, ``time``, ``json``, ``prov``) for a record type.
+
+    Cached: ``typing.get_type_hints`` evaluates every annotation string again on each call, and this is asked for
+    each parser run. Callers must not modify the returned dict."""
     hints = typing.get_type_hints(record_type)
     kinds: dict[str, str] = {}
     for f in dataclasses.fields(record_type):

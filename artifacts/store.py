@@ -8,6 +8,7 @@ One schema serves both a device shard (written by one device's processing, in it
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sqlite3
 from pathlib import Path
@@ -124,10 +125,14 @@ INDEXES: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+@functools.cache
 def _row_converter(record_type: type[Record]):
-    """Build a fast function record → tuple in column order (the store's hot path on million-row databases)."""
+    """Build a fast function record → tuple in column order (the store's hot path on million-row databases); built
+    once per record type. Empty lists and dicts (most list/dict fields of most records) skip the JSON encoder: it
+    would write exactly ``[]`` and ``{}``."""
     kinds = [(n, k) for n, k in column_kinds(record_type).items() if k != "prov"]
     prov_names = list(PROVENANCE_COLUMNS)
+    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
 
     def convert(record: Record) -> tuple:
         p = record.prov
@@ -145,7 +150,14 @@ def _row_converter(record_type: type[Record]):
                 else:
                     values += (v.iso, v.raw, v.encoding)
             elif kind == "json":
-                values.append(None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True, default=str))
+                if v is None:
+                    values.append(None)
+                elif not v and v.__class__ is list:
+                    values.append("[]")
+                elif not v and v.__class__ is dict:
+                    values.append("{}")
+                else:
+                    values.append(dumps(v))
             elif kind == "bool":
                 values.append(None if v is None else int(v))
             else:
@@ -153,6 +165,13 @@ def _row_converter(record_type: type[Record]):
         return tuple(values)
 
     return convert
+
+
+@functools.cache
+def _insert_sql(record_type: type[Record]) -> str:
+    columns = [c for c in record_columns(record_type) if c != "id"]
+    return (f"INSERT INTO {ident(record_type.TABLE)} ({', '.join(ident(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
 
 
 class Store:
@@ -384,15 +403,25 @@ class Store:
             conn.execute("DETACH DATABASE shard")
 
 class _Transaction:
+    """BEGIN … COMMIT (ROLLBACK when the block raises); inside an open transaction (a batch of file-parser runs, see
+    ``parsers.framework.run_parsers``) a savepoint instead, so the block is still all-or-nothing on its own."""
+
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
+        self.nested = False
 
     def __enter__(self):
-        self.conn.execute("BEGIN")
+        self.nested = self.conn.in_transaction
+        self.conn.execute("SAVEPOINT store_block" if self.nested else "BEGIN")
         return self
 
     def __exit__(self, exc_type, *_):
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        if not self.nested:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            return
+        if exc_type:
+            self.conn.execute("ROLLBACK TO store_block")
+        self.conn.execute("RELEASE store_block")
 
 
 class RecordWriter:
@@ -412,9 +441,7 @@ class RecordWriter:
         if buffer is None:
             buffer = self._buffers[rtype] = []
             self._converters[rtype] = _row_converter(rtype)
-            columns = [c for c in record_columns(rtype) if c != "id"]
-            self._sql[rtype] = (f"INSERT INTO {ident(rtype.TABLE)} ({', '.join(f'{ident(c)}' for c in columns)}) "
-                                f"VALUES ({', '.join('?' * len(columns))})")
+            self._sql[rtype] = _insert_sql(rtype)
         buffer.append(self._converters[rtype](record))
         if len(buffer) >= self.batch_size:
             self._flush(rtype)

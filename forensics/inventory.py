@@ -36,6 +36,7 @@ class SpooledFile:
     size: int
     allocated: bool
     evidence_id: str = ""
+    sha256: str | None = None  # the inventory's hash of these bytes, so a parser that reports it need not re-read
 
 
 MAGIC_NO_CHECK_SIMH = 0x0800000  # libmagic >= 5.38: SIMH tape images, a slow scan of every buffer
@@ -206,7 +207,8 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
         row["recoverable"] = complete and entry.size > 0
     spooled = None
     if target is not None and error is None:
-        spooled = SpooledFile(target, entry.partition, entry.path, entry.inode, digests.size, entry.allocated)
+        spooled = SpooledFile(target, entry.partition, entry.path, entry.inode, digests.size, entry.allocated,
+                              sha256=digests.sha256)
     elif target is not None:
         target.unlink(missing_ok=True)
     return row, spooled, head if error is None else None

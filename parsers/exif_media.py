@@ -75,7 +75,8 @@ def exif_media(db, ctx):
         extra["gps_time"] = gps_ts.iso
     if local is None and (raw := _text(tags, "EXIF DateTimeOriginal")) is not None:
         extra["datetime_original"] = raw  # present but not a valid EXIF date and time
-    yield Media(app=app, media_path=ctx.source.path, sha256=_sha256(ctx.local), mime_type=mime,
+    sha256 = ctx.source.sha256 or _sha256(ctx.local)  # the inventory hashed these bytes when it spooled them
+    yield Media(app=app, media_path=ctx.source.path, sha256=sha256, mime_type=mime,
                 camera_make=_text(tags, "Image Make"), camera_model=_text(tags, "Image Model"), local_time=local,
                 ts=offset_ts or gps_ts, latitude=lat, longitude=lon, altitude=alt, extra=extra, prov=ctx.prov())
     if lat is not None:

@@ -175,6 +175,47 @@ def test_optional_columns_fill_missing_ones_with_null(tmp_path):
     assert framework.optional_columns(db, "m", ["zText"]) == "zText"
 
 
+def test_file_parser_runs_share_a_transaction_yet_one_bad_file_fails_only_its_run(tmp_path):
+    """File-parser runs are batched in one store transaction; a run that fails half-way keeps none of its rows and
+    its own error outcome, and the files before and after it keep theirs; a database run in between is unaffected."""
+    @framework.parser(name="test-note-file", app="org.test", paths=["*/org.test/notes/*.txt"])
+    def note_file(db, ctx):
+        for number, line in enumerate(ctx.local.read_text().splitlines()):
+            if line == "boom":
+                raise ValueError(f"bad line in {ctx.source.path.rsplit('/', 1)[-1]}")
+            yield Message(app=ctx.app, body=line, prov=ctx.prov(None, number))
+
+    @framework.parser(name="test-note-db", app="org.test", paths=["*/org.test/notes/b.db"], requires={"t": {"id"}})
+    def note_db(db, ctx):
+        for row in db.execute("SELECT id FROM t ORDER BY id"):
+            yield Message(app=ctx.app, body=f"db {row['id']}", prov=ctx.prov("t", row["id"]))
+
+    files = {f"/data/data/org.test/notes/{name}.txt": text.encode()
+             for name, text in (("a", "one\ntwo"), ("c", "three\nboom"), ("d", "four"))}
+    files["/data/data/org.test/notes/b.db"] = make_db(tmp_path / "b.db", "CREATE TABLE t (id INTEGER PRIMARY KEY);"
+                                                                         "INSERT INTO t VALUES (7);")
+    try:
+        outcomes, rows = parser_harness.run(tmp_path / "run", files, ["test-note-file", "test-note-db"])
+    finally:
+        framework._REGISTRY.pop("test-note-file", None)
+        framework._REGISTRY.pop("test-note-db", None)
+    assert [(o.source.path.rsplit("/", 1)[-1], o.outcome, o.records, o.message) for o in outcomes] == [
+        ("a.txt", "parsed", 2, None), ("b.db", "parsed", 1, None),
+        ("c.txt", "error", 0, "error: ValueError: bad line in c.txt"), ("d.txt", "parsed", 1, None)]
+    assert [m["body"] for m in rows["messages"]] == ["one", "two", "db 7", "four"]
+
+
+def test_candidate_specs_never_drop_a_parser_whose_patterns_match():
+    specs = framework.load_parsers()
+    candidates = framework._candidate_specs(specs)
+    paths = ["/media/0/DCIM/Camera/IMG_1.JPG", "/data/data/com.whatsapp/databases/msgstore.db",
+             "/x/com.facebook.orca/a/msys_database_1/b", "/x/com.wire/databases/12345678-1234-1234-1234-123456789012",
+             "/x/com.twitter.android/databases/123-search.db", "/data/misc/random.bin"]
+    paths += [pattern.replace("*", "x/y").replace("?", "z") for spec in specs for pattern in spec.paths]
+    for path in paths:
+        assert [s for s in candidates(path) if s.matches(path)] == [s for s in specs if s.matches(path)], path
+
+
 def test_wanted_paths_agrees_with_the_parsers_own_patterns():
     specs = framework.load_parsers()
     wanted = framework.wanted_paths(specs)
