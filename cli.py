@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from artifacts.identifiers import KINDS as IDENTIFIER_KINDS
 from artifacts.store import ALL_TABLES
 from cases import exports, status, verify as verify_mod
 from cases.case import TOOL_VERSION, Case, CaseError
@@ -444,6 +445,100 @@ def case_overlay(case_dir: str, overlay_file: str) -> None:
         raise InputError(f"{overlay_file}: {len(exc.problems)} problem(s); overlay not installed") from None
     click.echo(f"overlay installed: {len(overlay['platforms'])} platform(s), {len(overlay['flags'])} flag(s), "
                f"{len(overlay['watchlist'])} watch-listed identifier(s)")
+# -- identifiers: cross-device links and platform footprints ------------------------------------------------------
+def _linked_store(case_dir: str):
+    """The case store with its identifiers table up to date, and the case registry (shipped + overlay)."""
+    from cases import links as links_mod
+
+    target = _open_case(case_dir)
+    registry = links_mod.case_registry(target)
+    store = target.store()
+    run = links_mod.build(store, registry)
+    if run["rebuilt"]:
+        target.audit.write("links built", sightings=run["sightings"], identifiers=run["identifiers"],
+                           seconds=run["seconds"])
+    return target, store, registry
+
+
+@main.command("links")
+@click.argument("case_dir", type=click.Path())
+@click.option("--min-devices", type=click.IntRange(1), default=2, show_default=True,
+              help="Only identifiers seen on at least this many devices.")
+@click.option("--kind", type=click.Choice(sorted(IDENTIFIER_KINDS)),
+              help="Only this kind (raw text and short codes are listed only when asked for here).")
+@click.option("--platform", help="Only identifiers seen on this platform (registry name, e.g. Telegram).")
+@click.option("--category", help="Only identifiers of platforms of this category (e.g. 'jobs/recruitment').")
+@click.option("--flagged", is_flag=True, help="Only identifiers of platforms the case overlay flags.")
+@click.option("--watchlist", is_flag=True, help="Every watch-listed identifier seen, on one device too.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="json: a list of objects with their sightings; csv: one line per sighting.")
+@_guard
+def links_cmd(case_dir: str, min_devices: int, kind: str | None, platform: str | None, category: str | None,
+              flagged: bool, watchlist: bool, fmt: str) -> None:
+    """Identifiers (phones, e-mails, handles, groups, URLs, IBANs, wallets...) seen on several devices of the case,
+    most devices first, each with every sighting traced to its source row."""
+    import csv
+    import json
+
+    from cases import links as links_mod
+
+    _target, store, registry = _linked_store(case_dir)
+    try:
+        found = links_mod.links(store, registry, min_devices, kind, platform, category, flagged, watchlist)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        head = ["identifier", "kind", "platforms", "devices", "also_known_as", *links_mod.SIGHTING_FIELDS]
+        writer.writerow(head)
+        for f in found:
+            for s in f["sightings"]:
+                writer.writerow([exports.csv_cell(v) for v in (
+                    f["identifier"], f["kind"], f["platforms"], f["devices"], f["also_known_as"],
+                    *(s[k] for k in links_mod.SIGHTING_FIELDS))])
+    else:
+        if not found:
+            click.echo("no identifier matches", err=True)
+        for row in links_mod.as_table_rows(found):
+            click.echo(f"{row[0]}  [{row[1]}]  devices {row[2]}  sightings {row[3]}" +
+                       (f"  platforms {row[4]}" if row[4] else "") + (f"  aka {row[5]}" if row[5] else ""))
+
+
+@main.command("footprint")
+@click.argument("case_dir", type=click.Path())
+@click.argument("device", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_guard
+def footprint_cmd(case_dir: str, device: str | None, fmt: str) -> None:
+    """Per device (or only DEVICE): the platforms its user is on and the evidence for each (installed app,
+    logged-in account, messages, visits, links in messages), flagged platforms first."""
+    import json
+
+    from cases import footprint as footprint_mod
+
+    _target, store, registry = _linked_store(case_dir)
+    try:
+        if device and not store.db.execute("SELECT 1 FROM devices WHERE device_id = ?", [device]).fetchone():
+            raise InputError(f"no device {device!r} in this case")
+        result = footprint_mod.footprint(store, registry, device)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    for entry in result:
+        click.echo(f"device {entry['device_id']}: {len(entry['platforms'])} platforms")
+        for p in entry["platforms"]:
+            e = p["evidence"]
+            parts = [f"installed {','.join(e['installed_app'])}" if e["installed_app"] else "",
+                     f"accounts {','.join(e['account'])}" if e["account"] else "",
+                     f"messages {e['messages']}" if e["messages"] else "",
+                     f"visits {e['visits']}" if e["visits"] else "", f"links {e['links']}" if e["links"] else ""]
+            flag = f" [{p['flag'].upper()}]" if p["flag"] else ""
+            click.echo(f"  {p['platform']}{flag} ({p['category'] or 'unknown category'}): " +
+                       "; ".join(x for x in parts if x))
 
 
 def run() -> None:

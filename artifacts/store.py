@@ -33,7 +33,7 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
         "device_id": str, "label": str, "status": str, "error": str, "platform": str,
         "evidence_sha256": str, "evidence_md5": str, "stored_md5": str, "stored_sha1": str, "hash_verified": int,
         "file_count": int, "model": str, "os_version": str, "serial": str, "udid": str, "phone_number": str,
-        "device_name": str, "time_zone": str, "facts": str,
+        "device_name": str, "time_zone": str, "facts": str, "default_region": str, "region_reason": str,
     },
     "evidence": {
         "evidence_id": str, "device_id": str, "paths": str, "container": str, "media_size": int,
@@ -52,8 +52,24 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
         "parser": str, "parser_version": str, "app": str, "outcome": str, "records": int, "message": str,
         "recovered": int, "wal_records": int, "wal_deleted_records": int,
     },
+    # One row per identifier per record that names it (artifacts.sightings), written with the device's shard.
+    "sightings": {
+        "id": int, **PROVENANCE_COLUMNS, "identifier": str, "kind": str, "platform": str, "artifact": str,
+        "record_id": int, "role": str, "ts": str, "written_as": str, "tied_to": str,
+    },
+    # Case-wide: one row per normalised identifier, rebuilt from sightings by cases.links (no device_id: not merged).
+    "identifiers": {
+        "id": int, "identifier": str, "kind": str, "platforms": str, "devices": str, "device_count": int,
+        "sighting_count": int, "also_known_as": str, "flagged": str, "watchlist": str,
+    },
+    "link_runs": {
+        "id": int, "ts": str, "sightings": int, "last_sighting_id": int, "registry_digest": str,
+        "identifiers": int, "seconds": float,
+    },
 }
 PRIMARY_KEYS = {"devices": "device_id", "evidence": "evidence_id"}
+# Tables of the case as a whole, built on the case store: never in a shard's merge, not filtered by device_id.
+CASE_TABLES = {"identifiers", "link_runs"}
 BOOL_COLUMNS = {"allocated", "recoverable", "hash_verified", "from_wal", "recovered", "source_deleted", "wal_deleted",
                 "deleted", "answered"}
 
@@ -78,7 +94,8 @@ ALL_TABLES: dict[str, dict[str, type]] = {
 JSON_COLUMNS: dict[str, set[str]] = {
     table: {n for n, k in column_kinds(t).items() if k == "json"} for table, t in RECORD_TABLES.items()
 }
-JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "layers"}})
+JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "layers"}, "sightings": {"tied_to"},
+                     "identifiers": {"platforms", "devices", "also_known_as", "flagged", "watchlist"}})
 
 
 def _row_converter(record_type: type[Record]):
@@ -142,7 +159,7 @@ class Store:
         if not indexes:
             return
         for name in ALL_TABLES:
-            if name not in PRIMARY_KEYS:
+            if name not in PRIMARY_KEYS and name not in CASE_TABLES:
                 self.db[name].create_index(["device_id"], if_not_exists=True)
         self.db["files"].create_index(["device_id", "path"], if_not_exists=True)
 
@@ -183,6 +200,10 @@ class Store:
             raise KeyError(table)
         order = PRIMARY_KEYS.get(table, "id")
         where, args = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
+        if device_id and table == "identifiers":
+            where = "WHERE EXISTS (SELECT 1 FROM json_each([devices]) WHERE value = ?)"
+        elif device_id and table in CASE_TABLES:
+            where, args = "", []
         cursor = self.db.execute(f"SELECT * FROM [{table}] {where} ORDER BY [{order}]", args)
         names = [d[0] for d in cursor.description]
         for values in cursor:
@@ -290,6 +311,8 @@ class Store:
         try:
             with self.transaction():
                 for table, columns in ALL_TABLES.items():
+                    if table in CASE_TABLES:
+                        continue
                     conn.execute(f"DELETE FROM main.[{table}] WHERE device_id = ?", (device_id,))
                     names = ", ".join(f"[{c}]" for c in columns if c != "id")
                     order = PRIMARY_KEYS.get(table, "id")
