@@ -541,6 +541,73 @@ def footprint_cmd(case_dir: str, device: str | None, fmt: str) -> None:
                        "; ".join(x for x in parts if x))
 
 
+# -- report, browse, graph: handing the case over ----------------------------------------------------------------
+@main.command("report")
+@click.argument("case_dir", type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="A new folder to write the report into (it must not exist).")
+@click.option("--display-tz", help="Add a labelled local-time column in this IANA zone to the timeline; UTC stays.")
+@click.option("--device-local", is_flag=True, help="Add a labelled local-time column in each device's own zone.")
+@_guard
+def report_cmd(case_dir: str, output: str, display_tz: str | None, device_local: bool) -> None:
+    """A static, offline HTML report of the case in a new folder: summary and evidence hashes, every device
+    (identity, platform footprint, record counts, parser outcomes and problems, conversations as chats), the
+    cross-device links and watch-list hits, the timeline (paged, sortable, searchable) and media with locations.
+
+    Open index.html in a browser; the report loads nothing from the network and runs no script but its own file.
+    """
+    from cases import report as report_mod
+    from cases import timeline_formats as formats
+    from cases.timeline import TimelineError
+
+    if display_tz and device_local:
+        raise InputError("choose --display-tz or --device-local, not both")
+    target, store, registry = _linked_store(case_dir)
+    try:
+        try:
+            local = formats.LocalTime.fixed(display_tz) if display_tz else None
+        except TimelineError as exc:
+            raise InputError(str(exc)) from None
+        if device_local:
+            local = formats.LocalTime(device_zones={d["device_id"]: d["time_zone"] for d in store.rows("devices")
+                                                    if d.get("time_zone")})
+        name = json.loads(target.config_path.read_text(encoding="utf-8")).get("name") or target.root.name
+        try:
+            counts = report_mod.write(store, Path(output), name, registry, local)
+        except report_mod.ReportError as exc:
+            raise InputError(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"report written to {Path(output) / 'index.html'}: {counts['devices']} devices, "
+               f"{counts['conversations']} conversations, {counts['events']} timeline events, "
+               f"{counts['media']} located media", err=True)
+    target.audit.write("report", output=output, **counts)
+
+
+@main.command("graph")
+@click.argument("case_dir", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf"]), default="graphml", show_default=True,
+              help="GraphML (yEd, Cytoscape, networkx) or GEXF (Gephi).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The graph file to write.")
+@click.option("--min-devices", type=click.IntRange(1), default=2, show_default=True,
+              help="Only identifiers seen on at least this many devices.")
+@_guard
+def graph_cmd(case_dir: str, fmt: str, output: str, min_devices: int) -> None:
+    """The link graph: devices, identifiers and platforms as nodes; sightings as edges weighted by their count."""
+    from cases import graph as graph_mod
+
+    target, store, _registry = _linked_store(case_dir)
+    try:
+        partial = Path(output + ".partial")
+        with open(partial, "wb") as out:
+            nodes, edges = graph_mod.write(store, out, fmt, min_devices)
+        partial.replace(output)
+    finally:
+        store.close()
+    click.echo(f"{nodes} nodes and {edges} edges written to {output}", err=True)
+    target.audit.write("graph", format=fmt, output=output, nodes=nodes, edges=edges)
+
+
 def run() -> None:
     """Console entry point: a reader that closes the pipe early (``| head``) ends the export quietly."""
     try:
