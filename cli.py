@@ -584,6 +584,41 @@ def report_cmd(case_dir: str, output: str, display_tz: str | None, device_local:
     target.audit.write("report", output=output, **counts)
 
 
+@main.command("browse")
+@click.argument("case_dir", type=click.Path())
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="TCP port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but the loopback address exposes the case to the network.")
+@_guard
+def browse_cmd(case_dir: str, port: int, host: str) -> None:
+    """The case store in Datasette (read-only, immutable, labelled columns) until Ctrl-C.
+
+    Needs the optional extra: pip install 'phone-forensics[browse]'. Listens on 127.0.0.1 unless --host says
+    otherwise.
+    """
+    from cases import browse as browse_mod
+
+    target, store, _registry = _linked_store(case_dir)
+    try:
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # immutable readers do not see the -wal
+    finally:
+        store.close()
+    if host not in browse_mod.LOOPBACK:
+        click.echo(f"warning: listening on {host}: anyone who can reach this address can read the case", err=True)
+    if port == 0:
+        port = browse_mod.free_port(host)
+    click.echo(f"browsing {target.root} at http://{'[' + host + ']' if ':' in host else host}:{port}/ "
+               f"(read-only; Ctrl-C stops)", err=True)
+    target.audit.write("browse", host=host, port=port)
+    try:
+        status = browse_mod.serve(target.store_path, host, port)
+    except browse_mod.BrowseError as exc:
+        raise InputError(str(exc)) from None
+    if status not in (0, -15):
+        raise InputError(f"Datasette stopped with status {status}")
+
+
 @main.command("graph")
 @click.argument("case_dir", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["graphml", "gexf"]), default="graphml", show_default=True,

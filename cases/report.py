@@ -32,6 +32,7 @@ import shutil
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from artifacts.store import RECORD_TABLES, Store
 from cases import footprint as footprint_mod, links as links_mod
@@ -103,7 +104,7 @@ class _Report:
         self.device_pages = {d["device_id"]: f"device-{n:03d}.html" for n, d in enumerate(self.devices, 1)}
 
     def render(self, relative: str, template: str, **values) -> None:
-        page = self.env.get_template(template).render(case_name=self.case_name, csp=CSP,
+        page = self.env.get_template(template).render(case_name=self.case_name, csp=markupsafe.Markup(CSP),
                                                       device_pages=self.device_pages, **values)
         self.writer.file(relative, page)
 
