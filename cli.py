@@ -162,15 +162,21 @@ def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id
 @click.option("--platform", "platforms", multiple=True, help="Only this platform, e.g. WhatsApp (repeatable).")
 @click.option("--artifact", "artifacts", multiple=True, help="Only this artifact table, e.g. messages (repeatable).")
 @click.option("--search", help="Only events whose summary contains this text (case-insensitive).")
+@click.option("--identifier", "identifiers", multiple=True,
+              help="Only events of records naming this phone, e-mail, handle, URL... in any spelling (repeatable).")
+@click.option("--flagged", is_flag=True,
+              help="Only events of records naming an identifier the case overlay flags or watch-lists.")
 @click.option("--display-tz", help="Add a labelled local-time column in this IANA zone (csv, xlsx); UTC stays.")
 @click.option("--device-local", is_flag=True, help="Add a labelled local-time column in each device's own zone.")
 @_guard
 def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, since: str | None, until: str | None,
              devices: tuple[str, ...], apps: tuple[str, ...], platforms: tuple[str, ...],
-             artifacts: tuple[str, ...], search: str | None, display_tz: str | None, device_local: bool) -> None:
+             artifacts: tuple[str, ...], search: str | None, identifiers: tuple[str, ...], flagged: bool,
+             display_tz: str | None, device_local: bool) -> None:
     """Every timestamped record of every device as one time-ordered stream of events (times in UTC).
 
-    One event per record and time meaning: a message's sent, received and read times are three events.
+    One event per record and time meaning: a message's sent, received and read times are three events. The xlsx
+    workbook also has a links sheet: every sighting of the identifiers seen on several devices.
     """
     from cases import timeline_formats as formats
     from cases.timeline import Filters, Timeline, TimelineError, parse_time_bound
@@ -179,14 +185,20 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
         raise InputError("xlsx needs an output file: -o FILE.xlsx")
     if display_tz and device_local:
         raise InputError("choose --display-tz or --device-local, not both")
-    target = _open_case(case_dir)
-    store = target.store()
+    from cases import links as links_mod
+
+    linked = bool(identifiers or flagged or fmt == "xlsx")  # these need the case's identifiers up to date
+    target, store, registry = _linked_store(case_dir) if linked else (_open_case(case_dir), None, None)
+    store = store or target.store()
     try:
         try:
+            keys = tuple(sorted({k for value in identifiers for k in links_mod.watch_keys({"value": value})
+                                 if k[0] != "raw"}))
             filters = Filters(since=parse_time_bound(since) if since else None,
                               until=parse_time_bound(until, end=True) if until else None,
                               devices=devices, apps=apps, platforms=platforms, artifacts=artifacts, search=search,
-                              files=with_files)
+                              files=with_files, identifiers=keys, spellings=tuple(v.strip() for v in identifiers),
+                              flagged=flagged)
             local = formats.LocalTime.fixed(display_tz) if display_tz else None
             if device_local:
                 local = formats.LocalTime(device_zones={d["device_id"]: d["time_zone"] for d in store.rows("devices")
@@ -198,7 +210,7 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
         writers = {"jsonl": lambda out: formats.write_jsonl(events, out),
                    "csv": lambda out: formats.write_csv(events, out, local),
                    "l2tcsv": lambda out: formats.write_l2tcsv(events, out),
-                   "xlsx": lambda out: formats.write_xlsx(events, out, local)}
+                   "xlsx": lambda out: formats.write_xlsx(events, out, local, [_links_sheet(store, registry)])}
         if output:
             partial = Path(output + ".partial")
             with open(partial, "wb" if fmt == "xlsx" else "w", **({} if fmt == "xlsx" else
@@ -214,7 +226,23 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
         store.close()
     target.audit.write("timeline", format=fmt, output=output, events=count, filters={
         "since": since, "until": until, "devices": list(devices), "apps": list(apps), "platforms": list(platforms),
-        "artifacts": list(artifacts), "search": search, "files": with_files})
+        "artifacts": list(artifacts), "search": search, "files": with_files, "identifiers": list(identifiers),
+        "flagged": flagged})
+
+
+def _links_sheet(store, registry) -> tuple[str, list[str], list[tuple]]:
+    """The xlsx ``links`` sheet: one row per sighting of every identifier seen on two or more devices."""
+    from cases import links as links_mod
+
+    header = ["identifier", "kind", "platforms", "devices", "also_known_as", "flagged", "watchlist",
+              *links_mod.SIGHTING_FIELDS]
+    rows = []
+    for f in links_mod.links(store, registry):
+        head = (f["identifier"], f["kind"], ", ".join(f["platforms"]), ", ".join(f["devices"]),
+                ", ".join(f["also_known_as"]), ", ".join(f["flagged"]),
+                "; ".join(str(w.get("note") or w.get("value")) for w in f["watchlist"]))
+        rows += [head + tuple(s[k] for k in links_mod.SIGHTING_FIELDS) for s in f["sightings"]]
+    return "links", header, rows
 
 
 @main.command()

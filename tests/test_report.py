@@ -167,20 +167,18 @@ def test_hostile_messages_display_and_never_run_in_chromium(report, tmp_path):
 
 @pytest.fixture(scope="module")
 def big_case(tmp_path_factory):
-    """A case store with 100,000 messages (one event each), written straight into the store with SQL."""
+    """A case store with 100,000 web visits (one event each), written straight into the store with SQL."""
     root = tmp_path_factory.mktemp("big")
     assert _invoke("case", "init", root / "case").exit_code == 0
     db = sqlite3.connect(root / "case" / "case.sqlite")
     db.execute("INSERT INTO devices (device_id, label, status, platform) VALUES ('big', 'big', 'ok', 'android')")
     db.execute("""
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
-        INSERT INTO messages (device_id, evidence_id, partition, source_path, source_table, source_row, parser,
-                              parser_version, from_wal, recovered, source_deleted, wal_deleted, app, platform,
-                              thread_id, sender, recipients, attachments, extra, direction, body, deleted,
-                              ts, ts_raw, ts_encoding)
-        SELECT 'big', 'big:e1', 'p1', '/data/mmssms.db', 'sms', i, 'test', '1', 0, 0, 0, 0,
-               'com.android.providers.telephony', 'SMS', 't' || (i % 50), '+15550100' || (i % 100), '[]', '[]',
-               '{}', 'incoming', printf('event %06d', i), 0,
+        INSERT INTO web_visits (device_id, evidence_id, partition, source_path, source_table, source_row, parser,
+                                parser_version, from_wal, recovered, source_deleted, wal_deleted, app, browser, url,
+                                title, extra, ts, ts_raw, ts_encoding)
+        SELECT 'big', 'big:e1', 'p1', '/data/History', 'visits', i, 'test', '1', 0, 0, 0, 0, 'com.android.chrome',
+               'Chrome', 'https://example.com/' || (i % 100), printf('event %06d', i), '{}',
                strftime('%Y-%m-%dT%H:%M:%S', 1700000000 + i * 60, 'unixepoch') || '.000000Z',
                CAST(1700000000 + i * 60 AS TEXT), 'unix_s'
         FROM n""")
@@ -226,3 +224,41 @@ def test_link_graph_as_graphml_and_gexf(case, tmp_path):
     again = tmp_path / "again.gexf"
     assert _invoke("graph", case, "--format", "gexf", "-o", again).exit_code == 0
     assert again.read_bytes() == paths["gexf"].read_bytes()
+
+
+def _events(case, *args) -> list[dict]:
+    result = _invoke("timeline", case, *args)
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_timeline_identifier_and_flagged_filters(case):
+    """--identifier in any spelling (international, WhatsApp JID, as written) gives the events of the records naming
+    that person on both devices and nothing else; --flagged gives the watch-listed person's events."""
+    everything = _events(case)
+    expected = {(e["device_id"], e["artifact"], e["record_id"], e["timestamp_desc"]) for e in everything
+                if "380931114562" in json.dumps(e)}
+    assert {d for d, *_ in expected} == {"hostile", "nl-folder"}
+    for spelling in ("+380 93 111 4562", "380931114562@s.whatsapp.net", "+380931114562"):
+        found = _events(case, "--identifier", spelling)
+        assert {(e["device_id"], e["artifact"], e["record_id"], e["timestamp_desc"]) for e in found} == expected, \
+            spelling
+    assert _events(case, "--identifier", "+48 601 234 567") == []
+    flagged = _events(case, "--flagged")
+    assert {(e["device_id"], e["artifact"], e["record_id"], e["timestamp_desc"]) for e in flagged} == expected
+    narrowed = _events(case, "--identifier", "+380931114562", "--device", "nl-folder")
+    assert narrowed and {e["device_id"] for e in narrowed} == {"nl-folder"}
+
+
+def test_xlsx_has_a_links_sheet(case, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "timeline.xlsx"
+    result = _invoke("timeline", case, "--format", "xlsx", "-o", out)
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out, read_only=True)
+    assert "links" in book.sheetnames and "messages" in book.sheetnames
+    rows = list(book["links"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("identifier", "kind", "platforms", "devices")
+    oleh = [r for r in rows[1:] if r[0] == "'+380931114562"]  # a leading + is neutralised as a formula would be
+    assert {r[7] for r in oleh} == {"hostile", "nl-folder"} and oleh[0][6] == "recruiter <b>x</b>"
