@@ -84,13 +84,16 @@ def write(store: Store, out_dir: Path, case_name: str, registry=None, local=None
         raise ReportError(f"{out_dir} exists; the report is written into a new folder")
     partial = out_dir.with_name(out_dir.name + ".partial")
     if partial.exists():
-        shutil.rmtree(partial)
+        raise ReportError(f"{partial} exists (an interrupted report?); remove it or choose another folder")
     partial.mkdir(mode=0o700, parents=True)
     os.chmod(partial, 0o700)
     writer = _Writer(partial)
     env = _environment()
-    report = _Report(store, writer, env, case_name, registry, local)
-    counts = report.write_all()
+    try:
+        counts = _Report(store, writer, env, case_name, registry, local).write_all()
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # no half report (case data) left behind
+        raise
     partial.rename(out_dir)
     return counts
 
