@@ -6,7 +6,7 @@ table the parsers wrote, and writes ``sightings`` rows that keep the text as wri
 
 Roles: ``owner`` (the device's own accounts, number and SIM), ``contact`` (an address-book or in-app contact),
 ``sender``, ``recipient``, ``thread`` (a group chat the message belongs to), ``call_peer``, ``mentioned`` (written
-inside a message body, a search or a title) and ``visited`` (a URL visited or downloaded from). Identifiers from one
+inside a message body or a search) and ``visited`` (a URL visited or downloaded from). Identifiers from one
 contact or account record are tied to each other (``tied_to``): a contact card's phone and e-mail, a Telegram
 user's id, phone and username. Names are never identifiers and never tie anything.
 """
@@ -25,6 +25,7 @@ _PROV = list(PROVENANCE_COLUMNS)
 _INSERT = (f"INSERT INTO [sightings] ({', '.join(f'[{c}]' for c in COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(COLUMNS))})")
 TIED_ROLES = ("owner", "contact")
+_MISSING = object()
 # The columns each record table is read for (besides id, provenance, app and ts).
 _READ = {"accounts": ("platform", "account_type", "username", "user_id", "phone", "email"),
          "device_facts": ("key", "value"), "contacts": ("platform", "phones", "emails", "handles", "user_id"),
@@ -38,6 +39,12 @@ def registry():
     """The packaged platform registry (``artifacts.platforms``), loaded once per process. The case overlay is not
     applied here: its flags and watch list are applied when the case is linked, so a new overlay needs no re-ingest."""
     return Registry.load()
+
+
+@functools.lru_cache(maxsize=1)
+def _platforms() -> "_Platforms":
+    """One resolver per process: its caches outlive a device, and it holds nothing of any device."""
+    return _Platforms(registry())
 
 
 class _Platforms:
@@ -101,7 +108,7 @@ def record_device(store: Store, device_id: str, facts: dict) -> int:
     try:
         region, reason = device_region(store, facts)
         store.upsert("devices", {"device_id": device_id, "default_region": region, "region_reason": reason})
-        extractor = _Extractor(store, region, _Platforms(registry()))
+        extractor = _Extractor(store, region, _platforms())
         with store.transaction():
             extractor.run()
             extractor.flush()
@@ -131,6 +138,7 @@ class _Extractor:
         self.buffer: list[tuple] = []
         self.count = 0
         self.failures: list[tuple] = []
+        self._seen: dict = {}  # this device's values → identifiers (dropped with the extractor)
 
     # -- reading the record tables ---------------------------------------------------------------------------------
     def run(self) -> None:
@@ -241,9 +249,12 @@ class _Extractor:
     def _search(self, row):
         return [(ident, "mentioned", written) for ident, written in self._text(row["term"])]
 
-    @functools.lru_cache(maxsize=200_000)
     def _classify(self, value, platform, field):
-        return classify(str(value), platform, self.region, field)
+        key = (value, platform, field)
+        found = self._seen.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._seen[key] = classify(str(value), platform, self.region, field)
+        return found
 
     def _text(self, text):
         return find_in_text(text, self.region, self.platforms.resolver)
