@@ -576,8 +576,9 @@ def footprint_cmd(case_dir: str, device: str | None, fmt: str) -> None:
               help="A new folder to write the report into (it must not exist).")
 @click.option("--display-tz", help="Add a labelled local-time column in this IANA zone to the timeline; UTC stays.")
 @click.option("--device-local", is_flag=True, help="Add a labelled local-time column in each device's own zone.")
+@click.option("--files", "with_files", is_flag=True, help="Put file-system MACB times on the timeline (they are many).")
 @_guard
-def report_cmd(case_dir: str, output: str, display_tz: str | None, device_local: bool) -> None:
+def report_cmd(case_dir: str, output: str, display_tz: str | None, device_local: bool, with_files: bool) -> None:
     """A static, offline HTML report of the case in a new folder: summary and evidence hashes, every device
     (identity, platform footprint, record counts, parser outcomes and problems, conversations as chats), the
     cross-device links and watch-list hits, the timeline (paged, sortable, searchable) and media with locations.
@@ -601,7 +602,7 @@ def report_cmd(case_dir: str, output: str, display_tz: str | None, device_local:
                                                     if d.get("time_zone")})
         name = json.loads(target.config_path.read_text(encoding="utf-8")).get("name") or target.root.name
         try:
-            counts = report_mod.write(store, Path(output), name, registry, local)
+            counts = report_mod.write(store, Path(output), name, registry, local, with_files)
         except report_mod.ReportError as exc:
             raise InputError(str(exc)) from None
     finally:

@@ -77,8 +77,9 @@ class _Writer:
         os.chmod(path, 0o600)
 
 
-def write(store: Store, out_dir: Path, case_name: str, registry=None, local=None) -> dict:
-    """Write the report into ``out_dir`` (which must not exist); returns counts of what was written."""
+def write(store: Store, out_dir: Path, case_name: str, registry=None, local=None, files: bool = False) -> dict:
+    """Write the report into ``out_dir`` (which must not exist); returns counts of what was written. ``local``: a
+    ``timeline_formats.LocalTime`` for a second time column; ``files``: file-system MACB times on the timeline."""
     out_dir = Path(out_dir)
     if out_dir.exists():
         raise ReportError(f"{out_dir} exists; the report is written into a new folder")
@@ -90,7 +91,7 @@ def write(store: Store, out_dir: Path, case_name: str, registry=None, local=None
     writer = _Writer(partial)
     env = _environment()
     try:
-        counts = _Report(store, writer, env, case_name, registry, local).write_all()
+        counts = _Report(store, writer, env, case_name, registry, local, files).write_all()
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)  # no half report (case data) left behind
         raise
@@ -99,8 +100,9 @@ def write(store: Store, out_dir: Path, case_name: str, registry=None, local=None
 
 
 class _Report:
-    def __init__(self, store: Store, writer: _Writer, env: jinja2.Environment, case_name: str, registry, local):
-        self.store, self.writer, self.env = store, writer, env
+    def __init__(self, store: Store, writer: _Writer, env: jinja2.Environment, case_name: str, registry, local,
+                 files: bool):
+        self.store, self.writer, self.env, self.files = store, writer, env, files
         self.conn = store.db.conn
         self.case_name, self.registry, self.local = case_name, registry, local
         self.devices = [dict(r) for r in store.rows("devices")]
@@ -119,7 +121,7 @@ class _Report:
         chats = self.write_chats()
         events = self.write_timeline()
         media = self.write_media()
-        for n, device in enumerate(self.devices, 1):
+        for device in self.devices:
             self.write_device(device, chats.get(device["device_id"], []))
         self.write_index(events, media)
         return {"devices": len(self.devices), "events": events, "media": media,
@@ -207,7 +209,7 @@ class _Report:
     def write_timeline(self) -> int:
         """The timeline as numbered data files of ``CHUNK`` events; returns the number of events."""
         index = [OUTPUT_COLUMNS.index(f) for f in TIMELINE_FIELDS]
-        timeline = Timeline(self.store, Filters())
+        timeline = Timeline(self.store, Filters(files=self.files))
         count, chunk_no = 0, 0
         for chunk in _batched(timeline.rows(), CHUNK):
             rows = []

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from cases import browse
 from cli import main
+from tests.fixtures import images
 from tests.fixtures.android_sms import MMSSMS_SCHEMA
 from tests.fixtures.sample_device import SMS_DB
 from tests.fixtures.sqlite_db import make_db
-from tests.fixtures import images
 
 pytest.importorskip("datasette", reason="the browse extra (datasette) is not installed")
 ROOT = Path(__file__).resolve().parent.parent

@@ -160,10 +160,6 @@ def test_hostile_messages_display_and_never_run_in_chromium(report, tmp_path):
     assert "&lt;script&gt;document.title='PWNED1'&lt;/script&gt;" in dom
     assert "local time (device's zone)" in dom
 
-    shot = tmp_path / "chat.png"
-    _chromium(chat.as_uri(), tmp_path, "--window-size=1200,1600", f"--screenshot={shot}")
-    assert shot.stat().st_size > 10_000
-
 
 @pytest.fixture(scope="module")
 def big_case(tmp_path_factory):
