@@ -14,7 +14,7 @@ Layout of the output folder::
     index.html              case summary, evidence hashes, devices, cross-device links, watch-list hits
     device-NNN.html         per device: identity, platform footprint, record counts, parser outcomes, problems,
                             its conversations
-    chat-NNN-NNNNN-NN.html  one conversation (or one part of a long one), as a chat
+    chat-NNNNNN-PPP.html    one conversation (or one part of a long one), as a chat
     media.html              photos and videos with EXIF locations
     timeline.html           the timeline (paged, sortable, searchable)
     data/                   timeline data files and manifest
@@ -173,11 +173,11 @@ class _Report:
             "coalesce(platform, app), app, coalesce(thread_id, ''), ts IS NULL, ts, id")
         rows = (dict(zip(columns, r)) for r in cursor)
         out: dict[str, list[dict]] = {}
-        device_numbers = {d["device_id"]: n for n, d in enumerate(self.devices, 1)}
+        number = 0  # conversations are numbered across the case: one page name per conversation part
         for (dev, _platform, app, thread), messages in itertools.groupby(
                 rows, key=lambda r: (r["device_id"], r["platform"] or r["app"], r["app"], r["thread_id"] or "")):
             threads = out.setdefault(dev, [])
-            number = len(threads) + 1
+            number += 1
             info = {"number": number, "thread_id": thread or None, "app": app, "platform": None,
                     "thread_name": None, "participants": set(), "count": 0, "first": None, "last": None,
                     "pages": []}
@@ -195,7 +195,7 @@ class _Report:
                     if m["ts"]:
                         info["first"] = info["first"] or m["ts"]
                         info["last"] = m["ts"]
-                page = f"chat-{device_numbers.get(dev, 0):03d}-{number:05d}-{part:02d}.html"
+                page = f"chat-{number:06d}-{part:03d}.html"
                 info["pages"].append(page)
                 parts.append((page, chunk))
             info["participants"] = sorted(info["participants"])

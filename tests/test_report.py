@@ -122,6 +122,8 @@ def test_report_files_are_private_static_and_escaped(report):
     assert "+380931114562" in index and "recruiter &lt;b&gt;x&lt;/b&gt;" in index  # watch-list hit, escaped
     media = (report / "media.html").read_text(encoding="utf-8")
     assert "&lt;b&gt;odesa&lt;/b&gt;.jpg" in media and "46.4825" in media and "30.7233" in media
+    shown = sum(p.read_text(encoding="utf-8").count('<li class="msg ') for p in report.glob("chat-*.html"))
+    assert shown == len(HOSTILE) + 2  # every message on one chat page: the nine, and nl-folder's SMS and WhatsApp
     device = (report / "device-001.html").read_text(encoding="utf-8")
     assert "Parser outcomes" in device and "SMS" in device
     outcomes = re.findall(r'<tr( class="problem")?><td>([\w-]+)</td><td>[^<]*</td><td>([^<]+)</td>', device)
