@@ -11,25 +11,18 @@ of files written and the largest one (the report never inlines the timeline). Th
 """
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.timeline import build, timed  # noqa: E402  (one builder for both benchmarks)
+from benchmarks.timeline import cached_case, timed  # noqa: E402  (one builder for both benchmarks)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "forensics-bench")
-    parser.add_argument("--events", type=int, default=100_000)
-    args = parser.parse_args()
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    case = build(args.workdir, args.events)
+    args, case = cached_case(__doc__, 100_000)
     reference, report = args.workdir / "timeline.jsonl", args.workdir / "report"
     reference.unlink(missing_ok=True)
     shutil.rmtree(report, ignore_errors=True)
