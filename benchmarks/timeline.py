@@ -76,13 +76,18 @@ def timed(command: list[str]) -> tuple[float, float]:
     return seconds, max(peak, before) / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def cached_case(doc: str, default_events: int) -> tuple[argparse.Namespace, Path]:
+    """Command-line options ``--workdir`` and ``--events`` of a benchmark, and its cached case (``build``)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "forensics-bench")
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=default_events)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    case = build(args.workdir, args.events)
+    return args, build(args.workdir, args.events)
+
+
+def main() -> None:
+    args, case = cached_case(__doc__, 1_000_000)
     ours, ref = args.workdir / "timeline.csv", args.workdir / "reference.csv"
     for stale in (ours, ref):
         stale.unlink(missing_ok=True)
