@@ -10,12 +10,14 @@ import click
 
 from artifacts.store import ALL_TABLES
 from cases import exports, status, verify as verify_mod
+from cases.batch import ingest_device
 from cases.case import TOOL_VERSION, Case, CaseError
-from cases.ingest import IngestError, ingest as ingest_device
+from cases.ingest import IngestError
+from cases.manifest import ManifestError
 from forensics.evidence import EvidenceError, open_evidence
 from parsers.framework import load_parsers
 
-EXPECTED = (CaseError, IngestError, EvidenceError, OSError)
+EXPECTED = (CaseError, IngestError, EvidenceError, ManifestError, OSError)
 
 
 class InputError(click.ClickException):
@@ -82,29 +84,34 @@ def case_init(case_dir: str, name: str | None) -> None:
               help="Password of an encrypted iTunes backup (or set FORENSICS_BACKUP_PASSWORD; prompted without echo "
                    "when the backup needs one and neither is given). Never stored or logged.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--replace", is_flag=True,
+              help="Replace the device's earlier rows even when this run fails (default: only when it succeeds).")
 @_guard
 def ingest(case_dir: str, evidence: tuple[str, ...], device_id: str | None, password: str | None,
-           quiet: bool) -> None:
+           quiet: bool, replace: bool) -> None:
     """Add one device to the case: open EVIDENCE read-only, inventory every file, run the parsers.
 
     Several EVIDENCE paths for one device are allowed (a split raw set, or several items of the same phone).
-    Ingesting a device again replaces its rows.
+    Ingesting a device again replaces its rows when the new run succeeds; a failed run keeps the earlier rows and
+    is recorded beside them (see `forensics status`).
     """
     target = _open_case(case_dir)
     paths = [Path(p) for p in evidence]
     password = password or _password_if_needed(paths)
     command = " ".join(["forensics", "ingest", case_dir, *evidence] + (["--device-id", device_id] if device_id else []))
     if quiet or not sys.stderr.isatty():
-        result = ingest_device(target, paths, device_id, password, command=command)
+        result = ingest_device(target, paths, device_id, password, command=command, replace=replace)
     else:
         total = sum(p.stat().st_size for p in paths if p.is_file()) or None
         with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
-            result = ingest_device(target, paths, device_id, password, on_bytes=bar.update, command=command)
-    if result.status != "ok":
-        raise InputError(f"device {result.device_id} failed: {result.error}")
-    outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(result.outcomes.items())) or "no parser matched"
-    click.echo(f"device {result.device_id}: {result.files} files, {result.records} records ({outcomes})")
-    for e in result.evidence:
+            result = ingest_device(target, paths, device_id, password, on_bytes=bar.update, command=command,
+                                   replace=replace)
+    if result["status"] != "ok":
+        kept = "; its earlier results are kept" if result["earlier_results_kept"] else ""
+        raise InputError(f"device {result['device_id']} failed: {result['error']}{kept}")
+    outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(result["outcomes"].items())) or "no parser matched"
+    click.echo(f"device {result['device_id']}: {result['files']} files, {result['records']} records ({outcomes})")
+    for e in result["evidence_hashes"]:
         verified = {True: ", stored hash verified", False: ", STORED HASH MISMATCH", None: ""}[e["hash_verified"]]
         if e["sha256"]:
             click.echo(f"  {e['evidence_id']} {e['container']} sha256={e['sha256']} md5={e['md5']}{verified}")
@@ -274,10 +281,15 @@ def uco(case_dir: str, output: str) -> None:
 @click.argument("case_dir", type=click.Path())
 @_guard
 def verify(case_dir: str) -> None:
-    """Re-hash every evidence item of the case and compare with the hashes recorded at ingest."""
-    checks = verify_mod.verify(_open_case(case_dir))
+    """Re-hash every evidence item against the hashes recorded at ingest, and check the audit log's hash chain."""
+    target = _open_case(case_dir)
+    chain = target.audit.verify_chain()
+    checks = verify_mod.verify(target)
     for check in checks:
         click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.evidence_id}: {check.detail}")
+    click.echo(f"{'OK  ' if chain.ok else 'FAIL'} {chain.describe()}")
+    if not chain.ok:
+        raise InputError(f"audit log verification failed at line {chain.broken_line}")
     if not all(c.ok for c in checks):
         raise InputError("evidence verification failed")
 
@@ -314,15 +326,40 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
 @main.command("status")
 @click.argument("case_dir", type=click.Path())
 @click.option("--all-runs", is_flag=True, help="List every parser run, not only the problems.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: per device state, error, counts, seconds; and the case totals.")
 @_guard
-def status_cmd(case_dir: str, all_runs: bool) -> None:
-    """Per device: status, files, records per type and the outcome of every parser run."""
-    store = _open_case(case_dir).store()
+def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
+    """Per device: state (queued, running, done, failed, interrupted), files, records per type, seconds taken and
+    the outcome of every parser run that did not parse."""
+    target = _open_case(case_dir)
+    overview = status.case_status(target)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(overview, indent=2, sort_keys=True, ensure_ascii=False))
+        return
+    totals = overview["totals"]
+    click.echo(f"case {target.root}: {totals['devices']} devices: {totals['done']} done, {totals['failed']} failed"
+               + (f" ({totals['interrupted']} interrupted)" if totals["interrupted"] else "")
+               + f", {totals['running']} running, {totals['queued']} queued")
+    by_id = {d["device_id"]: d for d in overview["devices"]}
+    store = target.store()
     try:
-        for summary in status.device_summaries(store):
+        summaries = {s["device"]["device_id"]: s for s in status.device_summaries(store)}
+        for device_id, state in by_id.items():
+            name = "interrupted" if state["interrupted"] else state["state"]
+            seconds = f", {state['seconds']:.1f} s" if state["seconds"] is not None else ""
+            click.echo(f"device {device_id}: {name}" + (f" ({state['error']})" if state["error"] else "") +
+                       f", {state['counts'].get('files', 0)} files{seconds}")
+            if state["earlier_results_kept"]:
+                click.echo("  the last attempt failed; the results of the earlier successful run are kept")
+            if state["problem"]:
+                click.echo(f"  problem: {state['problem']}")
+            summary = summaries.get(device_id)
+            if summary is None:
+                continue
             d = summary["device"]
-            click.echo(f"device {d['device_id']}: {d['status']}" + (f" ({d['error']})" if d["error"] else "") +
-                       f", {d['file_count'] or 0} files")
             facts = ", ".join(f"{k} {d[k]}" for k in ("platform", "model", "os_version", "device_name",
                                                         "phone_number", "time_zone") if d.get(k))
             if facts:
@@ -331,8 +368,7 @@ def status_cmd(case_dir: str, all_runs: bool) -> None:
                 click.echo("  records: " + ", ".join(f"{t} {n}" for t, n in sorted(summary["records"].items())))
             if summary["outcomes"]:
                 click.echo("  parser runs: " + ", ".join(f"{k} {v}" for k, v in summary["outcomes"].items()))
-            runs = store.rows("parser_runs", d["device_id"]) if all_runs else status.problem_runs(store,
-                                                                                                   d["device_id"])
+            runs = store.rows("parser_runs", device_id) if all_runs else status.problem_runs(store, device_id)
             for run in runs:
                 detail = run["message"] or f"{run['outcome']}: {run['records']} records"
                 if not detail.startswith(run["outcome"]):
@@ -340,6 +376,53 @@ def status_cmd(case_dir: str, all_runs: bool) -> None:
                 click.echo(f"  {run['parser']} {run['source_path']}: {detail}")
     finally:
         store.close()
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path())
+@click.argument("manifest", type=click.Path())
+@click.option("--workers", type=click.IntRange(min=1), help="Devices processed at once (default: the number of "
+              "cores).")
+@click.option("--time-limit", type=click.IntRange(min=0), default=21600, show_default=True,
+              help="Seconds one device may take before its worker is stopped and the device fails (0: none).")
+@click.option("--memory-limit", type=click.IntRange(min=0), default=4096, show_default=True,
+              help="MB of address space one worker may use (RLIMIT_AS); beyond it the device fails (0: none).")
+@click.option("--replace", is_flag=True, help="Process every device again, done ones too, and let a failed run "
+              "replace earlier results.")
+@click.option("--debug", is_flag=True, help="Print each device's log live on stderr (it is always written to "
+              "CASE/logs/<device>.log).")
+@click.option("--engine", type=click.Choice(["local"]), default="local", show_default=True,
+              help="Where devices run: local worker processes.")
+@_guard
+def batch(case_dir: str, manifest: str, workers: int | None, time_limit: int, memory_limit: int, replace: bool,
+          debug: bool, engine: str) -> None:
+    """Process every device of MANIFEST (CSV: device id, evidence path(s), optional columns) into the case.
+
+    Each device runs in a worker process of its own and writes its own shard; this process alone merges them.
+    Rerunning the same command skips devices that are done, retries failed and interrupted ones, and reports
+    devices whose evidence changed since they were done. Exit code 0: every device done; 1: some device failed or
+    has changed evidence (listed); 2: bad input (manifest problems, not a case, case busy).
+    """
+    from cases.batch import Progress, run_batch
+    from cases.local_engine import LocalEngine
+
+    target = _open_case(case_dir)
+    runner = LocalEngine(workers)
+    limits = {"time_limit": time_limit, "memory_mb": memory_limit, "debug": debug}
+    command = " ".join(["forensics", "batch", case_dir, manifest, f"--workers={runner.workers}",
+                        f"--time-limit={time_limit}", f"--memory-limit={memory_limit}"] +
+                       (["--replace"] if replace else []) + [f"--engine={engine}"])
+    outcome = run_batch(target, manifest, runner, limits, replace=replace,
+                        progress=None if debug else Progress(sys.stderr), command=command)
+    click.echo(f"batch: {outcome.total} devices: {len(outcome.done)} done now, {len(outcome.skipped)} already done, "
+               f"{len(outcome.failed)} failed, {len(outcome.changed)} with changed evidence")
+    for device_id, error in sorted(outcome.failed.items()):
+        kept = "; earlier results kept" if device_id in outcome.kept_earlier else ""
+        click.echo(f"  failed {device_id}: {error}{kept}")
+    for device_id, reason in sorted(outcome.changed.items()):
+        click.echo(f"  evidence changed {device_id}: {reason} (not redone; --replace to process it again)")
+    if not outcome.ok:
+        sys.exit(1)
 
 
 @main.command("parsers")

@@ -53,7 +53,21 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
         "recovered": int, "wal_records": int, "wal_deleted_records": int,
     },
 }
-PRIMARY_KEYS = {"devices": "device_id", "evidence": "evidence_id"}
+# Bookkeeping of the case store alone (never in a shard, never replaced by a merge): each device's state in the
+# batch/ingest life cycle, and every attempt to process it (failed and interrupted ones included).
+CASE_TABLES: dict[str, dict[str, type]] = {
+    "device_states": {
+        "device_id": str, "state": str, "error": str, "run_id": str, "attempts": int, "evidence": str,
+        "extra": str, "evidence_state": str, "evidence_hashes": str, "seconds": float, "queued_at": str,
+        "started_at": str, "finished_at": str, "host": str, "pid": int, "engine": str, "problem": str,
+    },
+    "device_runs": {
+        "id": int, "device_id": str, "run_id": str, "state": str, "error": str, "kept_earlier": int,
+        "evidence": str, "evidence_hashes": str, "files": int, "records": int, "seconds": float,
+        "started_at": str, "finished_at": str, "host": str, "pid": int, "engine": str, "log": str,
+    },
+}
+PRIMARY_KEYS = {"devices": "device_id", "evidence": "evidence_id", "device_states": "device_id"}
 BOOL_COLUMNS = {"allocated", "recoverable", "hash_verified", "from_wal", "recovered", "source_deleted", "wal_deleted",
                 "deleted", "answered"}
 
@@ -78,7 +92,15 @@ ALL_TABLES: dict[str, dict[str, type]] = {
 JSON_COLUMNS: dict[str, set[str]] = {
     table: {n for n, k in column_kinds(t).items() if k == "json"} for table, t in RECORD_TABLES.items()
 }
-JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "layers"}})
+JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "layers"},
+                     "device_states": {"evidence", "extra", "evidence_state", "evidence_hashes"},
+                     "device_runs": {"evidence", "evidence_hashes"}})
+# Every table the case store holds, and its indexes (only where rows are looked up: the case store, not a shard).
+SCHEMA: dict[str, dict[str, type]] = {**ALL_TABLES, **CASE_TABLES}
+INDEXES: list[tuple[str, tuple[str, ...]]] = [
+    *((name, ("device_id",)) for name, cols in SCHEMA.items() if name not in PRIMARY_KEYS and "device_id" in cols),
+    ("files", ("device_id", "path")),
+]
 
 
 def _row_converter(record_type: type[Record]):
@@ -133,18 +155,30 @@ class Store:
         self._ensure_schema(indexes=not scratch)
 
     def _ensure_schema(self, indexes: bool) -> None:
-        """Tables always; the per-device indexes only where rows are looked up (the case store), not in a shard
-        that is written once and merged."""
+        """Create what the file lacks of the declared schema: tables, columns, and (not in a shard that is written
+        once and merged) indexes. This is also the migration of a store written by an older version — generic, so
+        a table or column declared here or in ``artifacts.records`` needs no migration code; nothing is dropped."""
         existing = set(self.db.table_names())
-        for name, columns in ALL_TABLES.items():
+        for name, columns in SCHEMA.items():
             if name not in existing:
                 self.db[name].create(columns, pk=PRIMARY_KEYS.get(name, "id"))
+                continue
+            present = {r[1] for r in self.db.execute(f"PRAGMA table_info([{name}])")}
+            for column, kind in columns.items():
+                if column not in present:
+                    self.db[name].add_column(column, kind)
         if not indexes:
             return
-        for name in ALL_TABLES:
-            if name not in PRIMARY_KEYS:
-                self.db[name].create_index(["device_id"], if_not_exists=True)
-        self.db["files"].create_index(["device_id", "path"], if_not_exists=True)
+        for name, cols in INDEXES:
+            self.db[name].create_index(list(cols), if_not_exists=True)
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version written into the file (SQLite's user_version; 0 for files of the first version)."""
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def set_schema_version(self, version: int) -> None:
+        self.db.execute(f"PRAGMA user_version = {int(version)}")
 
     def close(self) -> None:
         self.db.close()
@@ -154,9 +188,17 @@ class Store:
         """Insert or replace one row of a keyed table (devices, evidence)."""
         self.db[table].upsert(_encode(table, row), pk=PRIMARY_KEYS[table], alter=False)
 
+    def put(self, table: str, row: dict) -> int:
+        """INSERT OR REPLACE one row with plain SQL (safe inside an explicit transaction); returns its rowid."""
+        row = _encode(table, {k: v for k, v in row.items() if k in SCHEMA[table]})
+        cursor = self.db.conn.execute(
+            f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{c}]' for c in row)}) "
+            f"VALUES ({', '.join('?' * len(row))})", list(row.values()))
+        return cursor.lastrowid
+
     def insert_rows(self, table: str, rows: Iterable[dict]) -> None:
         """Insert plain dict rows (files, parser_runs); keys missing from a row are NULL, unknown keys an error."""
-        columns = [c for c in ALL_TABLES[table] if c != "id"]
+        columns = [c for c in SCHEMA[table] if c != "id"]
         known = set(columns)
         encoded = []
         for row in rows:
@@ -179,7 +221,7 @@ class Store:
     # -- reading -----------------------------------------------------------------------------------------------
     def rows(self, table: str, device_id: str | None = None) -> Iterable[dict]:
         """Rows of ``table`` in insertion order, JSON columns decoded and flags as booleans."""
-        if table not in ALL_TABLES:
+        if table not in SCHEMA:
             raise KeyError(table)
         order = PRIMARY_KEYS.get(table, "id")
         where, args = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
@@ -279,26 +321,40 @@ class Store:
         """BEGIN … COMMIT, or ROLLBACK when the block raises: what a parser run writes lands whole or not at all."""
         return _Transaction(self.db.conn)
 
-    def merge_shard(self, shard_path: str | Path, device_id: str) -> None:
+    def delete_device(self, device_id: str) -> None:
+        """Delete every per-device row of ``device_id`` (not the case-only bookkeeping); call in a transaction."""
+        for table, columns in ALL_TABLES.items():
+            if "device_id" in columns:
+                self.db.conn.execute(f"DELETE FROM main.[{table}] WHERE device_id = ?", (device_id,))
+
+    def merge_shard(self, shard_path: str | Path, device_id: str, also=None) -> None:
         """Replace every row of ``device_id`` with the shard's rows, all or nothing.
 
         Ids in the case store are the case store's own; rows keep the shard's order, so the result is the same for
-        the same shards merged in the same order.
+        the same shards merged in the same order. The case-only tables (``CASE_TABLES``) are left alone;
+        ``also(store)``, when given, runs inside the same transaction (it records the device's state, with
+        ``put``). A column the shard lacks (a shard written by an older version) is NULL.
         """
         conn: sqlite3.Connection = self.db.conn
-        conn.execute("ATTACH DATABASE ? AS shard", (str(shard_path),))
+        conn.execute("ATTACH DATABASE ? AS shard", (f"file:{quote(str(Path(shard_path).absolute()))}?mode=ro",))
         try:
             with self.transaction():
+                self.delete_device(device_id)
                 for table, columns in ALL_TABLES.items():
-                    conn.execute(f"DELETE FROM main.[{table}] WHERE device_id = ?", (device_id,))
-                    names = ", ".join(f"[{c}]" for c in columns if c != "id")
+                    if "device_id" not in columns:  # not a per-device table: nothing of it travels in a shard
+                        continue
+                    present = {r[1] for r in conn.execute(f"PRAGMA shard.table_info([{table}])")}
+                    if not present:
+                        continue
+                    names = ", ".join(f"[{c}]" for c in columns if c != "id" and c in present)
                     order = PRIMARY_KEYS.get(table, "id")
                     conn.execute(
                         f"INSERT INTO main.[{table}] ({names}) SELECT {names} FROM shard.[{table}] "
                         f"WHERE device_id = ? ORDER BY [{order}]", (device_id,))
+                if also is not None:
+                    also(self)
         finally:
             conn.execute("DETACH DATABASE shard")
-
 
 class _Transaction:
     def __init__(self, conn: sqlite3.Connection):

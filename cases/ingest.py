@@ -1,4 +1,4 @@
-"""One device end to end: evidence paths → inventory → parsers → a self-contained shard, then merged into the case.
+"""One device end to end: evidence paths → inventory → parsers → a self-contained shard (``cases.batch`` merges).
 
 ``process_device`` is a pure step from evidence to a shard file: it touches nothing else of the case, so a batch
 can run it in separate processes (or machines) and merge the shards with a single writer. The shard is written
@@ -6,21 +6,22 @@ under a temporary name and renamed only when complete, so a crash never leaves a
 """
 from __future__ import annotations
 
+import logging
 import re
 import shutil
-import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from artifacts.records import Provenance
 from artifacts.store import Store
-from cases.case import Case
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
 from forensics.inventory import inventory
 from parsers.framework import load_parsers, run_parsers, wanted_paths
 
+log = logging.getLogger(__name__)
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -52,11 +53,14 @@ def default_device_id(paths: list[Path]) -> str:
     return (stem.strip("._-") or "device")[:64]
 
 
-def process_device(device_id: str, paths: list[Path], shard_path: Path, work_root: Path,
+def process_device(device_id: str, paths: list[Path], shard_path: Path, work: Path,
                    password: str | None = None, on_bytes: Callable[[int], None] | None = None) -> DeviceResult:
-    """Process one device into ``shard_path``. Evidence errors make a shard whose device row says ``failed``."""
-    work_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{device_id}-", dir=work_root))
+    """Process one device into ``shard_path``. Evidence errors make a shard whose device row says ``failed``.
+
+    ``work`` is the device's own scratch folder: whatever an interrupted earlier run left there is cleared first,
+    and it is removed at the end."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
     partial = shard_path.with_name(shard_path.name + ".partial")
     for stale in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
         stale.unlink(missing_ok=True)
@@ -66,6 +70,10 @@ def process_device(device_id: str, paths: list[Path], shard_path: Path, work_roo
         try:
             _process(device_id, paths, store, work, password, on_bytes, result)
         except Exception as exc:  # one bad device never stops a batch: it is recorded as failed, with the reason
+            if isinstance(exc, EvidenceError):
+                log.error("device failed: %s", exc)
+            else:  # the examiner sees one line; the device's log keeps the whole traceback
+                log.exception("device failed with an unexpected error")
             result.status = "failed"
             result.error = str(exc) if isinstance(exc, EvidenceError) else \
                 f"internal error: {type(exc).__name__}: {exc}"
@@ -95,7 +103,12 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     for number, group in enumerate(group_paths([Path(p) for p in paths]), start=1):
         evidence_id = f"{device_id}:e{number}"
         before = file_state([p for p in group if p.is_file()])
+        started = time.monotonic()
+        log.info("opening evidence %s: %s", evidence_id, ", ".join(map(str, group)))
         evidence = open_evidence(group, password=password)
+        log.info("%s: container %s, %s bytes; layers: %s", evidence_id, evidence.container, evidence.media_size,
+                 "; ".join(f"{layer.address} {layer.description} {layer.fs_type or layer.error or ''}".strip()
+                           for layer in evidence.layers) or "none")
         facts.update(evidence.facts)
         hasher = BackgroundHash(evidence)
         hasher.start()
@@ -116,6 +129,8 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
         finally:
             evidence.close()
         after = file_state([p for p in group if p.is_file()])
+        log.info("%s: inventory and hashes done in %.2f s (sha256 %s)", evidence_id, time.monotonic() - started,
+                 hashes["sha256"])
         if before != after:
             raise EvidenceError(f"evidence changed while it was read: {group[0]}")
         row = {"evidence_id": evidence_id, "device_id": device_id, "paths": [str(p) for p in evidence.paths],
@@ -126,8 +141,11 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
         store.upsert("evidence", row)
         result.evidence.append(row)
     result.files = store.count("files")
+    log.info("%d files inventoried, %d copied for the parsers", result.files, len(spooled))
     base = Provenance(device_id=device_id, evidence_id=f"{device_id}:e1")
+    started = time.monotonic()
     outcomes = run_parsers(specs, spooled, base, store, work)
+    log.info("%d parser runs in %.2f s", len(outcomes), time.monotonic() - started)
     store.insert_rows("parser_runs", [o.row(base) for o in outcomes])
     for o in outcomes:
         result.outcomes[o.outcome] = result.outcomes.get(o.outcome, 0) + 1
@@ -149,26 +167,3 @@ def _device_row(device_id: str, result: DeviceResult) -> dict:
         "serial": facts.get("serial"), "udid": facts.get("udid"), "phone_number": facts.get("phone_number"),
         "device_name": facts.get("device_name"), "time_zone": facts.get("time_zone"), "facts": facts,
     }
-
-
-def ingest(case: Case, paths: list[Path], device_id: str | None = None, password: str | None = None,
-           on_bytes: Callable[[int], None] | None = None, command: str = "") -> DeviceResult:
-    """Process one device into its shard and merge it into the case store, replacing any earlier rows."""
-    device_id = check_device_id(device_id or default_device_id(paths))
-    missing = [str(p) for p in paths if not Path(p).exists()]
-    if missing:
-        raise IngestError(f"evidence not found: {', '.join(missing)}")
-    case.audit.write("ingest start", device_id=device_id, evidence=[str(p) for p in paths], command=command)
-    result = process_device(device_id, [Path(p) for p in paths], case.shard_path(device_id), case.work, password,
-                            on_bytes)
-    store = case.store()
-    try:
-        store.merge_shard(case.shard_path(device_id), device_id)
-    finally:
-        store.close()
-    case.audit.write("ingest end", device_id=device_id, status=result.status, error=result.error,
-                     files=result.files, records=result.records, outcomes=result.outcomes,
-                     anomalies=result.anomalies,
-                     evidence_hashes=[{k: e.get(k) for k in ("evidence_id", "sha256", "md5", "stored_md5",
-                                                               "hash_verified")} for e in result.evidence])
-    return result

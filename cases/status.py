@@ -32,3 +32,51 @@ def problem_runs(store: Store, device_id: str | None = None) -> list[dict]:
     return [r for r in runs if r["outcome"] not in ("parsed", "no data") and not (
         r["outcome"] == "unsupported version" and
         (r["device_id"], r["evidence_id"], r["partition"], r["source_path"]) in read)]
+
+
+def case_status(case) -> dict:
+    """The case at a glance, as ``forensics status --json`` prints it: per device its state (queued, running,
+    done, failed — a device left running by a process that died is ``failed`` with ``interrupted: true``), one-line
+    error, record counts, seconds taken; and the case totals."""
+    from cases import states as st
+
+    store = case.store()
+    try:
+        writing = case.is_locked()
+        known = st.all_states(store)
+        summaries = {s["device"]["device_id"]: s for s in device_summaries(store)}
+        devices = []
+        for device_id in sorted(set(known) | set(summaries)):
+            state = known.get(device_id) or {}
+            summary = summaries.get(device_id)
+            row = summary["device"] if summary else {}
+            name = state.get("state") or ("done" if row.get("status") == "ok" else "failed")
+            error = state.get("error") if state else row.get("error")
+            interrupted = name == st.INTERRUPTED or (name == st.RUNNING and not writing)
+            if interrupted:
+                name = st.FAILED
+                error = error if error and error.startswith("interrupted") else st.INTERRUPTED_ERROR
+            counts = {"files": store.count("files", device_id), **(summary["records"] if summary else {})}
+            runs = store.count("device_runs", device_id)
+            kept = name == st.FAILED and row.get("status") == "ok"
+            devices.append({
+                "device_id": device_id, "state": name, "error": error, "counts": counts,
+                "seconds": state.get("seconds"), "interrupted": interrupted, "attempts": runs,
+                "earlier_results_kept": kept, "problem": state.get("problem"),
+                "problem_runs": len(problem_runs(store, device_id)) if summary else 0,
+                "outcomes": summary["outcomes"] if summary else {}, "extra": state.get("extra") or {},
+                "evidence_hashes": state.get("evidence_hashes") or [],
+            })
+        totals: dict = {"devices": len(devices)}
+        for name in ("queued", "running", "done", "failed"):
+            totals[name] = sum(d["state"] == name for d in devices)
+        totals["interrupted"] = sum(d["interrupted"] for d in devices)
+        totals["counts"] = {}
+        for d in devices:
+            for table, n in d["counts"].items():
+                totals["counts"][table] = totals["counts"].get(table, 0) + n
+        totals["seconds"] = round(sum(d["seconds"] or 0 for d in devices), 3)
+        return {"case": str(case.root), "schema_version": store.schema_version, "writing": writing,
+                "devices": devices, "totals": totals}
+    finally:
+        store.close()

@@ -3,7 +3,9 @@ case's append-only audit log.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import hashlib
 import json
 import os
 import threading
@@ -69,9 +71,12 @@ def file_state(paths: list[Path]) -> list[dict]:
 
 
 class AuditLog:
-    """Append-only JSON-lines log of every action on a case: UTC time, tool version, command and details.
+    """Append-only, hash-chained JSON-lines log of every action on a case: UTC time, tool version, command, details.
 
-    Lines are only ever appended (O_APPEND) and flushed to disk before the call returns.
+    Each line carries ``prev_sha256``, the sha256 of the previous line's bytes (its newline included; for the first
+    line, of nothing), so editing, inserting or removing a line breaks the chain at that point: ``verify_chain``
+    finds it. Lines are only ever appended (O_APPEND, under an exclusive lock so two writers cannot take the same
+    predecessor) and flushed to disk before the call returns.
     """
 
     def __init__(self, path: Path, tool_version: str):
@@ -79,18 +84,90 @@ class AuditLog:
         self.tool_version = tool_version
 
     def write(self, action: str, **details) -> None:
+        import fcntl
+
         entry = {"time": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                  "tool_version": self.tool_version, "action": action, **details}
-        line = json.dumps(entry, sort_keys=True, default=str) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, line.encode("utf-8"))
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            last = _last_line(fd)
+            if last and not last.endswith(b"\n"):  # a line torn by a crash: close it, the chain goes on after it
+                os.write(fd, b"\n")
+                last += b"\n"
+            entry["prev_sha256"] = hashlib.sha256(last).hexdigest()
+            os.write(fd, (json.dumps(entry, sort_keys=True, default=str) + "\n").encode("utf-8"))
             os.fsync(fd)
         finally:
-            os.close(fd)
+            os.close(fd)  # releases the lock
 
     def entries(self) -> list[dict]:
         if not self.path.exists():
             return []
         with open(self.path, encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
+
+    def verify_chain(self) -> "ChainCheck":
+        """Check every line's ``prev_sha256`` against the line before it.
+
+        Lines before the first chained line were written by a version without the chain: they are counted and
+        reported, not failed. After it, every line must carry the right hash."""
+        lines = self.path.read_bytes().splitlines(keepends=True) if self.path.exists() else []
+        previous = b""
+        unchained = 0
+        chained = False
+        for number, line in enumerate(lines, start=1):
+            try:
+                entry = json.loads(line)
+                given = entry.get("prev_sha256") if isinstance(entry, dict) else None
+            except ValueError:
+                given = None
+                entry = None
+            if given is None and not chained:
+                if entry is None:
+                    return ChainCheck(False, len(lines), unchained, number, "not a JSON line")
+                unchained += 1
+            elif given != hashlib.sha256(previous).hexdigest():
+                why = "not a JSON line" if entry is None else \
+                    "no prev_sha256" if given is None else "prev_sha256 does not match the line before it"
+                return ChainCheck(False, len(lines), unchained, number, why)
+            else:
+                chained = True
+            previous = line
+        return ChainCheck(True, len(lines), unchained)
+
+
+@dataclasses.dataclass
+class ChainCheck:
+    ok: bool
+    lines: int
+    unchained: int  # leading lines written before the log was chained
+    broken_line: int | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        if not self.ok:
+            return f"audit log: line {self.broken_line} breaks the hash chain ({self.reason}); it or a line " \
+                   f"before it was edited, inserted or removed"
+        text = f"audit log: {self.lines} lines, hash chain intact"
+        if self.unchained:
+            text += f" ({self.unchained} earlier lines were written without a chain by an older version and " \
+                    f"cannot be proven unedited)"
+        return text
+
+
+def _last_line(fd: int) -> bytes:
+    """The file's last line (with its newline), read backwards from the end in blocks."""
+    end = os.lseek(fd, 0, os.SEEK_END)
+    if end == 0:
+        return b""
+    data = b""
+    position = end
+    while position > 0:
+        step = min(65536, position)
+        position -= step
+        data = os.pread(fd, step, position) + data
+        cut = data.rfind(b"\n", 0, len(data) - 1)
+        if cut >= 0:
+            return data[cut + 1:]
+    return data

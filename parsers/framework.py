@@ -24,6 +24,7 @@ import dataclasses
 import fnmatch
 import importlib
 import itertools
+import logging
 import pkgutil
 import re
 import shutil
@@ -31,6 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -42,6 +44,7 @@ from forensics.inventory import SpooledFile
 from parsers.decoders import sqlcipher
 from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, SQLITE_MAGIC, is_sqlcipher
 
+log = logging.getLogger(__name__)
 SIDECARS = ("-wal", "-shm", "-journal")
 ENTRY_POINT_GROUP = "forensics.parsers"
 UNVERIFIED = "unverified"
@@ -437,6 +440,16 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
 
 
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
+    """One parser on one file, its outcome and time in the device's log."""
+    started = time.monotonic()
+    outcome = _run_once(spec, source, base, spooled, store, work)
+    log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition, source.path,
+             outcome.outcome, outcome.records, time.monotonic() - started,
+             f" ({outcome.message})" if outcome.message else "")
+    return outcome
+
+
+def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
     prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
                    source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
                    parser=spec.name, parser_version=spec.version)
@@ -550,12 +563,15 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         return Outcome(spec, ctx.source, ENCRYPTED, message=f"encrypted: {exc}")
     except Unsupported as exc:
         return Outcome(spec, ctx.source, UNSUPPORTED, message=f"unsupported version: {exc}")
+    except MemoryError:  # the worker's memory limit: the device fails, not one parser run of it
+        raise
     except sqlite3.DatabaseError as exc:
         if any(m in str(exc).lower() for m in _MALFORMED) and not ctx.recovered:
             raise _Malformed(str(exc)) from None
         return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
                        recovered=ctx.recovered)
     except Exception as exc:  # one bad file never stops a device: the failure is recorded, never swallowed
+        log.warning("parser %s on %s failed", spec.name, ctx.source.path, exc_info=True)  # traceback: device log
         return Outcome(spec, ctx.source, ERROR, message=f"error: {type(exc).__name__}: {exc}",
                        recovered=ctx.recovered)
     finally:

@@ -3,6 +3,7 @@ export and status, with exact counts, times, provenance, WAL-only and deleted da
 import hashlib
 import json
 import os
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -180,8 +181,10 @@ def test_inventory_has_the_deleted_note_and_every_partition(ingested):
 def test_status_summarises_the_device(ingested):
     output = _run("status", ingested["case"])
     # the legacy-schema parsers' "unsupported version" on current databases is not listed as a problem
-    assert output.splitlines() == [
-        f"device {DEVICE}: ok, 67 files",
+    lines = output.splitlines()
+    assert lines[0].endswith(": 1 devices: 1 done, 0 failed, 0 running, 0 queued")
+    assert re.fullmatch(rf"device {DEVICE}: done, 67 files, \d+\.\d s", lines[1])
+    assert lines[2:] == [
         "  device: platform android, model EX-1 Demo, os_version 14, time_zone America/Los_Angeles",
         "  records: accounts 6, apps 3, calls 4, contacts 7, device_facts 12, downloads 1, locations 2, media 3, "
         "messages 14, searches 1, web_visits 4",
