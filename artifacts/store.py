@@ -52,6 +52,12 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
         "parser": str, "parser_version": str, "app": str, "outcome": str, "records": int, "message": str,
         "recovered": int, "wal_records": int, "wal_deleted_records": int,
     },
+    # One row per SQLCipher database the framework decrypted: that a key was used and how it was obtained (``how``);
+    # ``key`` only when the examiner asked for it (``forensics ingest --record-keys``), otherwise NULL.
+    "database_keys": {
+        "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
+        "parser": str, "app": str, "how": str, "key": str,
+    },
 }
 # Bookkeeping of the case store alone (never in a shard, never replaced by a merge): each device's state in the
 # batch/ingest life cycle, and every attempt to process it (failed and interrupted ones included).

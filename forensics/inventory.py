@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 import magic
 
+from forensics.confidential import open_private, private_dir
 from forensics.entries import FILE, FileEntry
 from forensics.hashing import CHUNK, Digests
 
@@ -178,8 +179,8 @@ def _read(entry: FileEntry, target: Path | None) -> tuple[Digests, bytes, str | 
     out = None
     try:
         if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            out = open(target, "wb")
+            private_dir(target.parent)
+            out = open_private(target, binary=True)
         stream = entry.open()
         try:
             while True:

@@ -412,6 +412,8 @@ class Outcome:
     recovered: bool = False
     from_wal: int = 0
     wal_deleted: int = 0
+    key_how: str | None = None  # how the key that decrypted the database was obtained (never the key)
+    key: str | None = None  # the key itself, only when the examiner asked for it (--record-keys)
 
     def row(self, base: Provenance) -> dict:
         return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
@@ -421,11 +423,21 @@ class Outcome:
                 "records": self.records, "message": self.message, "recovered": self.recovered,
                 "wal_records": self.from_wal, "wal_deleted_records": self.wal_deleted}
 
+    def key_row(self, base: Provenance) -> dict:
+        """The ``database_keys`` row of a decrypted database: that a key was used and how it was obtained; the key
+        only when it was asked for."""
+        return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
+                "partition": self.source.partition, "source_path": self.source.path,
+                "source_inode": self.source.inode, "parser": self.spec.name, "app": self.spec.app,
+                "how": self.key_how, "key": self.key}
+
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
-                progress: Callable[[], None] | None = None) -> list[Outcome]:
+                progress: Callable[[], None] | None = None, record_keys: bool = False) -> list[Outcome]:
     """Run every matching parser on every spooled file, in a fixed order, each run all-or-nothing in the store.
-    Parsers of encrypted databases (``cipher``) run last, so the device facts their keys may need are stored."""
+    Parsers of encrypted databases (``cipher``) run last, so the device facts their keys may need are stored.
+    A decrypted database's outcome says how its key was obtained (``key_how``); the key itself (``key``) is kept
+    only with ``record_keys``."""
     outcomes = []
     for deferred in (False, True):
         for source in sorted(spooled, key=lambda s: (s.partition, s.path)):
@@ -433,16 +445,19 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
                 continue
             for spec in specs:
                 if (spec.cipher is not None) == deferred and spec.matches(source.path):
-                    outcomes.append(_run(spec, source, base, spooled, store, work))
+                    outcomes.append(_run(spec, source, base, spooled, store, work, record_keys))
                     if progress:
                         progress()
     return outcomes
 
 
-def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
-    """One parser on one file, its outcome and time in the device's log."""
+def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,
+         record_keys: bool = False) -> Outcome:
+    """One parser on one file, its outcome and time in the device's log (how a key was obtained, never the key)."""
     started = time.monotonic()
     outcome = _run_once(spec, source, base, spooled, store, work)
+    if not record_keys:
+        outcome.key = None
     log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition, source.path,
              outcome.outcome, outcome.records, time.monotonic() - started,
              f" ({outcome.message})" if outcome.message else "")
@@ -489,9 +504,9 @@ def _encrypted(path: Path) -> bool:
     return bool(head) and (not head.startswith(SQLITE_MAGIC) or is_sqlcipher(head))
 
 
-def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[Path, Path | None, str]:
+def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[Path, Path | None, str, str]:
     """Plain copies of the database as it reads with its -wal and of its main file alone (None without a -wal),
-    decrypted with the first candidate key that opens it, and how that key was obtained."""
+    decrypted with the first candidate key that opens it, how that key was obtained, and the key."""
     candidates = cipher.key(ctx)
     wal = Path(str(ctx.local) + "-wal")
     has_wal = wal.exists() and wal.stat().st_size > 0
@@ -512,7 +527,7 @@ def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[P
             continue
         main = sqlcipher.decrypt(copies["main"], passphrase, cipher.settings, scratch / "main" / "plain.db") \
             if has_wal else None
-        return full, main, how
+        return full, main, how, passphrase
     tried = "; ".join(how for _, how in candidates)
     raise Encrypted(f"key not found: tried {len(candidates)} key(s) ({tried}); none opens this database: "
                     f"{failure}")
@@ -523,12 +538,12 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     base = None
     scratch = None
     main_rows = None
-    how = None
+    how = key = None
     try:
         if spec.requires is not None:
             if spec.cipher is not None and not ctx.recovered and _encrypted(ctx.local):
                 scratch = Path(tempfile.mkdtemp(dir=work))
-                ctx.local, base, how = _decrypted_copies(spec.cipher, ctx, scratch)
+                ctx.local, base, how, key = _decrypted_copies(spec.cipher, ctx, scratch)
             db = open_readonly(ctx.local)
             try:
                 mismatch = fingerprint_mismatch(db, spec.requires)
@@ -554,7 +569,7 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
             if any(only_in_main.values()):
                 gone = _write_wal_deleted(spec, ctx, store, base, only_in_main)
         return Outcome(spec, ctx.source, PARSED if count + gone else NO_DATA, count + gone, message=how,
-                       recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone)
+                       recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone, key_how=how, key=key)
     except _Malformed as exc:
         if scratch is not None:
             return Outcome(spec, ctx.source, ERROR, message=f"error: the decrypted database is damaged ({exc})")
