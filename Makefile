@@ -6,9 +6,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := libmagic1 sleuthkit e2fsprogs mtools dosfstools fdisk ewf-tools ntfs-3g exfatprogs \
                 genisoimage sqlite3 redis-server python3-venv libimage-exiftool-perl libjpeg-turbo-progs \
-                libheif-examples
+                libheif-examples chromium
 SYSTEM_TOOLS := fls mmls ewfacquire ewfverify mke2fs debugfs mkfs.vfat mcopy sfdisk mkntfs ntfscp mkfs.exfat \
-                genisoimage sqlite3 redis-server exiftool djpeg heif-enc
+                genisoimage sqlite3 redis-server exiftool djpeg heif-enc chromium
 
 .PHONY: demo test sysdeps venv clean
 
@@ -23,7 +23,7 @@ sysdeps:
 $(BIN)/forensics: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,distributed]'
+	$(BIN)/pip install -q -e '.[test,distributed,browse]'
 	touch $@
 
 venv: sysdeps $(BIN)/forensics

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from artifacts.identifiers import KINDS as IDENTIFIER_KINDS
 from artifacts.store import ALL_TABLES
 from cases import exports, status, verify as verify_mod
 from cases.batch import ingest_device
@@ -213,17 +214,22 @@ def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id
 @click.option("--platform", "platforms", multiple=True, help="Only this platform, e.g. WhatsApp (repeatable).")
 @click.option("--artifact", "artifacts", multiple=True, help="Only this artifact table, e.g. messages (repeatable).")
 @click.option("--search", help="Only events whose summary contains this text (case-insensitive).")
+@click.option("--identifier", "identifiers", multiple=True,
+              help="Only events of records naming this phone, e-mail, handle, URL... in any spelling (repeatable).")
+@click.option("--flagged", is_flag=True,
+              help="Only events of records naming an identifier the case overlay flags or watch-lists.")
 @click.option("--display-tz", help="Add a labelled local-time column in this IANA zone (csv, xlsx); UTC stays.")
 @click.option("--device-local", is_flag=True, help="Add a labelled local-time column in each device's own zone.")
 @_mode_option
 @_guard
 def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, since: str | None, until: str | None,
              devices: tuple[str, ...], apps: tuple[str, ...], platforms: tuple[str, ...],
-             artifacts: tuple[str, ...], search: str | None, display_tz: str | None, device_local: bool,
-             mode: int) -> None:
+             artifacts: tuple[str, ...], search: str | None, identifiers: tuple[str, ...], flagged: bool,
+             display_tz: str | None, device_local: bool, mode: int) -> None:
     """Every timestamped record of every device as one time-ordered stream of events (times in UTC).
 
-    One event per record and time meaning: a message's sent, received and read times are three events.
+    One event per record and time meaning: a message's sent, received and read times are three events. The xlsx
+    workbook also has a links sheet: every sighting of the identifiers seen on several devices.
     """
     from cases import timeline_formats as formats
     from cases.timeline import Filters, Timeline, TimelineError, parse_time_bound
@@ -232,14 +238,20 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
         raise InputError("xlsx needs an output file: -o FILE.xlsx")
     if display_tz and device_local:
         raise InputError("choose --display-tz or --device-local, not both")
-    target = _open_case(case_dir)
-    store = target.store()
+    from cases import links as links_mod
+
+    linked = bool(identifiers or flagged or fmt == "xlsx")  # these need the case's identifiers up to date
+    target, store, registry = _linked_store(case_dir) if linked else (_open_case(case_dir), None, None)
+    store = store or target.store()
     try:
         try:
+            keys = tuple(sorted({k for value in identifiers for k in links_mod.watch_keys({"value": value})
+                                 if k[0] != "raw"}))
             filters = Filters(since=parse_time_bound(since) if since else None,
                               until=parse_time_bound(until, end=True) if until else None,
                               devices=devices, apps=apps, platforms=platforms, artifacts=artifacts, search=search,
-                              files=with_files)
+                              files=with_files, identifiers=keys, spellings=tuple(v.strip() for v in identifiers),
+                              flagged=flagged)
             local = formats.LocalTime.fixed(display_tz) if display_tz else None
             if device_local:
                 local = formats.LocalTime(device_zones={d["device_id"]: d["time_zone"] for d in store.rows("devices")
@@ -251,7 +263,7 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
         writers = {"jsonl": lambda out: formats.write_jsonl(events, out),
                    "csv": lambda out: formats.write_csv(events, out, local),
                    "l2tcsv": lambda out: formats.write_l2tcsv(events, out),
-                   "xlsx": lambda out: formats.write_xlsx(events, out, local)}
+                   "xlsx": lambda out: formats.write_xlsx(events, out, local, [_links_sheet(store, registry)])}
         if output:
             with _write_output(output, mode, binary=fmt == "xlsx") as out:
                 count = writers[fmt](out)
@@ -264,7 +276,23 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
         store.close()
     target.audit.write("timeline", format=fmt, output=output, events=count, filters={
         "since": since, "until": until, "devices": list(devices), "apps": list(apps), "platforms": list(platforms),
-        "artifacts": list(artifacts), "search": search, "files": with_files})
+        "artifacts": list(artifacts), "search": search, "files": with_files, "identifiers": list(identifiers),
+        "flagged": flagged})
+
+
+def _links_sheet(store, registry) -> tuple[str, list[str], list[tuple]]:
+    """The xlsx ``links`` sheet: one row per sighting of every identifier seen on two or more devices."""
+    from cases import links as links_mod
+
+    header = ["identifier", "kind", "platforms", "devices", "also_known_as", "flagged", "watchlist",
+              *links_mod.SIGHTING_FIELDS]
+    rows = []
+    for f in links_mod.links(store, registry):
+        head = (f["identifier"], f["kind"], ", ".join(f["platforms"]), ", ".join(f["devices"]),
+                ", ".join(f["also_known_as"]), ", ".join(f["flagged"]),
+                "; ".join(str(w.get("note") or w.get("value")) for w in f["watchlist"]))
+        rows += [head + tuple(s[k] for k in links_mod.SIGHTING_FIELDS) for s in f["sightings"]]
+    return "links", header, rows
 
 
 @main.command()
@@ -577,6 +605,202 @@ def case_overlay(case_dir: str, overlay_file: str) -> None:
         raise InputError(f"{overlay_file}: {len(exc.problems)} problem(s); overlay not installed") from None
     click.echo(f"overlay installed: {len(overlay['platforms'])} platform(s), {len(overlay['flags'])} flag(s), "
                f"{len(overlay['watchlist'])} watch-listed identifier(s)")
+# -- identifiers: cross-device links and platform footprints ------------------------------------------------------
+def _linked_store(case_dir: str):
+    """The case store with its identifiers table up to date, and the case registry (shipped + overlay)."""
+    from cases import links as links_mod
+
+    target = _open_case(case_dir)
+    registry = links_mod.case_registry(target)
+    store = target.store()
+    run = links_mod.build(store, registry)
+    if run["rebuilt"]:
+        target.audit.write("links built", sightings=run["sightings"], identifiers=run["identifiers"],
+                           seconds=run["seconds"])
+    return target, store, registry
+
+
+@main.command("links")
+@click.argument("case_dir", type=click.Path())
+@click.option("--min-devices", type=click.IntRange(1), default=2, show_default=True,
+              help="Only identifiers seen on at least this many devices.")
+@click.option("--kind", type=click.Choice(sorted(IDENTIFIER_KINDS)),
+              help="Only this kind (raw text and short codes are listed only when asked for here).")
+@click.option("--platform", help="Only identifiers seen on this platform (registry name, e.g. Telegram).")
+@click.option("--category", help="Only identifiers of platforms of this category (e.g. 'jobs/recruitment').")
+@click.option("--flagged", is_flag=True, help="Only identifiers of platforms the case overlay flags.")
+@click.option("--watchlist", is_flag=True, help="Every watch-listed identifier seen, on one device too.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="json: a list of objects with their sightings; csv: one line per sighting.")
+@_guard
+def links_cmd(case_dir: str, min_devices: int, kind: str | None, platform: str | None, category: str | None,
+              flagged: bool, watchlist: bool, fmt: str) -> None:
+    """Identifiers (phones, e-mails, handles, groups, URLs, IBANs, wallets...) seen on several devices of the case,
+    most devices first, each with every sighting traced to its source row."""
+    import csv
+    import json
+
+    from cases import links as links_mod
+
+    _target, store, registry = _linked_store(case_dir)
+    try:
+        found = links_mod.links(store, registry, min_devices, kind, platform, category, flagged, watchlist)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        head = ["identifier", "kind", "platforms", "devices", "also_known_as", *links_mod.SIGHTING_FIELDS]
+        writer.writerow(head)
+        for f in found:
+            for s in f["sightings"]:
+                writer.writerow([exports.csv_cell(v) for v in (
+                    f["identifier"], f["kind"], f["platforms"], f["devices"], f["also_known_as"],
+                    *(s[k] for k in links_mod.SIGHTING_FIELDS))])
+    else:
+        if not found:
+            click.echo("no identifier matches", err=True)
+        for row in links_mod.as_table_rows(found):
+            click.echo(f"{row[0]}  [{row[1]}]  devices {row[2]}  sightings {row[3]}" +
+                       (f"  platforms {row[4]}" if row[4] else "") + (f"  aka {row[5]}" if row[5] else ""))
+
+
+@main.command("footprint")
+@click.argument("case_dir", type=click.Path())
+@click.argument("device", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_guard
+def footprint_cmd(case_dir: str, device: str | None, fmt: str) -> None:
+    """Per device (or only DEVICE): the platforms its user is on and the evidence for each (installed app,
+    logged-in account, messages, visits, links in messages), flagged platforms first."""
+    import json
+
+    from cases import footprint as footprint_mod
+
+    _target, store, registry = _linked_store(case_dir)
+    try:
+        if device and not store.db.execute("SELECT 1 FROM devices WHERE device_id = ?", [device]).fetchone():
+            raise InputError(f"no device {device!r} in this case")
+        result = footprint_mod.footprint(store, registry, device)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    for entry in result:
+        click.echo(f"device {entry['device_id']}: {len(entry['platforms'])} platforms")
+        for p in entry["platforms"]:
+            e = p["evidence"]
+            parts = [f"installed {','.join(e['installed_app'])}" if e["installed_app"] else "",
+                     f"accounts {','.join(e['account'])}" if e["account"] else "",
+                     f"messages {e['messages']}" if e["messages"] else "",
+                     f"visits {e['visits']}" if e["visits"] else "", f"links {e['links']}" if e["links"] else ""]
+            flag = f" [{p['flag'].upper()}]" if p["flag"] else ""
+            click.echo(f"  {p['platform']}{flag} ({p['category'] or 'unknown category'}): " +
+                       "; ".join(x for x in parts if x))
+
+
+# -- report, browse, graph: handing the case over ----------------------------------------------------------------
+@main.command("report")
+@click.argument("case_dir", type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="A new folder to write the report into (it must not exist).")
+@click.option("--display-tz", help="Add a labelled local-time column in this IANA zone to the timeline; UTC stays.")
+@click.option("--device-local", is_flag=True, help="Add a labelled local-time column in each device's own zone.")
+@click.option("--files", "with_files", is_flag=True, help="Put file-system MACB times on the timeline (they are many).")
+@_guard
+def report_cmd(case_dir: str, output: str, display_tz: str | None, device_local: bool, with_files: bool) -> None:
+    """A static, offline HTML report of the case in a new folder: summary and evidence hashes, every device
+    (identity, platform footprint, record counts, parser outcomes and problems, conversations as chats), the
+    cross-device links and watch-list hits, the timeline (paged, sortable, searchable) and media with locations.
+
+    Open index.html in a browser; the report loads nothing from the network and runs no script but its own file.
+    """
+    from cases import report as report_mod
+    from cases import timeline_formats as formats
+    from cases.timeline import TimelineError
+
+    if display_tz and device_local:
+        raise InputError("choose --display-tz or --device-local, not both")
+    target, store, registry = _linked_store(case_dir)
+    try:
+        try:
+            local = formats.LocalTime.fixed(display_tz) if display_tz else None
+        except TimelineError as exc:
+            raise InputError(str(exc)) from None
+        if device_local:
+            local = formats.LocalTime(device_zones={d["device_id"]: d["time_zone"] for d in store.rows("devices")
+                                                    if d.get("time_zone")})
+        name = json.loads(target.config_path.read_text(encoding="utf-8")).get("name") or target.root.name
+        try:
+            counts = report_mod.write(store, Path(output), name, registry, local, with_files)
+        except report_mod.ReportError as exc:
+            raise InputError(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"report written to {Path(output) / 'index.html'}: {counts['devices']} devices, "
+               f"{counts['conversations']} conversations, {counts['events']} timeline events, "
+               f"{counts['media']} located media", err=True)
+    target.audit.write("report", output=output, **counts)
+
+
+@main.command("browse")
+@click.argument("case_dir", type=click.Path())
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="TCP port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but the loopback address exposes the case to the network.")
+@_guard
+def browse_cmd(case_dir: str, port: int, host: str) -> None:
+    """The case store in Datasette (read-only, immutable, labelled columns) until Ctrl-C.
+
+    Needs the optional extra: pip install 'phone-forensics[browse]'. Listens on 127.0.0.1 unless --host says
+    otherwise.
+    """
+    from cases import browse as browse_mod
+
+    target, store, _registry = _linked_store(case_dir)
+    try:
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # immutable readers do not see the -wal
+    finally:
+        store.close()
+    if host not in browse_mod.LOOPBACK:
+        click.echo(f"warning: listening on {host}: anyone who can reach this address can read the case", err=True)
+    if port == 0:
+        port = browse_mod.free_port(host)
+    click.echo(f"browsing {target.root} at http://{'[' + host + ']' if ':' in host else host}:{port}/ "
+               f"(read-only; Ctrl-C stops)", err=True)
+    target.audit.write("browse", host=host, port=port)
+    try:
+        status = browse_mod.serve(target.store_path, host, port)
+    except browse_mod.BrowseError as exc:
+        raise InputError(str(exc)) from None
+    if status not in (0, -15):
+        raise InputError(f"Datasette stopped with status {status}")
+
+
+@main.command("graph")
+@click.argument("case_dir", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf"]), default="graphml", show_default=True,
+              help="GraphML (yEd, Cytoscape, networkx) or GEXF (Gephi).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The graph file to write.")
+@click.option("--min-devices", type=click.IntRange(1), default=2, show_default=True,
+              help="Only identifiers seen on at least this many devices.")
+@_mode_option
+@_guard
+def graph_cmd(case_dir: str, fmt: str, output: str, min_devices: int, mode: int) -> None:
+    """The link graph: devices, identifiers and platforms as nodes; sightings as edges weighted by their count."""
+    from cases import graph as graph_mod
+
+    target, store, _registry = _linked_store(case_dir)
+    try:
+        with _write_output(output, mode, binary=True) as out:
+            nodes, edges = graph_mod.write(store, out, fmt, min_devices)
+    finally:
+        store.close()
+    click.echo(f"{nodes} nodes and {edges} edges written to {output}", err=True)
+    target.audit.write("graph", format=fmt, output=output, nodes=nodes, edges=edges)
 
 
 def run() -> None:

@@ -33,7 +33,7 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
         "device_id": str, "label": str, "status": str, "error": str, "platform": str,
         "evidence_sha256": str, "evidence_md5": str, "stored_md5": str, "stored_sha1": str, "hash_verified": int,
         "file_count": int, "model": str, "os_version": str, "serial": str, "udid": str, "phone_number": str,
-        "device_name": str, "time_zone": str, "facts": str,
+        "device_name": str, "time_zone": str, "facts": str, "default_region": str, "region_reason": str,
     },
     "evidence": {
         "evidence_id": str, "device_id": str, "paths": str, "container": str, "media_size": int,
@@ -57,6 +57,20 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
     "database_keys": {
         "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
         "parser": str, "app": str, "how": str, "key": str,
+    },
+    # One row per identifier per record that names it (artifacts.sightings), written with the device's shard.
+    "sightings": {
+        "id": int, **PROVENANCE_COLUMNS, "identifier": str, "kind": str, "platform": str, "artifact": str,
+        "record_id": int, "role": str, "ts": str, "written_as": str, "tied_to": str,
+    },
+    # Case-wide: one row per normalised identifier, rebuilt from sightings by cases.links (no device_id: not merged).
+    "identifiers": {
+        "id": int, "identifier": str, "kind": str, "platforms": str, "devices": str, "device_count": int,
+        "sighting_count": int, "also_known_as": str, "flagged": str, "watchlist": str,
+    },
+    "link_runs": {
+        "id": int, "ts": str, "sightings": int, "last_sighting_id": int, "registry_digest": str,
+        "identifiers": int, "seconds": float,
     },
 }
 # Bookkeeping of the case store alone (never in a shard, never replaced by a merge): each device's state in the
@@ -98,7 +112,8 @@ ALL_TABLES: dict[str, dict[str, type]] = {
 JSON_COLUMNS: dict[str, set[str]] = {
     table: {n for n, k in column_kinds(t).items() if k == "json"} for table, t in RECORD_TABLES.items()
 }
-JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "layers"},
+JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "layers"}, "sightings": {"tied_to"},
+                     "identifiers": {"platforms", "devices", "also_known_as", "flagged", "watchlist"},
                      "device_states": {"evidence", "extra", "evidence_state", "evidence_hashes"},
                      "device_runs": {"evidence", "evidence_hashes"}})
 # Every table the case store holds, and its indexes (only where rows are looked up: the case store, not a shard).
@@ -231,6 +246,10 @@ class Store:
             raise KeyError(table)
         order = PRIMARY_KEYS.get(table, "id")
         where, args = ("WHERE device_id = ?", [device_id]) if device_id else ("", [])
+        if device_id and table == "identifiers":
+            where = "WHERE EXISTS (SELECT 1 FROM json_each([devices]) WHERE value = ?)"
+        elif device_id and "device_id" not in SCHEMA[table]:  # a case-wide table: every row
+            where, args = "", []
         cursor = self.db.execute(f"SELECT * FROM [{table}] {where} ORDER BY [{order}]", args)
         names = [d[0] for d in cursor.description]
         for values in cursor:

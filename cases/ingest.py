@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from artifacts import sightings
 from artifacts.records import Provenance
 from artifacts.store import Store
 from forensics.confidential import create_private, private_dir
@@ -163,6 +164,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     for fact in store.rows("device_facts"):  # facts the evidence layer found (backup plists) come first
         if fact["value"] not in (None, ""):
             facts.setdefault(fact["key"], fact["value"])
+    sightings.record_device(store, device_id, facts)  # identifiers named by the records, per device, in the shard
 
 
 def _device_row(device_id: str, result: DeviceResult) -> dict:

@@ -109,6 +109,11 @@ class Filters:
     artifacts: tuple[str, ...] = ()
     search: str | None = None
     files: bool = False
+    # (kind, normalised value) pairs and the spellings given (``--identifier``; cases.links.watch_keys), matched
+    # against the record's sightings (identifiers table of the links work)
+    identifiers: tuple[tuple[str, str], ...] = ()
+    spellings: tuple[str, ...] = ()
+    flagged: bool = False          # only records naming an identifier the case overlay flags or watch-lists
 
 
 def parse_time_bound(text: str, end: bool = False) -> str:
@@ -257,6 +262,10 @@ class Timeline:
         if f.search:
             clauses.append(f"instr(lower({_SUMMARY[table]}), ?) > 0")
             args.append(f.search.lower())
+        if f.identifiers or f.spellings or f.flagged:
+            clause, more = _sighted(table, f)
+            clauses.append(clause)
+            args += more
         return " AND ".join(clauses), args
 
     def count_left_out(self) -> None:
@@ -336,6 +345,33 @@ class Timeline:
         out = io.StringIO()
         csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
         return out.getvalue()
+
+
+def _sighted(table: str, f: Filters) -> tuple[str, list]:
+    """SQL: the record ``r`` has a sighting (same device, artifact and source row: sightings keep the record's
+    provenance) of one of the wanted identifiers (a normalised key or a spelling as written), and/or of an
+    identifier the case overlay flags or watch-lists. File-system entries have no sightings."""
+    if table == "files":
+        return "0", []
+    same = ("s.device_id = r.device_id AND s.artifact = ? AND s.source_path IS r.source_path AND "
+            "s.source_table IS r.source_table AND s.source_row IS r.source_row")
+    clauses, args = [], []
+    if f.identifiers or f.spellings:
+        wanted = []
+        if f.identifiers:
+            wanted.append(f"(s.kind, s.identifier) IN (VALUES {', '.join(['(?, ?)'] * len(f.identifiers))})")
+            args += [v for pair in f.identifiers for v in pair]
+        if f.spellings:
+            wanted.append(f"s.written_as IN ({', '.join('?' * len(f.spellings))})")
+            args += list(f.spellings)
+        clauses.append(f"EXISTS (SELECT 1 FROM sightings s WHERE {same} AND ({' OR '.join(wanted)}))")
+        args.insert(0, table)
+    if f.flagged:
+        clauses.append(f"EXISTS (SELECT 1 FROM sightings s JOIN identifiers i ON i.kind = s.kind AND "
+                       f"i.identifier = s.identifier WHERE {same} AND (i.flagged IS NOT NULL OR "
+                       f"i.watchlist IS NOT NULL))")
+        args.append(table)
+    return " AND ".join(clauses), args
 
 
 def _spreadsheet_safe(value: str, flag: bool) -> str:
