@@ -73,7 +73,7 @@ class Cipher:
     """How a parser's SQLCipher database is decrypted: the app's cipher PRAGMAs and a function that finds the
     passphrase in other spooled files (``ctx.find``). ``key(ctx)`` returns candidate ``(passphrase, how)`` pairs,
     tried in order — ``how`` says where a key came from, never the key, and the one that opens the database becomes
-    the run's message — or raises ``Encrypted("key not found: what was tried")`` when it finds none. The framework decrypts the working copy (and its main file alone, when there is a -wal)
+    the run's message and its ``database_keys`` row (the key itself only with ``--record-keys``) — or raises ``Encrypted("key not found: what was tried")`` when it finds none. The framework decrypts the working copy (and its main file alone, when there is a -wal)
     into plain copies in a scratch folder, so WAL flags, fingerprints and recovery work as for any database; a file
     that is already plain SQLite (decrypted by an extraction tool) is read as it is."""
 

@@ -96,6 +96,8 @@ def _content(case: Path) -> dict:
     try:
         out = {}
         for table, columns in ALL_TABLES.items():
+            if "device_id" not in columns:  # case-wide tables (identifiers, link_runs) are rebuilt, not merged
+                continue
             names = ", ".join(f"[{c}]" for c in columns if c != "id")
             order = "device_id" + (", id" if "id" in columns else "")
             out[table] = db.execute(f"SELECT {names} FROM [{table}] ORDER BY {order}").fetchall()

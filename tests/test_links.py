@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from artifacts.platforms import Registry
 from cases import footprint as footprint_mod, links as links_mod
 from cases.case import Case
-from cases.ingest import ingest
+from cases.batch import ingest_device as ingest
 from cli import main
 from tests.fixtures import identifier_case as ic
 from tests.fixtures.images import missing_tools
@@ -36,7 +36,7 @@ def case(tmp_path_factory) -> Case:
     case = Case.init(root / "case")
     for device_id, paths in evidence.items():
         result = ingest(case, paths, device_id)
-        assert result.status == "ok", result.error
+        assert result["status"] == "ok", result["error"]
     return case
 
 
