@@ -41,7 +41,8 @@ from cases.timeline import OUTPUT_COLUMNS, Filters, Timeline
 ASSETS = Path(__file__).parent / "report_assets"
 CHUNK = 1000           # timeline events per data file
 CHAT_PART = 500        # messages per chat page
-SIGHTINGS_SHOWN = 200  # sightings listed per identifier (the rest are counted)
+SIGHTINGS_SHOWN = 200
+FINE = ("parsed", "no data")  # parser outcomes that are not problems (docs/store.md, parser_runs)  # sightings listed per identifier (the rest are counted)
 TIMELINE_FIELDS = ("datetime", "timestamp_desc", "device_id", "artifact", "app", "platform", "message",
                    "source_path", "source_table", "source_row", "record_id")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; "
@@ -149,15 +150,15 @@ class _Report:
             "SELECT parser, app, outcome, count(*), coalesce(sum(records), 0) FROM parser_runs WHERE device_id = ? "
             "GROUP BY parser, app, outcome ORDER BY parser, app, outcome", [dev]).fetchall()
         problems = self.conn.execute(
-            "SELECT parser, outcome, source_path, message FROM parser_runs WHERE device_id = ? AND outcome <> 'ok' "
-            "ORDER BY parser, source_path, id", [dev]).fetchall()
+            "SELECT parser, outcome, source_path, message FROM parser_runs WHERE device_id = ? AND outcome NOT IN "
+            f"({', '.join('?' * len(FINE))}) ORDER BY parser, source_path, id", [dev, *FINE]).fetchall()
         footprint = footprint_mod.footprint(self.store, self.registry, dev)
         identity = [(k, device.get(k)) for k in ("label", "platform", "model", "os_version", "serial", "udid",
                                                    "phone_number", "device_name", "time_zone", "default_region",
                                                    "status", "error", "file_count", "evidence_sha256",
                                                    "evidence_md5", "hash_verified") if device.get(k) is not None]
         facts = sorted((device.get("facts") or {}).items()) if isinstance(device.get("facts"), dict) else []
-        self.render(self.device_pages[dev], "device.html", device=device, identity=identity, facts=facts,
+        self.render(self.device_pages[dev], "device.html", device=device, identity=identity, facts=facts, fine=FINE,
                     counts=counts, outcomes=outcomes, problems=problems,
                     platforms=footprint[0]["platforms"] if footprint else [], threads=threads)
 

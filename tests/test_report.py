@@ -124,6 +124,11 @@ def test_report_files_are_private_static_and_escaped(report):
     assert "&lt;b&gt;odesa&lt;/b&gt;.jpg" in media and "46.4825" in media and "30.7233" in media
     device = (report / "device-001.html").read_text(encoding="utf-8")
     assert "Parser outcomes" in device and "SMS" in device
+    outcomes = re.findall(r'<tr( class="problem")?><td>([\w-]+)</td><td>[^<]*</td><td>([^<]+)</td>', device)
+    assert ("", "android-sms", "parsed") in outcomes
+    assert all(bool(problem) == (outcome not in ("parsed", "no data")) for problem, _p, outcome in outcomes)
+    other = (report / "device-002.html").read_text(encoding="utf-8")  # nl-folder: legacy parsers found new schemas
+    assert '<tr class="problem"><td>whatsapp-android-messages-legacy</td><td>unsupported version</td>' in other
 
 
 def test_report_is_deterministic_and_never_overwrites(case, report, tmp_path):
