@@ -15,6 +15,7 @@ from cases.batch import ingest_device
 from cases.case import TOOL_VERSION, Case, CaseError
 from cases.ingest import IngestError
 from cases.manifest import ManifestError
+from forensics import confidential
 from forensics.evidence import EvidenceError, open_evidence
 from parsers.framework import load_parsers
 
@@ -52,14 +53,41 @@ def _open_case(path: str) -> Case:
     return Case.open(Path(path))
 
 
+class _FileMode(click.ParamType):
+    name = "mode"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return confidential.parse_mode(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+_mode_option = click.option(
+    "--mode", type=_FileMode(), default="600", show_default=True,
+    help="Octal permissions of the file written with -o (the default keeps it to your account).")
+
+
+def _write_output(output: str, mode: int, binary: bool = False):
+    """The one way a command writes its output file: through OUTPUT.partial, renamed when complete, with ``mode``
+    exactly (not widened or narrowed by the umask)."""
+    return confidential.write_atomically(output, binary=binary, mode=mode)
+
+
 @click.group()
 @click.version_option(TOOL_VERSION, prog_name="forensics")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Turn seized-device evidence into one normalized, provenance-carrying artifact store.
 
     Evidence is only ever read. Every artifact row says which device, evidence layer, file, table and row it came
-    from, and every time is UTC with its raw value and encoding beside it.
+    from, and every time is UTC with its raw value and encoding beside it. Everything written runs under umask 077:
+    case folders are 0700 and their files 0600 (docs/security.md).
     """
+    previous = confidential.private_umask()  # for this command, its workers and the programs it runs
+    ctx.call_on_close(lambda: os.umask(previous))
 
 
 @main.group()
@@ -74,6 +102,10 @@ def case() -> None:
 def case_init(case_dir: str, name: str | None) -> None:
     """Create an empty case folder CASE_DIR with its store and audit log."""
     created = Case.init(Path(case_dir), name)
+    if created.exposed_root is not None:
+        click.echo(f"warning: folder {created.root} is readable by other accounts (mode {created.exposed_root:04o}); "
+                   f"the case files in it are private (0600), but their names are visible: chmod 700 "
+                   f"{created.root}", err=True)
     click.echo(f"case created: {created.root}")
 
 
@@ -87,9 +119,12 @@ def case_init(case_dir: str, name: str | None) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--replace", is_flag=True,
               help="Replace the device's earlier rows even when this run fails (default: only when it succeeds).")
+@click.option("--record-keys", is_flag=True,
+              help="Store the SQLCipher keys found or derived (Signal, WeChat) in the case's database_keys table. "
+                   "Without it only how each key was obtained is recorded, never the key.")
 @_guard
 def ingest(case_dir: str, evidence: tuple[str, ...], device_id: str | None, password: str | None,
-           quiet: bool, replace: bool) -> None:
+           quiet: bool, replace: bool, record_keys: bool) -> None:
     """Add one device to the case: open EVIDENCE read-only, inventory every file, run the parsers.
 
     Several EVIDENCE paths for one device are allowed (a split raw set, or several items of the same phone).
@@ -98,15 +133,26 @@ def ingest(case_dir: str, evidence: tuple[str, ...], device_id: str | None, pass
     """
     target = _open_case(case_dir)
     paths = [Path(p) for p in evidence]
+    given = click.get_current_context().get_parameter_source("password")
+    password_from = None if password is None else \
+        "environment" if given == click.core.ParameterSource.ENVIRONMENT else "option"
     password = password or _password_if_needed(paths)
-    command = " ".join(["forensics", "ingest", case_dir, *evidence] + (["--device-id", device_id] if device_id else []))
+    if password is not None and password_from is None:
+        password_from = "prompt"
+    # recorded without the password: only where it came from
+    command = confidential.masked_command(
+        ["forensics", "ingest", case_dir, *evidence] + (["--device-id", device_id] if device_id else []) +
+        (["--replace"] if replace else []) + (["--record-keys"] if record_keys else []) +
+        (["--password", password] if password_from == "option" else []) +
+        ([f"(backup password from the {password_from})"] if password_from in ("environment", "prompt") else []))
     if quiet or not sys.stderr.isatty():
-        result = ingest_device(target, paths, device_id, password, command=command, replace=replace)
+        result = ingest_device(target, paths, device_id, password, command=command, replace=replace,
+                               record_keys=record_keys)
     else:
         total = sum(p.stat().st_size for p in paths if p.is_file()) or None
         with click.progressbar(length=total, label="ingesting", file=sys.stderr) as bar:
             result = ingest_device(target, paths, device_id, password, on_bytes=bar.update, command=command,
-                                   replace=replace)
+                                   replace=replace, record_keys=record_keys)
     if result["status"] != "ok":
         kept = "; its earlier results are kept" if result["earlier_results_kept"] else ""
         raise InputError(f"device {result['device_id']} failed: {result['error']}{kept}")
@@ -160,17 +206,16 @@ def _password_if_needed(paths: list[Path]) -> str | None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
 @click.option("--device-id", help="Only this device's rows.")
+@_mode_option
 @_guard
-def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id: str | None) -> None:
+def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id: str | None, mode: int) -> None:
     """Export one ARTIFACT table of the case as JSON lines or CSV (keys are the store's column names)."""
     target = _open_case(case_dir)
     store = target.store()
     try:
         if output:
-            partial = Path(output + ".partial")
-            with open(partial, "w", encoding="utf-8", newline="") as out:
+            with _write_output(output, mode) as out:
                 count = exports.export(store, artifact, fmt, out, device_id)
-            partial.replace(output)
             click.echo(f"{count} {artifact} rows written to {output}", err=True)
         else:
             exports.export(store, artifact, fmt, sys.stdout, device_id)
@@ -200,11 +245,12 @@ def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id
               help="Only events of records naming an identifier the case overlay flags or watch-lists.")
 @click.option("--display-tz", help="Add a labelled local-time column in this IANA zone (csv, xlsx); UTC stays.")
 @click.option("--device-local", is_flag=True, help="Add a labelled local-time column in each device's own zone.")
+@_mode_option
 @_guard
 def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, since: str | None, until: str | None,
              devices: tuple[str, ...], apps: tuple[str, ...], platforms: tuple[str, ...],
              artifacts: tuple[str, ...], search: str | None, identifiers: tuple[str, ...], flagged: bool,
-             display_tz: str | None, device_local: bool) -> None:
+             display_tz: str | None, device_local: bool, mode: int) -> None:
     """Every timestamped record of every device as one time-ordered stream of events (times in UTC).
 
     One event per record and time meaning: a message's sent, received and read times are three events. The xlsx
@@ -244,11 +290,8 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
                    "l2tcsv": lambda out: formats.write_l2tcsv(events, out),
                    "xlsx": lambda out: formats.write_xlsx(events, out, local, [_links_sheet(store, registry)])}
         if output:
-            partial = Path(output + ".partial")
-            with open(partial, "wb" if fmt == "xlsx" else "w", **({} if fmt == "xlsx" else
-                                                                   {"encoding": "utf-8", "newline": ""})) as out:
+            with _write_output(output, mode, binary=fmt == "xlsx") as out:
                 count = writers[fmt](out)
-            partial.replace(output)
             click.echo(f"{count} events written to {output}", err=True)
         else:
             count = writers[fmt](sys.stdout)
@@ -283,8 +326,9 @@ def _links_sheet(store, registry) -> tuple[str, list[str], list[tuple]]:
               help="GeoJSON for QGIS and web maps, KML for Google Earth.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
 @click.option("--device-id", help="Only this device's locations.")
+@_mode_option
 @_guard
-def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None) -> None:
+def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None, mode: int) -> None:
     """Every location of the case (app locations, photo GPS) as GeoJSON or KML, with time and provenance."""
     from cases import geo
 
@@ -294,10 +338,8 @@ def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None
         write = geo.write_geojson if fmt == "geojson" else \
             (lambda s, out, d: geo.write_kml(s, out, target.root.name, d))
         if output:
-            partial = Path(output + ".partial")
-            with open(partial, "w", encoding="utf-8", newline="") as out:
+            with _write_output(output, mode) as out:
                 written, skipped = write(store, out, device_id)
-            partial.replace(output)
             click.echo(f"{written} locations written to {output}", err=True)
         else:
             written, skipped = write(store, sys.stdout, device_id)
@@ -311,8 +353,9 @@ def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None
 @main.command()
 @click.argument("case_dir", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The JSON-LD file to write.")
+@_mode_option
 @_guard
-def uco(case_dir: str, output: str) -> None:
+def uco(case_dir: str, output: str, mode: int) -> None:
     """The case as CASE/UCO JSON-LD: devices, evidence and files with hashes, messages, calls, contacts, accounts,
     and the ingest runs as investigative actions with the tool and its version."""
     from cases import uco as uco_mod
@@ -320,11 +363,9 @@ def uco(case_dir: str, output: str) -> None:
     target = _open_case(case_dir)
     store = target.store()
     try:
-        partial = Path(output + ".partial")
         name = json.loads(target.config_path.read_text(encoding="utf-8")).get("name") or target.root.name
-        with open(partial, "w", encoding="utf-8", newline="") as out:
+        with _write_output(output, mode) as out:
             nodes = uco_mod.write(store, out, name, target.root / "audit.log", TOOL_VERSION)
-        partial.replace(output)
     finally:
         store.close()
     click.echo(f"{nodes} graph nodes written to {output}", err=True)
@@ -335,13 +376,21 @@ def uco(case_dir: str, output: str) -> None:
 @click.argument("case_dir", type=click.Path())
 @_guard
 def verify(case_dir: str) -> None:
-    """Re-hash every evidence item against the hashes recorded at ingest, and check the audit log's hash chain."""
+    """Re-hash every evidence item against the hashes recorded at ingest, check the audit log's hash chain, and list
+    what in the case folder other accounts could read (any group or other permission bit: a warning, recorded in
+    the audit log; the exit code is about the evidence and the log)."""
     target = _open_case(case_dir)
     chain = target.audit.verify_chain()
-    checks = verify_mod.verify(target)
+    checks = verify_mod.verify(target)  # evidence hashes, and what others could read
     for check in checks:
         click.echo(f"{'OK  ' if check.ok else 'FAIL'} {check.evidence_id}: {check.detail}")
     click.echo(f"{'OK  ' if chain.ok else 'FAIL'} {chain.describe()}")
+    shared = checks.exposed
+    click.echo(f"{'WARN' if shared else 'OK  '} permissions: " +
+               (f"{len(shared)} item(s) in the case readable by other accounts (chmod go= them):"
+                if shared else "nothing in the case is readable by other accounts"))
+    for path, mode in shared:
+        click.echo(f"       {mode:04o} {path}")
     if not chain.ok:
         raise InputError(f"audit log verification failed at line {chain.broken_line}")
     if not all(c.ok for c in checks):
@@ -861,17 +910,16 @@ def browse_cmd(case_dir: str, port: int, host: str) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The graph file to write.")
 @click.option("--min-devices", type=click.IntRange(1), default=2, show_default=True,
               help="Only identifiers seen on at least this many devices.")
+@_mode_option
 @_guard
-def graph_cmd(case_dir: str, fmt: str, output: str, min_devices: int) -> None:
+def graph_cmd(case_dir: str, fmt: str, output: str, min_devices: int, mode: int) -> None:
     """The link graph: devices, identifiers and platforms as nodes; sightings as edges weighted by their count."""
     from cases import graph as graph_mod
 
     target, store, _registry = _linked_store(case_dir)
     try:
-        partial = Path(output + ".partial")
-        with open(partial, "wb") as out:
+        with _write_output(output, mode, binary=True) as out:
             nodes, edges = graph_mod.write(store, out, fmt, min_devices)
-        partial.replace(output)
     finally:
         store.close()
     click.echo(f"{nodes} nodes and {edges} edges written to {output}", err=True)

@@ -57,6 +57,12 @@ FIXED_TABLES: dict[str, dict[str, type]] = {
     },
     # Everything unusual any layer met on a device (docs/problems.md lists the kinds): shown, never only logged.
     "problems": {"id": int, "device_id": str, "evidence_id": str, "kind": str, "where": str, "what": str},
+    # One row per SQLCipher database the framework decrypted: that a key was used and how it was obtained (``how``);
+    # ``key`` only when the examiner asked for it (``forensics ingest --record-keys``), otherwise NULL.
+    "database_keys": {
+        "id": int, "device_id": str, "evidence_id": str, "partition": str, "source_path": str, "source_inode": str,
+        "parser": str, "app": str, "how": str, "key": str,
+    },
     # One row per identifier per record that names it (artifacts.sightings), written with the device's shard.
     "sightings": {
         "id": int, **PROVENANCE_COLUMNS, "identifier": str, "kind": str, "platform": str, "artifact": str,

@@ -189,7 +189,8 @@ def run_batch(case: Case, manifest: str | Path, engine: Engine, limits: dict, re
                                  files=info.get("files"), records=info.get("records"),
                                  earlier_results_kept=not replaced,
                                  evidence_hashes_before=hashes_before.get(job["device_id"]),
-                                 evidence_hashes_after=info.get("evidence_hashes"))
+                                 evidence_hashes_after=info.get("evidence_hashes"),
+                                 database_keys=info.get("database_keys") or [])
                 if progress:
                     progress.finished(job["device_id"], info["status"] == "ok", info.get("seconds"))
         finally:
@@ -241,7 +242,7 @@ def evidence_changed(state: dict, job: DeviceJob) -> str | None:
 
 
 def ingest_device(case: Case, paths: list[Path], device_id: str | None = None, password: str | None = None,
-                  on_bytes=None, command: str = "", replace: bool = False) -> dict:
+                  on_bytes=None, command: str = "", replace: bool = False, record_keys: bool = False) -> dict:
     """``forensics ingest``: one device, in this process, through the same states, shard and merge as a batch.
 
     Returns the worker's summary plus ``earlier_results_kept`` (a failed re-ingest left the earlier rows)."""
@@ -250,6 +251,7 @@ def ingest_device(case: Case, paths: list[Path], device_id: str | None = None, p
     if missing:
         raise IngestError(f"evidence not found: {', '.join(missing)}")
     job = job_for_run(DeviceJob(device_id, [str(Path(p).absolute()) for p in paths]))
+    job["record_keys"] = record_keys
     with case.lock():
         store = case.store()
         try:
@@ -268,7 +270,7 @@ def ingest_device(case: Case, paths: list[Path], device_id: str | None = None, p
                          error=result["error"], files=result["files"], records=result["records"],
                          outcomes=result["outcomes"], anomalies=result["anomalies"], seconds=result["seconds"],
                          earlier_results_kept=result["earlier_results_kept"], evidence_hashes_before=before,
-                         evidence_hashes=result["evidence_hashes"])
+                         evidence_hashes=result["evidence_hashes"], database_keys=result["database_keys"])
     return result
 
 

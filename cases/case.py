@@ -20,6 +20,7 @@ from pathlib import Path
 
 from artifacts.sql_quoting import sqlite_uri
 from artifacts.store import Store
+from forensics.confidential import create_private, exposed, private_dir, write_private_text
 from forensics.integrity import AuditLog
 
 TOOL_VERSION = "0.1.0"
@@ -64,13 +65,16 @@ class Case:
             raise CaseError(f"a case already exists at {root}")
         if root.exists() and any(root.iterdir()):
             raise CaseError(f"folder {root} exists and is not empty")
-        root.mkdir(parents=True, exist_ok=True)
+        exposed_before = exposed(root)[:1] if root.exists() else []
+        private_dir(root)
         case = cls(root)
+        # an existing folder keeps its mode (it is the examiner's), but init says when others can read it
+        case.exposed_root = exposed_before[0][1] if exposed_before else None
         config = {"name": name or root.name, "tool_version": TOOL_VERSION, "schema_version": SCHEMA_VERSION,
                   "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
-        case.shards.mkdir()
-        case.config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        store = Store(case.store_path)
+        private_dir(case.shards)
+        write_private_text(case.config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+        store = Store(create_private(case.store_path))
         store.set_schema_version(SCHEMA_VERSION)
         store.close()
         case.audit.write("case init", name=config["name"])
@@ -110,9 +114,7 @@ class Case:
         finally:
             store.close()
         config["schema_version"] = SCHEMA_VERSION
-        partial = self.config_path.with_name("case.json.partial")
-        partial.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        partial.replace(self.config_path)
+        write_private_text(self.config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
         self.audit.write("schema migrated", from_version=found, to_version=SCHEMA_VERSION)
 
     def store(self) -> Store:
@@ -163,7 +165,7 @@ class CaseLock:
         self.fd: int | None = None
 
     def __enter__(self) -> "CaseLock":
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -18,6 +18,7 @@ from artifacts import sightings
 from artifacts.records import Provenance
 from artifacts.store import Store
 from cases import problems
+from forensics.confidential import create_private, private_dir
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
 from forensics.inventory import inventory
@@ -43,6 +44,7 @@ class DeviceResult:
     facts: dict = field(default_factory=dict)
     anomalies: list[str] = field(default_factory=list)
     problems: dict[str, int] = field(default_factory=dict)  # kind -> count (rows in the shard's problems table)
+    database_keys: list[dict] = field(default_factory=list)  # decrypted databases and how their keys were obtained
 
 
 def check_device_id(device_id: str) -> str:
@@ -57,21 +59,24 @@ def default_device_id(paths: list[Path]) -> str:
 
 
 def process_device(device_id: str, paths: list[Path], shard_path: Path, work: Path,
-                   password: str | None = None, on_bytes: Callable[[int], None] | None = None) -> DeviceResult:
+                   password: str | None = None, on_bytes: Callable[[int], None] | None = None,
+                   record_keys: bool = False) -> DeviceResult:
     """Process one device into ``shard_path``. Evidence errors make a shard whose device row says ``failed``.
+    ``record_keys``: store the SQLCipher keys found or derived in ``database_keys`` (otherwise only how they were
+    obtained).
 
     ``work`` is the device's own scratch folder: whatever an interrupted earlier run left there is cleared first,
     and it is removed at the end."""
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    private_dir(work)
     partial = shard_path.with_name(shard_path.name + ".partial")
     for stale in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
         stale.unlink(missing_ok=True)
-    store = Store(partial, scratch=True)
+    store = Store(create_private(partial), scratch=True)
     result = DeviceResult(device_id, "ok")
     try:
         try:
-            _process(device_id, paths, store, work, password, on_bytes, result)
+            _process(device_id, paths, store, work, password, on_bytes, result, record_keys)
         except Exception as exc:  # one bad device never stops a batch: it is recorded as failed, with the reason
             if isinstance(exc, EvidenceError):
                 log.error("device failed: %s", exc)
@@ -95,10 +100,11 @@ def _fresh_store(store: Store, partial: Path) -> Store:
     store.close()
     for leftover in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
         leftover.unlink(missing_ok=True)
-    return Store(partial, scratch=True)
+    return Store(create_private(partial), scratch=True)
 
 
-def _process(device_id, paths, store: Store, work: Path, password, on_bytes, result: DeviceResult) -> None:
+def _process(device_id, paths, store: Store, work: Path, password, on_bytes, result: DeviceResult,
+             record_keys: bool = False) -> None:
     specs = load_parsers()
     wanted = wanted_paths(specs)
     spooled = []
@@ -153,9 +159,13 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     log.info("%d files inventoried, %d copied for the parsers", result.files, len(spooled))
     base = Provenance(device_id=device_id, evidence_id=f"{device_id}:e1")
     started = time.monotonic()
-    outcomes = run_parsers(specs, spooled, base, store, work)
+    outcomes = run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
     log.info("%d parser runs in %.2f s", len(outcomes), time.monotonic() - started)
     store.insert_rows("parser_runs", [o.row(base) for o in outcomes])
+    keys = [o.key_row(base) for o in outcomes if o.key_how]
+    store.insert_rows("database_keys", keys)
+    result.database_keys = [{k: row[k] for k in ("parser", "source_path", "how")} | {"key_recorded": bool(row["key"])}
+                            for row in keys]
     for o in outcomes:
         result.outcomes[o.outcome] = result.outcomes.get(o.outcome, 0) + 1
         result.records += o.records

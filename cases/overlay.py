@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from artifacts.platforms import OverlayError, Registry, load_overlay, validate_overlay
 from cases.case import Case, CaseError
+from forensics.confidential import write_private_text
 
 OVERLAY_FILE = "overlay.json"
 
@@ -31,9 +31,7 @@ def install_overlay(case: Case, source: Path) -> dict:
         raise CaseError(f"overlay file not found: {source}")
     overlay = load_overlay(source)
     target = overlay_path(case)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(json.dumps(overlay, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, target)
+    write_private_text(target, json.dumps(overlay, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     case.audit.write("case overlay", source=str(source), sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
                      platforms=len(overlay["platforms"]), flags=len(overlay["flags"]),
                      watchlist=len(overlay["watchlist"]), installed=str(target))

@@ -1,10 +1,12 @@
-"""Re-hash every evidence item of a case and compare with the hashes recorded at ingest."""
+"""Re-hash every evidence item of a case and compare with the hashes recorded at ingest; list what in the case
+folder other accounts could read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from cases.case import Case
+from forensics.confidential import exposed as exposed_items
 from forensics.evidence import EvidenceError, open_evidence
 from forensics.integrity import hash_evidence
 
@@ -16,13 +18,19 @@ class Check:
     detail: str
 
 
-def verify(case: Case) -> list[Check]:
+class Checks(list):
+    """The evidence checks, and ``exposed``: (path in the case, mode) of everything others could read."""
+
+    exposed: list[tuple[str, int]] = []
+
+
+def verify(case: Case) -> Checks:
     store = case.store()
     try:
         recorded = list(store.rows("evidence"))
     finally:
         store.close()
-    checks = []
+    checks = Checks()
     for row in recorded:
         paths = [Path(p) for p in row["paths"]]
         if row["sha256"] is None:
@@ -44,5 +52,7 @@ def verify(case: Case) -> list[Check]:
             detail += f"; stored md5 {'matches' if now['hash_verified'] else 'DIFFERS'}"
             same = same and now["hash_verified"]
         checks.append(Check(row["evidence_id"], same, detail))
-    case.audit.write("verify", results=[c.__dict__ for c in checks])
+    checks.exposed = exposed_items(case.root)
+    case.audit.write("verify", results=[c.__dict__ for c in checks],
+                     readable_by_others=[{"path": p, "mode": f"{m:04o}"} for p, m in checks.exposed])
     return checks

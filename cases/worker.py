@@ -18,6 +18,7 @@ from pathlib import Path
 from cases import states
 from cases.case import Case
 from cases.ingest import DeviceResult, process_device
+from forensics.confidential import create_private, private_dir
 
 MIB = 1024 * 1024
 LOG_FORMAT = "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s [{device}]: %(message)s"
@@ -57,9 +58,9 @@ def run_device_job(case_root: str, job: dict, limits: dict, password: str | None
         if password is None and job.get("password_file"):
             password = Path(job["password_file"]).read_text(encoding="utf-8").rstrip("\r\n")
         shard = pending_shard(case, device_id, run_id)
-        shard.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(shard.parent)
         result = process_device(device_id, [Path(p) for p in job["paths"]], shard, case.work_dir(device_id),
-                                password, on_bytes)
+                                password, on_bytes, record_keys=bool(job.get("record_keys")))
     except Exception as exc:  # reading the password file, making folders: still one device, one line
         log.exception("attempt failed before processing")
         result = DeviceResult(device_id, "failed", f"{type(exc).__name__}: {exc}")
@@ -76,7 +77,7 @@ def run_device_job(case_root: str, job: dict, limits: dict, password: str | None
         "paths": list(job["paths"]), "extra": job.get("extra") or {},
         "shard": str(shard.relative_to(case.root)) if shard is not None and shard.exists() else None,
         "files": result.files, "records": result.records, "outcomes": result.outcomes,
-        "anomalies": result.anomalies, "problems": result.problems,
+        "anomalies": result.anomalies, "problems": result.problems, "database_keys": result.database_keys,
         "evidence_hashes": [{k: e.get(k) for k in ("evidence_id", "container", "sha256", "md5", "stored_md5",
                                                    "hash_verified")} for e in result.evidence],
         "evidence_state": states.evidence_state(list(job["paths"]) + segments),
@@ -91,7 +92,8 @@ def failure_result(job: dict, error: str, seconds: float | None = None, engine: 
     """The summary of an attempt whose worker died (signal, time limit, lost worker): no shard, one-line error."""
     return {"device_id": job["device_id"], "run_id": job["run_id"], "status": "failed", "error": error,
             "paths": list(job["paths"]), "extra": job.get("extra") or {}, "shard": None, "files": 0,
-            "records": 0, "outcomes": {}, "anomalies": [], "problems": {}, "evidence_hashes": [], "evidence_state": None,
+            "records": 0, "outcomes": {}, "anomalies": [], "problems": {}, "database_keys": [], "evidence_hashes": [],
+            "evidence_state": None,
             "seconds": seconds, "started_at": None, "finished_at": states.now(), "host": on_host or states.host(),
             "pid": pid, "engine": engine, "log": f"logs/{job['device_id']}.log"}
 
@@ -112,9 +114,10 @@ class _UTCFormatter(logging.Formatter):
 def _device_log(case: Case, device_id: str, debug: bool) -> list[logging.Handler]:
     """Send every log record of this process to CASE/logs/<device_id>.log (appended: one section per attempt),
     and to stderr as well with ``debug``."""
-    case.logs.mkdir(exist_ok=True)
+    private_dir(case.logs)
     formatter = _UTCFormatter(LOG_FORMAT.format(device=device_id), "%Y-%m-%dT%H:%M:%S")
-    handlers: list[logging.Handler] = [logging.FileHandler(case.log_path(device_id), encoding="utf-8")]
+    handlers: list[logging.Handler] = [logging.FileHandler(create_private(case.log_path(device_id)),
+                                                           encoding="utf-8")]
     if debug:
         handlers.append(logging.StreamHandler(sys.stderr))
     root = logging.getLogger()

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator
 import magic
 
 from artifacts import timestamps
+from forensics.confidential import open_private, private_dir
 from forensics.entries import FILE, FileEntry
 from forensics.hashing import CHUNK, Digests
 
@@ -220,8 +221,8 @@ def _read(entry: FileEntry, target: Path | None) -> tuple[Digests, bytes, str | 
     out = None
     try:
         if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            out = open(target, "wb")
+            private_dir(target.parent)
+            out = open_private(target, binary=True)
         stream = entry.open()
         try:
             while True:

@@ -73,7 +73,7 @@ class Cipher:
     """How a parser's SQLCipher database is decrypted: the app's cipher PRAGMAs and a function that finds the
     passphrase in other spooled files (``ctx.find``). ``key(ctx)`` returns candidate ``(passphrase, how)`` pairs,
     tried in order — ``how`` says where a key came from, never the key, and the one that opens the database becomes
-    the run's message — or raises ``Encrypted("key not found: what was tried")`` when it finds none. The framework decrypts the working copy (and its main file alone, when there is a -wal)
+    the run's message and its ``database_keys`` row (the key itself only with ``--record-keys``) — or raises ``Encrypted("key not found: what was tried")`` when it finds none. The framework decrypts the working copy (and its main file alone, when there is a -wal)
     into plain copies in a scratch folder, so WAL flags, fingerprints and recovery work as for any database; a file
     that is already plain SQLite (decrypted by an extraction tool) is read as it is."""
 
@@ -466,6 +466,8 @@ class Outcome:
     carved: int = 0
     unmapped: int = 0
     warnings: list[str] = field(default_factory=list)
+    key_how: str | None = None  # how the key that decrypted the database was obtained (never the key)
+    key: str | None = None  # the key itself, only when the examiner asked for it (--record-keys)
 
     def row(self, base: Provenance) -> dict:
         return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
@@ -477,11 +479,21 @@ class Outcome:
                 "live_records": self.records - self.wal_deleted - self.carved, "carved_records": self.carved,
                 "carved_unmapped": self.unmapped, "warnings": len(self.warnings)}
 
+    def key_row(self, base: Provenance) -> dict:
+        """The ``database_keys`` row of a decrypted database: that a key was used and how it was obtained; the key
+        only when it was asked for."""
+        return {"device_id": base.device_id, "evidence_id": self.source.evidence_id or base.evidence_id,
+                "partition": self.source.partition, "source_path": self.source.path,
+                "source_inode": self.source.inode, "parser": self.spec.name, "app": self.spec.app,
+                "how": self.key_how, "key": self.key}
+
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
-                progress: Callable[[], None] | None = None) -> list[Outcome]:
+                progress: Callable[[], None] | None = None, record_keys: bool = False) -> list[Outcome]:
     """Run every matching parser on every spooled file, in a fixed order, each run all-or-nothing in the store.
-    Parsers of encrypted databases (``cipher``) run last, so the device facts their keys may need are stored."""
+    Parsers of encrypted databases (``cipher``) run last, so the device facts their keys may need are stored.
+    A decrypted database's outcome says how its key was obtained (``key_how``); the key itself (``key``) is kept
+    only with ``record_keys``."""
     outcomes = []
     candidates = _candidate_specs(specs)
     batch = _FileRunBatch(store)
@@ -493,12 +505,7 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
                 for spec in candidates(source.path):
                     if (spec.cipher is not None) == deferred and spec.matches(source.path):
                         batch.enter(file_parser=spec.requires is None)
-                        started = time.monotonic()
-                        outcomes.append(_run(spec, source, base, spooled, store, work))
-                        log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition,
-                                 source.path, outcomes[-1].outcome, outcomes[-1].records,
-                                 time.monotonic() - started,
-                                 f" ({outcomes[-1].message})" if outcomes[-1].message else "")
+                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys))
                         if progress:
                             progress()
     except BaseException:
@@ -559,10 +566,13 @@ def _candidate_specs(specs: list[ParserSpec]) -> Callable[[str], list[ParserSpec
     return candidates
 
 
-def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
-    """One parser on one file, its outcome and time in the device's log."""
+def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,
+         record_keys: bool = False) -> Outcome:
+    """One parser on one file, its outcome and time in the device's log (how a key was obtained, never the key)."""
     started = time.monotonic()
     outcome = _run_once(spec, source, base, spooled, store, work)
+    if not record_keys:
+        outcome.key = None
     log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition, source.path,
              outcome.outcome, outcome.records, time.monotonic() - started,
              f" ({outcome.message})" if outcome.message else "")
@@ -609,9 +619,9 @@ def _encrypted(path: Path) -> bool:
     return bool(head) and (not head.startswith(SQLITE_MAGIC) or is_sqlcipher(head))
 
 
-def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[Path, Path | None, str]:
+def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[Path, Path | None, str, str]:
     """Plain copies of the database as it reads with its -wal and of its main file alone (None without a -wal),
-    decrypted with the first candidate key that opens it, and how that key was obtained."""
+    decrypted with the first candidate key that opens it, how that key was obtained, and the key."""
     candidates = cipher.key(ctx)
     wal = Path(str(ctx.local) + "-wal")
     has_wal = wal.exists() and wal.stat().st_size > 0
@@ -632,7 +642,7 @@ def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[P
             continue
         main = sqlcipher.decrypt(copies["main"], passphrase, cipher.settings, scratch / "main" / "plain.db") \
             if has_wal else None
-        return full, main, how
+        return full, main, how, passphrase
     tried = "; ".join(how for _, how in candidates)
     raise Encrypted(f"key not found: tried {len(candidates)} key(s) ({tried}); none opens this database: "
                     f"{failure}")
@@ -644,7 +654,7 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
     base = None
     scratch = None
     main_rows = None
-    how = None
+    how = key = None
     limit = parser_time_limit()
     _deadline = time.monotonic() + limit
     if store is not None:
@@ -653,7 +663,7 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         if spec.requires is not None:
             if spec.cipher is not None and not ctx.recovered and _encrypted(ctx.local):
                 scratch = Path(tempfile.mkdtemp(dir=work))
-                ctx.local, base, how = _decrypted_copies(spec.cipher, ctx, scratch)
+                ctx.local, base, how, key = _decrypted_copies(spec.cipher, ctx, scratch)
             db = open_readonly(ctx.local)
             try:
                 mismatch = fingerprint_mismatch(db, spec.requires)
@@ -691,7 +701,7 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         return Outcome(spec, ctx.source, PARSED if total else NO_DATA, total,
                        message="; ".join(m for m in (how, note) if m) or None,
                        recovered=ctx.recovered, from_wal=wal_count, wal_deleted=gone, carved=carved,
-                       unmapped=unmapped, warnings=warnings)
+                       unmapped=unmapped, warnings=warnings, key_how=how, key=key)
     except _Malformed as exc:
         if scratch is not None:
             return Outcome(spec, ctx.source, ERROR, message=f"error: the decrypted database is damaged ({exc})")

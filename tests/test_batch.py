@@ -96,6 +96,8 @@ def _content(case: Path) -> dict:
     try:
         out = {}
         for table, columns in ALL_TABLES.items():
+            if "device_id" not in columns:  # case-wide tables (identifiers, link_runs) are rebuilt, not merged
+                continue
             names = ", ".join(f"[{c}]" for c in columns if c != "id")
             order = "device_id" + (", id" if "id" in columns else "")
             out[table] = db.execute(f"SELECT {names} FROM [{table}] ORDER BY {order}").fetchall()
@@ -160,7 +162,7 @@ def test_batch_equals_one_by_one_ingest(caseload, batched, tmp_path):
         expect = 2 if device_id in caseload_fixture.CORRUPT else 0
         _cli("ingest", single, *paths, "--device-id", device_id, "--quiet", *extra, expect=expect)
     batch, one_by_one = _content(case), _content(single)
-    for table in ALL_TABLES:
+    for table in sorted(set(batch) - {"states"}):
         assert batch[table] == one_by_one[table], table
     assert batch["messages"] and batch["states"] == one_by_one["states"]
 
