@@ -21,7 +21,8 @@ def problems(evidence, damaged: list[dict]) -> list[dict]:
         end = (run["last_sector"] + 1) * bytes_per_sector
         chunks = f"chunk {run['first_chunk']}" if run["first_chunk"] == run["last_chunk"] else \
             f"chunks {run['first_chunk']}-{run['last_chunk']}"
-        failing = "cannot be read" if run["reason"].startswith("libewf cannot") else "fail their checksum"
+        failing = {"unreadable": "cannot be read", "missing": "are not in the set"}.get(run.get("state"),
+                                                                                      "fail their checksum")
         what = (f"sectors {run['first_sector']}-{run['last_sector']} ({chunks}"
                 f"{', in ' + run['segment'] if run['segment'] else ''}) {failing}: {run['reason']}; "
                 f"they read as zeros")

@@ -17,6 +17,7 @@ damaged: the stored-hash comparison still shows that something differs.
 from __future__ import annotations
 
 import os
+import re
 import struct
 import zlib
 from array import array
@@ -56,11 +57,17 @@ class ChunkLayout:
 
     paths: list[Path]
     tables: list[_Table] = field(default_factory=list)
+    gaps: list[tuple[int, int, str]] = field(default_factory=list)  # (first chunk, count, why) not in the set
 
     @classmethod
-    def read(cls, paths: list[Path]) -> "ChunkLayout":
+    def read(cls, paths: list[Path], expected_chunks: int | None = None) -> "ChunkLayout":
+        """The set's tables, chunks numbered in order across its segments. A segment whose chain of sections
+        stops before its ``next`` (or, in the last one, ``done``) section is cut short: when exactly one is and the
+        tables hold fewer chunks than ``expected_chunks``, the missing ones are a gap right after that segment's
+        chunks (the later segments' chunks are the media's last ones) and are listed in ``gaps``."""
         layout = cls(list(paths))
         chunk = 0
+        cut: list[tuple[int, int, str]] = []  # (number of the first table after it, first chunk after it, why)
         for number, path in enumerate(layout.paths):
             with open(path, "rb") as f:
                 if f.read(8) not in SIGNATURES:
@@ -82,11 +89,23 @@ class ChunkLayout:
                     end = holder[0][0] + holder[0][1] if holder else offset
                     layout.tables.append(_Table(chunk, number, entries, base, end))
                     chunk += len(entries)
+                last = sections[-1][0] if sections else b""
+                if last not in (b"done", b"next"):
+                    size = os.fstat(f.fileno()).st_size
+                    cut.append((len(layout.tables), chunk, f"segment file {path.name} is cut short or damaged: "
+                                                           f"its sections stop before its end marker ({size} bytes)"))
+        missing = (expected_chunks or 0) - chunk
+        if missing > 0 and len(cut) == 1:
+            tables_before, first_missing, why = cut[0]
+            for table in layout.tables[tables_before:]:
+                table.first_chunk += missing
+            layout.gaps.append((first_missing, missing, why))
         return layout
 
     @property
     def chunks(self) -> int:
-        return sum(len(t.entries) for t in self.tables)
+        """Chunks the set accounts for: those in its tables and those known to be missing from it."""
+        return sum(len(t.entries) for t in self.tables) + sum(count for _, count, _ in self.gaps)
 
     def locate(self, chunk: int, chunk_bytes: int) -> _Located | None:
         """Where chunk number ``chunk`` (holding ``chunk_bytes`` bytes of media) is stored, or None."""
@@ -219,19 +238,22 @@ class ChunkWatch:
 
     def damaged(self, hash_verified: bool | None) -> list[dict] | None:
         """The damaged sector ranges: one dict per run of adjacent damaged chunks (``first_sector``,
-        ``last_sector``, ``first_chunk``, ``last_chunk``, ``segment``, ``reason``, ``bytes_per_sector``). Nothing to check when the
-        stored MD5 matched. None when the chunks could not be checked (the set's tables cannot be read, a segment
+        ``last_sector``, ``first_chunk``, ``last_chunk``, ``segment``, ``bytes_per_sector``, ``state``: checksum,
+        unreadable or missing, and ``reason``). Nothing to check when the stored MD5 matched. None when the chunks could not be checked (the set's tables cannot be read, a segment
         is missing or cut short) and none was found unreadable: the stored-hash comparison still tells."""
         runs = self.candidates()
-        if hash_verified is True or not runs:
+        if hash_verified is True:
             return []
+        expected = -(-self.media_size // self.chunk_size)
         try:
-            layout = ChunkLayout.read(self.paths)
-            if layout.chunks != -(-self.media_size // self.chunk_size):
-                layout = None  # the tables do not describe this media (a segment missing or cut short)
+            layout = ChunkLayout.read(self.paths, expected)
+            if layout.chunks != expected:
+                layout = None  # the tables do not describe this media: nothing they say can be trusted
         except (OSError, ValueError, struct.error):
             layout = None
         found: list[dict] = []
+        for first, count, why in layout.gaps if layout is not None else []:
+            self._add(found, first, first + count - 1, "", why, "missing")
         handle = _open(self.paths)
         try:
             for first, last in runs:
@@ -240,18 +262,19 @@ class ChunkWatch:
         finally:
             if handle is not None:
                 handle.close()
+        found.sort(key=lambda run: run["first_chunk"])
         return found if found or layout is not None else None
 
     def _check(self, chunk: int, layout: ChunkLayout | None, handle, found: list[dict]) -> None:
         chunk_bytes = min(self.chunk_size, self.media_size - chunk * self.chunk_size)
         if chunk_bytes <= 0:
             return
-        reason = None
+        reason, state = None, "checksum"
         if handle is not None:
             try:
                 handle.read_buffer_at_offset(chunk_bytes, chunk * self.chunk_size)
             except (IOError, OSError) as exc:
-                reason = "libewf cannot read it: " + _last_reason(exc)
+                reason, state = "libewf: " + _last_reason(exc), "unreadable"
         where = layout.locate(chunk, chunk_bytes) if layout is not None else None
         if reason is None and layout is not None:
             try:
@@ -260,18 +283,28 @@ class ChunkWatch:
                 reason = f"its segment file cannot be read ({exc.strerror or exc})"
         if reason is None:
             return
-        segment = self.paths[where.segment].name if where else ""
-        sectors = -(-chunk_bytes // self.bytes_per_sector)
-        first_sector = chunk * (self.chunk_size // self.bytes_per_sector)
+        if any(first <= chunk < first + count for first, count, _ in (layout.gaps if layout is not None else [])):
+            return  # already named as missing from the set
+        self._add(found, chunk, chunk, self.paths[where.segment].name if where else "", reason, state)
+
+    def _add(self, found: list[dict], first: int, last: int, segment: str, reason: str, state: str) -> None:
+        """Note chunks first..last as damaged, joined to the run before when adjacent and alike."""
+        per_chunk = self.chunk_size // self.bytes_per_sector
+        last_sector = min((last + 1) * per_chunk, -(-self.media_size // self.bytes_per_sector)) - 1
         previous = found[-1] if found else None
-        if previous and previous["last_chunk"] == chunk - 1 and previous["segment"] == segment and \
-                previous["reason"].split(":")[0] == reason.split(":")[0]:
-            previous["last_chunk"] = chunk
-            previous["last_sector"] = first_sector + sectors - 1
+        if previous and previous["last_chunk"] == first - 1 and previous["segment"] == segment and \
+                previous["state"] == state and _shape(previous["reason"]) == _shape(reason):
+            previous["last_chunk"] = last
+            previous["last_sector"] = last_sector
         else:
-            found.append({"first_chunk": chunk, "last_chunk": chunk, "first_sector": first_sector,
-                          "last_sector": first_sector + sectors - 1, "segment": segment, "reason": reason,
-                          "bytes_per_sector": self.bytes_per_sector})
+            found.append({"first_chunk": first, "last_chunk": last, "first_sector": first * per_chunk,
+                          "last_sector": last_sector, "segment": segment, "state": state,
+                          "reason": reason, "bytes_per_sector": self.bytes_per_sector})
+
+
+def _shape(reason: str) -> str:
+    """A reason with its numbers blanked: chunks whose reasons differ only by an offset are one run."""
+    return re.sub(r"0x[0-9a-fA-F]+|\d+", "#", reason)
 
 
 def _open(paths: list[Path]):
