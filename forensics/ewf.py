@@ -222,7 +222,9 @@ class ChunkWatch:
             self._pending += view[whole:]
 
     def _note(self, chunk) -> None:
-        if chunk == self._zero[:len(chunk)]:
+        # a memoryview compares element by element: its first bytes rule most chunks out, then one memcmp
+        if not any(chunk[:16]) and (bytes(chunk) if isinstance(chunk, memoryview) else chunk) == \
+                self._zero[:len(chunk)]:
             if self._runs and self._runs[-1] == self._chunk - 1:
                 self._runs[-1] = self._chunk
             else:
