@@ -9,10 +9,14 @@ set's table sections and their stored bytes checked here: an uncompressed chunk 
 it, a compressed one by inflating it (zlib checks its own Adler-32 trailer). A zero chunk that checks is a chunk of
 zeros; one that does not is damaged, and is named by its sectors.
 
-The layout read here is that of EWF version 1 (E01 written by EnCase 2 to 7, FTK Imager, linen, ewfacquire;
-SMART), as documented by libyal's "Expert Witness Compression Format" specification. A chunk that cannot be
-located (no table, a table whose checksum fails in both copies, an EWF2 ``.Ex01`` set) is never reported as
-damaged: the stored-hash comparison still shows that something differs.
+A chunk pyewf cannot read at all is named with libewf's reason, and the chunks a segment file cut short has lost
+with its table are named as not in the set.
+
+The layout read here is that of EWF version 1 as EnCase 2 to 7, FTK Imager, linen and ewfacquire write it (a
+checksum after the table entries), as documented by libyal's "Expert Witness Compression Format" specification.
+The tables are trusted only when they account for exactly the media's number of chunks; a set they do not
+describe (EnCase 1 or SMART tables, an EWF2 ``.Ex01`` set, a table failing its checksum in both copies, several
+cut segments) has no chunk reported from them: the stored-hash comparison still shows that something differs.
 """
 from __future__ import annotations
 
