@@ -34,7 +34,8 @@ def problems(evidence, damaged: list[dict]) -> list[dict]:
             where = layer.address if where == "image" else where
             first = max(start, layer.offset) - layer.offset
             last = min(end, layer.offset + length) - layer.offset - 1
-            what += (f"; {layer.address} ({', '.join(x for x in (layer.description, layer.fs_type or layer.error) if x)})"
+            named = ", ".join(x for x in (layer.description, layer.fs_type or layer.error) if x)
+            what += (f"; {layer.address} ({named})"
                      f" holds them at its sectors {first // bytes_per_sector}-{last // bytes_per_sector}")
             fs = sources.get(layer.address)
             if fs is not None:

@@ -245,8 +245,9 @@ class ChunkWatch:
     def damaged(self, hash_verified: bool | None) -> list[dict] | None:
         """The damaged sector ranges: one dict per run of adjacent damaged chunks (``first_sector``,
         ``last_sector``, ``first_chunk``, ``last_chunk``, ``segment``, ``bytes_per_sector``, ``state``: checksum,
-        unreadable or missing, and ``reason``). Nothing to check when the stored MD5 matched. None when the chunks could not be checked (the set's tables cannot be read, a segment
-        is missing or cut short) and none was found unreadable: the stored-hash comparison still tells."""
+        unreadable or missing, and ``reason``). Nothing to check when the stored MD5 matched. None when the
+        chunks could not be checked (the set's tables do not describe it) and none was found unreadable: the
+        stored-hash comparison still tells."""
         runs = self.candidates()
         if hash_verified is True:
             return []
