@@ -187,7 +187,7 @@ def run_batch(case: Case, manifest: str | Path, engine: Engine, limits: dict, re
                                  state=states.DONE if info["status"] == "ok" else states.FAILED,
                                  error=info.get("error"), seconds=info.get("seconds"), host=info.get("host"),
                                  files=info.get("files"), records=info.get("records"),
-                                 earlier_results_kept=not replaced,
+                                 problems=info.get("problems"), earlier_results_kept=not replaced,
                                  evidence_hashes_before=hashes_before.get(job["device_id"]),
                                  evidence_hashes_after=info.get("evidence_hashes"),
                                  database_keys=info.get("database_keys") or [])
@@ -268,7 +268,8 @@ def ingest_device(case: Case, paths: list[Path], device_id: str | None = None, p
             store.close()
         case.audit.write("ingest end", device_id=device_id, run_id=job["run_id"], status=result["status"],
                          error=result["error"], files=result["files"], records=result["records"],
-                         outcomes=result["outcomes"], anomalies=result["anomalies"], seconds=result["seconds"],
+                         outcomes=result["outcomes"], anomalies=result["anomalies"], problems=result.get("problems"),
+                         seconds=result["seconds"],
                          earlier_results_kept=result["earlier_results_kept"], evidence_hashes_before=before,
                          evidence_hashes=result["evidence_hashes"], database_keys=result["database_keys"])
     return result

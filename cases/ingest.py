@@ -18,6 +18,7 @@ from artifacts import sightings
 from artifacts.records import Provenance
 from artifacts.store import Store
 from cases import problems
+from forensics import damage
 from forensics.confidential import create_private, private_dir
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
@@ -136,6 +137,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
             store.insert_rows("files", rows)
             hashes = hasher.wait()
             result.anomalies += evidence.collect_anomalies()
+            damaged = damage.problems(evidence, hashes.get("damaged") or [])  # while its file systems are open
         finally:
             evidence.close()
         after = file_state([p for p in group if p.is_file()])
@@ -154,7 +156,11 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
         if hashes["hash_verified"] is False:
             found.append({"device_id": device_id, "evidence_id": evidence_id, "kind": "hash-mismatch",
                           "where": str(group[0]), "what": f"stored md5 {hashes['stored_md5']} differs from the "
-                                                          f"md5 of the evidence read, {hashes['md5']}"})
+                                                          f"md5 of the evidence read, {hashes['md5']}" +
+                                                          ("" if damaged or hashes.get("damaged") is None else
+                                                           "; no chunk fails its checksum: the stored hash, or "
+                                                           "data rewritten with valid checksums, differ")})
+        found += [dict(p, device_id=device_id, evidence_id=evidence_id) for p in damaged]
     result.files = store.count("files")
     log.info("%d files inventoried, %d copied for the parsers", result.files, len(spooled))
     base = Provenance(device_id=device_id, evidence_id=f"{device_id}:e1")

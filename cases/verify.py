@@ -49,8 +49,12 @@ def verify(case: Case) -> Checks:
         same = now["sha256"] == row["sha256"] and now["md5"] == row["md5"]
         detail = f"sha256 {now['sha256']} {'matches' if same else 'DIFFERS from ' + str(row['sha256'])}"
         if now["hash_verified"] is not None:
-            detail += f"; stored md5 {'matches' if now['hash_verified'] else 'DIFFERS'}"
+            detail += "; stored md5 matches" if now["hash_verified"] else \
+                f"; stored md5 {now['stored_md5']} DIFFERS from the md5 read, {now['md5']}"
             same = same and now["hash_verified"]
+        for run in now.get("damaged") or []:  # E01 chunks failing their checksum (docs/problems.md)
+            detail += f"; sectors {run['first_sector']}-{run['last_sector']} DAMAGED ({run['reason']})"
+            same = False
         checks.append(Check(row["evidence_id"], same, detail))
     checks.exposed = exposed_items(case.root)
     case.audit.write("verify", results=[c.__dict__ for c in checks],

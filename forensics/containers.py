@@ -114,6 +114,33 @@ class EwfReader(_LibyalReader):
         except (IOError, OSError) as exc:
             raise ContainerError(f"cannot open EWF image {first.name}: {_first_line(exc)}") from None
         super().__init__(handle, segments)
+        self.chunk_size = handle.get_chunk_size() or 32768
+
+    def read(self, offset: int, size: int) -> bytes:
+        """The media bytes; a chunk libewf cannot read at all (its segment file missing or cut short) reads as
+        zeros, as libewf already does for a chunk that fails its checksum (``chunk_watch`` names both)."""
+        try:
+            return super().read(offset, size)
+        except (IOError, OSError):
+            pass
+        size = min(size, self.size - offset)
+        out = bytearray()
+        position = offset
+        while position < offset + size:
+            chunk = position // self.chunk_size
+            step = min((chunk + 1) * self.chunk_size, offset + size) - position
+            try:
+                out += self.handle.read_buffer_at_offset(step, position)
+            except (IOError, OSError):
+                out += bytes(step)
+            position += step
+        return bytes(out)
+
+    def chunk_watch(self):
+        """A ``forensics.ewf.ChunkWatch`` for this set: fed the media stream, it names the damaged sectors."""
+        from forensics.ewf import ChunkWatch
+
+        return ChunkWatch(self.paths, self.chunk_size, self.size, self.handle.get_bytes_per_sector())
 
     def stored_hashes(self) -> dict[str, str]:
         """The acquisition hashes recorded inside the E01 (lower-case hex), where present."""

@@ -71,6 +71,12 @@ class Evidence:
     def stored_hashes(self) -> dict[str, str]:
         return self._reader.stored_hashes() if self._reader is not None else {}
 
+    def chunk_watch(self):
+        """Something to feed the evidence byte stream that names damaged sectors afterwards (an E01 set's
+        ``forensics.ewf.ChunkWatch``), or None for containers that cannot tell."""
+        watch = getattr(self._reader, "chunk_watch", None)
+        return watch() if watch is not None else None
+
     def byte_chunks(self) -> Iterator[bytes]:
         """The evidence byte stream that its hashes are computed over: the media of an image, the archive file;
         nothing for folders and backups (their files are hashed one by one in the inventory)."""

@@ -18,11 +18,15 @@ from forensics.hashing import Digests
 def hash_evidence(evidence: Evidence) -> dict:
     """sha256 and md5 of the evidence stream in one pass, and the comparison with the container's stored hashes.
 
-    ``hash_verified`` is True/False when the container stores a hash (E01), None when there is nothing to compare.
+    ``hash_verified`` is True/False when the container stores a hash (E01), None when there is nothing to compare;
+    ``damaged`` lists the sector ranges of an E01 whose chunks fail their checksum (``forensics.ewf``).
     """
     digests = Digests()
+    watch = evidence.chunk_watch()  # E01: which chunks fail their checksum (forensics/ewf.py)
     for chunk in evidence.byte_chunks():
         digests.update(chunk)
+        if watch is not None:
+            watch.update(chunk)
     stored = evidence.stored_hashes()
     result = {"sha256": digests.sha256 if digests.size or evidence._reader else None,
               "md5": digests.md5 if digests.size or evidence._reader else None,
@@ -30,6 +34,7 @@ def hash_evidence(evidence: Evidence) -> dict:
               "hash_verified": None}
     if stored.get("md5"):
         result["hash_verified"] = stored["md5"] == result["md5"]
+    result["damaged"] = watch.damaged(result["hash_verified"]) if watch is not None else []
     return result
 
 

@@ -4,7 +4,11 @@ folder; the evidence is unchanged."""
 import hashlib
 import io
 import json
+import os
+import random
+import re
 import sqlite3
+import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -83,21 +87,105 @@ def test_truncated_image_says_how_many_bytes_are_missing(tmp_path):
     assert status["devices"][0]["counts"]["messages"] == 1
 
 
-def test_corrupted_e01_chunk_is_a_hash_mismatch(tmp_path):
+PHOTO = random.Random(7).randbytes(96 * 1024)  # unique bytes: whole 32 KiB chunks of the image hold only them
+
+
+def _e01_device(tmp_path: Path) -> tuple[Path, list[Path]]:
+    """The two-partition device (SMS database in p1) with a 96 KiB photo in p2, acquired into one E01 segment."""
     if images.missing_tools("ewfacquire", "mke2fs", "sfdisk"):
-        pytest.skip("ewfacquire not installed")
-    disk, _ = _device_image(tmp_path)
-    segments = images.e01_image(disk, tmp_path / "e01" / "phone")
-    data = bytearray(segments[0].read_bytes())
-    middle = len(data) // 2
-    data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
-    segments[0].write_bytes(bytes(data))
-    result, status, text, problems = _ingest(tmp_path, segments[0])
-    # libewf hands back the damaged chunk's bytes (pyewf does not say which sectors failed their checksum): the
-    # MD5 of what was read differs from the one stored at acquisition, and that is shown
+        pytest.skip("ewfacquire or image tools not installed")
+    tree = tmp_path / "tree"
+    make_db(tree / "mmssms.db", MMSSMS_SCHEMA + SMS_ROWS)
+    system = images.ext4_image(tmp_path / "system.img", {SMS: (tree / "mmssms.db").read_bytes()}, size_mb=8)
+    userdata = images.ext4_image(tmp_path / "userdata.img", {"media/photo.bin": PHOTO, "x.txt": b"x"}, size_mb=8)
+    disk = tmp_path / "disk.img"
+    images.disk_image(disk, [(system, "linux", "system"), (userdata, "linux", "userdata")])
+    return disk, images.e01_image(disk, tmp_path / "e01" / "phone")
+
+
+def _ewfverify_sectors(segment: Path) -> list[tuple[int, int]]:
+    """The sector ranges libewf's own ewfverify says fail their checksum."""
+    out = subprocess.run(["ewfverify", "-q", str(segment)], capture_output=True, text=True).stdout
+    return [(int(a), int(b)) for a, b in re.findall(r"at sector\(s\): (\d+) - (\d+)", out)]
+
+
+def test_corrupted_e01_chunk_names_its_sectors_partition_and_file(tmp_path):
+    disk, segments = _e01_device(tmp_path)
+    raw = disk.read_bytes()
+    chunk = -(-raw.find(PHOTO) // 32768)  # the first chunk wholly inside the photo's content
+    assert raw[chunk * 32768:(chunk + 1) * 32768] in PHOTO
+    images.e01_flip_chunk(segments[0], disk, chunk)
+    first, last = chunk * 64, chunk * 64 + 63
+    if not images.missing_tools("ewfverify"):
+        assert _ewfverify_sectors(segments[0]) == [(first, last)]  # libewf's own verdict on the same set
+    result, status, text, problems = _ingest(tmp_path, segments[0])  # evidence hashed before and after: unchanged
     assert result.exit_code == 3, result.output
-    assert "STORED HASH MISMATCH" in result.output and "hash-mismatch" in {p["kind"] for p in problems}
-    assert status["devices"][0]["problems"].get("hash-mismatch") == 1
+    damaged = [p for p in problems if p["kind"] == "corrupt-chunk"]
+    assert [p["where"] for p in damaged] == ["p2"], problems
+    what = damaged[0]["what"]
+    assert what.startswith(f"sectors {first}-{last} (chunk {chunk}, in phone.E01) fail their checksum: "
+                           f"its Adler-32 checksum does not match its data; they read as zeros; p2 ("), what
+    assert "content of /media/photo.bin" in what and "x.txt" not in what
+    # libewf hands back zeros for the damaged chunk, so the stream's MD5 differs from the stored one too
+    assert "hash-mismatch" in {p["kind"] for p in problems}
+    assert "no chunk fails its checksum" not in [p for p in problems if p["kind"] == "hash-mismatch"][0]["what"]
+    assert "corrupt-chunk" in result.output and f"sectors {first}-{last}" in result.output
+    assert status["devices"][0]["problems"] == {"corrupt-chunk": 1, "hash-mismatch": 1}
+    assert "corrupt-chunk 1" in text and f"sectors {first}-{last}" in text
+    # the other partition, and the other files of the damaged one, are still read
+    assert status["devices"][0]["counts"]["messages"] == 1
+    files = {(f["partition"], f["path"]) for f in json.loads(
+        "[" + ",".join(CliRunner().invoke(main, ["export", str(tmp_path / "case"), "files"]).output.split("\n")[:-1])
+        + "]")}
+    assert {("p2", "/media/photo.bin"), ("p2", "/x.txt"), ("p1", "/" + SMS)} <= files
+    verify = CliRunner().invoke(main, ["verify", str(tmp_path / "case")])
+    assert verify.exit_code != 0 and f"sectors {first}-{last} DAMAGED" in verify.output
+
+
+def test_e01_with_a_wrong_stored_hash(tmp_path):
+    disk, segments = _e01_device(tmp_path)
+    wrong = hashlib.md5(b"not the media").hexdigest()
+    assert images.e01_replace_stored_md5(segments, wrong) == 2  # hash and digest sections
+    actual = hashlib.md5(disk.read_bytes()).hexdigest()
+    if not images.missing_tools("ewfverify"):  # libewf opens the set, reads every chunk fine, and sees the mismatch
+        out = subprocess.run(["ewfverify", "-q", str(segments[0])], capture_output=True, text=True).stdout
+        assert wrong in out and actual in out and "at sector(s)" not in out
+    result, status, text, problems = _ingest(tmp_path, segments[0])
+    assert result.exit_code == 3, result.output
+    assert "STORED HASH MISMATCH" in result.output
+    assert [p["kind"] for p in problems] == ["hash-mismatch"], problems
+    assert problems[0]["what"] == (f"stored md5 {wrong} differs from the md5 of the evidence read, {actual}; no "
+                                   f"chunk fails its checksum: the stored hash, or data rewritten with valid "
+                                   f"checksums, differ")
+    assert status["devices"][0]["problems"] == {"hash-mismatch": 1} and status["devices"][0]["counts"]["messages"] == 1
+    audit = [json.loads(line) for line in (tmp_path / "case" / "audit.log").read_text().splitlines()]
+    end = [e for e in audit if e["action"] == "ingest end"][-1]
+    assert end["problems"] == {"hash-mismatch": 1}
+    assert end["evidence_hashes"][0]["stored_md5"] == wrong and end["evidence_hashes"][0]["md5"] == actual
+    assert end["evidence_hashes"][0]["hash_verified"] is False
+    verify = CliRunner().invoke(main, ["verify", str(tmp_path / "case")])
+    assert verify.exit_code != 0
+    assert f"FAIL d:e1: sha256 " in verify.output
+    assert f"stored md5 {wrong} DIFFERS from the md5 read, {actual}" in verify.output
+
+
+def test_e01_whose_last_segment_is_cut_short_names_the_missing_sectors(tmp_path):
+    disk, _ = _e01_device(tmp_path)
+    segments = images.e01_image(disk, tmp_path / "split" / "phone", segment_size_bytes=1 << 20)
+    kept = segments[-1].stat().st_size // 2
+    os.truncate(segments[-1], kept)  # the copy of the set was interrupted: the last segment's table is gone
+    chunks = -(-disk.stat().st_size // 32768)
+    result, status, text, problems = _ingest(tmp_path, segments[0])
+    assert result.exit_code == 3, result.output
+    damaged = [p for p in problems if p["kind"] == "corrupt-chunk"]
+    assert len(damaged) == 1, problems
+    first = int(damaged[0]["what"].split()[1].split("-")[0])
+    assert damaged[0]["what"].startswith(f"sectors {first}-{chunks * 64 - 1} (chunks {first // 64}-{chunks - 1}) "
+                                         f"are not in the set: segment file {segments[-1].name} is cut short or "
+                                         f"damaged: its sections stop before its end marker ({kept} bytes)")
+    if not images.missing_tools("ewfverify"):  # libewf's own verdict: the same sectors
+        assert _ewfverify_sectors(segments[0]) == [(first, chunks * 64 - 1)]
+    assert status["devices"][0]["counts"]["messages"] == 1  # what the set still holds is read
 
 
 @pytest.mark.parametrize("content, name", [(b"", "empty.img"), (bytes(range(256)) * 64, "random.E01")])
