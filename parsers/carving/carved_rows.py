@@ -13,6 +13,7 @@ record's ``source_row`` is then empty and the rowid column is listed in ``missin
 """
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import sqlite3
@@ -23,7 +24,8 @@ from pathlib import Path
 
 from artifacts.store import RECORD_TABLES
 from parsers import framework
-from parsers.carving.sqlite_cells import Carved, carve, layouts_from
+from artifacts.sql_quoting import ident
+from parsers.carving.sqlite_cells import Carved, LiveIndex, carve, layouts_from
 
 MAX_ROUNDS = 16
 
@@ -43,7 +45,8 @@ def write_carved(spec, ctx, store, work: Path, db: sqlite3.Connection, base: Pat
     local = ctx.source.local  # the file as found, also when the run reads a rebuilt copy
     result = carve(local, Path(str(local) + "-wal"), layouts, wanted)
     unmapped = result.unmapped
-    keep = _new_rows(result.cells, db, base, by_name)
+    same_file = Path(ctx.local) == Path(local)  # not a rebuilt or decrypted copy: the index describes ``db``
+    keep = _new_rows(result.cells, db, base, by_name, result.live if same_file else None)
     if not keep:
         return 0, unmapped, result.note
     rounds = _rounds(keep)
@@ -76,6 +79,8 @@ def write_carved(spec, ctx, store, work: Path, db: sqlite3.Connection, base: Pat
 class _Row:
     """A carved row on its way to the scratch copy: stand-in rowid, flags for its records' provenance."""
 
+    __slots__ = ("cell", "older", "rowid")
+
     def __init__(self, cell: Carved, older: bool):
         self.cell, self.older, self.rowid = cell, older, cell.rowid
 
@@ -84,51 +89,186 @@ class _Row:
         return self.cell.table.lower(), str(self.rowid)
 
 
-def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]:
+def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveIndex | None = None) -> list[_Row]:
     """Drop carved rows equal to a live row (or to the main file's row the WAL-deleted pass reports) and repeats
-    of one another; flag rows whose key is live with other content as older versions."""
+    of one another; flag rows whose key is live with other content as older versions.
+
+    Rows are equal when every recovered column holds the same type and value. Set lookups do the work: a cell's
+    ``digest`` (a hash of its typed values, from the C engine) narrows the comparisons to cells with the same
+    digest; ``live`` (the carver's index of the live rows, when it read the same file as ``db``) says which rowids
+    are live and which live rows hash like a carved row without its rowid; only those rows are read through SQL
+    (in batches) and compared value by value. Without a digest (columns lost, a payload on overflow pages) or an
+    index, the comparisons go through SQL as before: by rowid, and one join per table for rows without one."""
     main = None
     if base is not None:
         try:
             main = framework.open_readonly(base)
         except sqlite3.DatabaseError:
             main = None
+    collecting = gc.isenabled()
+    gc.disable()  # many new objects, none in a cycle: no collection passes meanwhile
     try:
-        seen, contents, out, keyless = set(), set(), [], []
-        by_text: dict[tuple, list[dict]] = defaultdict(list)
-        for cell in sorted(cells, key=lambda c: c.rowid is None):  # cells found with their rowid first
-            lay = by_name[cell.table.lower()]
-            table = cell.table.lower()
-            present = {c.name: (v.__class__, v) for c, v in zip(lay.columns, cell.values)
-                       if not c.rowid_alias and c.name not in cell.missing}  # typed: 1 and 1.0 and '1' differ
-            content = (table, tuple(present.items()))
-            if cell.rowid is not None:
-                if (cell.rowid, content) in seen:
-                    continue  # found twice
-                seen.add((cell.rowid, content))
-            elif content in contents or _subsumed(present, table, by_text):
-                continue  # without its rowid, where it was also found with it (or with more of its columns)
-            contents.add(content)
-            for name, value in present.items():
-                if value[0] is str and value[1]:
-                    by_text[(table, name, value[1])].append(present)
-            older = False
-            if cell.rowid is not None:
-                live = _compare(db, lay, cell)
-                if live is True or live is None and main is not None and _compare(main, lay, cell) is True:
-                    continue  # a live row, or a row the WAL-deleted pass reports from the main file
-                older = live is False
+        lower = {lay.table: name for name, lay in by_name.items()}
+        lower.update({cell.table: cell.table.lower() for cell in cells if cell.table not in lower})
+        rowful, keyless = _distinct(cells, by_name, lower)
+        drop, older = set(), set()  # ids of cells
+        # rows with their rowid: the live row with that rowid (and the main file's) says equal, other or none
+        by_table: dict[str, list[Carved]] = defaultdict(list)
+        for cell in rowful:
+            by_table[cell.table].append(cell)
+        for name, members in sorted(by_table.items()):
+            table = lower[name]
+            lay = by_name[table]
+            rowids = {cell.rowid for cell in members}
+            rows = _rows_by_rowid(db, lay, live.rowids(table, rowids) if _usable(live, db, lay) else rowids)
+            absent = []
+            for cell in members:
+                found = rows.get(cell.rowid)
+                if found is None:
+                    absent.append(cell)
+                elif _agrees(found, lay, cell):
+                    drop.add(id(cell))
+                else:
+                    older.add(id(cell))
+            if main is not None and absent:
+                rows = _rows_by_rowid(main, lay, {cell.rowid for cell in absent})
+                drop.update(id(c) for c in absent if c.rowid in rows and _agrees(rows[c.rowid], lay, c))
+        # rows without their rowid: equal to some row of their table in every recovered column
+        by_index, joined = defaultdict(list), []
+        usable = {name: _usable(live, db, by_name[table]) for name, table in lower.items()}
+        for cell in keyless:
+            if cell.record is not None and usable[cell.table]:
+                by_index[cell.table].append(cell)
             else:
-                keyless.append((len(out), lay, cell))
-            out.append(_Row(cell, older))
-        equal = set()
-        for conn in (db, main):
-            if conn is not None:
-                equal |= _equal_to_a_row(conn, keyless)
-        return [row for k, row in enumerate(out) if k not in equal]
+                joined.append((id(cell), by_name[lower[cell.table]], cell))
+        for name, members in sorted(by_index.items()):
+            table = lower[name]
+            lay = by_name[table]
+            hits = live.records(table, {cell.record for cell in members})
+            if not hits:
+                continue
+            rows = _rows_by_rowid(db, lay, {r for cell in members for r in hits.get(cell.record, ())})
+            drop.update(id(c) for c in members if c.record in hits and any(
+                r in rows and _agrees(rows[r], lay, c) for r in hits[c.record]))
+        if joined:
+            drop |= _equal_to_a_row(db, joined)
+        if main is not None:
+            drop |= _equal_to_a_row(main, [(id(c), by_name[lower[c.table]], c) for c in keyless if id(c) not in drop])
+        return [_Row(cell, id(cell) in older) for cell in rowful + keyless if id(cell) not in drop]
     finally:
+        if collecting:
+            gc.enable()
         if main is not None:
             main.close()
+
+
+def _distinct(cells: list[Carved], by_name, lower: dict[str, str]) -> tuple[list[Carved], list[Carved]]:
+    """Carved rows without repeats (found twice; without their rowid where they were also found with it, or with
+    more of their columns): those with their rowid and those without, in the order of ``cells``."""
+    rowful = [cell for cell in cells if cell.rowid is not None]
+    keyless = [cell for cell in cells if cell.rowid is None]
+    # cells without their rowid and with columns lost are looked up by their longest text among the rows kept
+    need: dict[str, set[str]] = defaultdict(set)
+    keys: set = set()
+    for cell in keyless:
+        if cell.digest is None:
+            present = _typed(by_name[lower[cell.table]], cell)
+            texts = [(name, v[1]) for name, v in present.items() if v[0] is str and v[1]]
+            if texts:
+                name, text = max(texts, key=lambda t: (len(t[1]), t[0]))
+                need[cell.table].add(name)
+                keys.add((cell.table, name, text))
+    positions = {t: [(name, next(k for k, c in enumerate(by_name[lower[t]].columns) if c.name == name))
+                     for name in sorted(names)] for t, names in need.items()}
+    texts_needed = {text for _t, _n, text in keys}
+    groups: dict[tuple, list] = {}  # (table, digest) -> the rows kept with that digest
+    exact: set = set()  # contents of the rows kept that have no digest
+    seen_exact: set = set()
+    by_text: dict[tuple, list[dict]] = defaultdict(list)
+    kept_rowful, kept_keyless = [], []
+    for cell in rowful + keyless:
+        name = cell.table
+        if cell.digest is not None:
+            key = (name, cell.digest)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [cell]
+            elif _repeat(cell, group, by_name[lower[name]]):
+                continue  # found twice
+        else:
+            lay = by_name[lower[name]]
+            content = (name, _content(lay, cell))
+            if cell.rowid is not None:
+                if (cell.rowid, content) in seen_exact:
+                    continue
+                seen_exact.add((cell.rowid, content))
+            elif content in exact or _subsumed(_typed(lay, cell), name, by_text):
+                continue  # without its rowid, where it was also found with it (or with more of its columns)
+            exact.add(content)
+        if positions and name in positions:
+            present = None
+            for column, k in positions[name]:
+                v = cell.values[k]
+                if v.__class__ is str and v in texts_needed and (name, column, v) in keys \
+                        and column not in cell.missing:
+                    present = present or _typed(by_name[lower[name]], cell)
+                    by_text[(name, column, v)].append(present)
+        (kept_rowful if cell.rowid is not None else kept_keyless).append(cell)
+    return kept_rowful, kept_keyless
+
+
+def _repeat(cell: Carved, group: list, lay) -> bool:
+    """Whether a row kept with the same digest has the same content (and, for a row with its rowid, the same
+    rowid); if not, the cell joins the group."""
+    content = _content(lay, cell)
+    for other in group:
+        if (cell.rowid is None or other.rowid == cell.rowid) and _content(lay, other) == content:
+            return True
+    group.append(cell)
+    return False
+
+
+def _typed(lay, cell: Carved) -> dict:
+    """The recovered columns of a carved row (not the rowid alias), each as (type, value): 1, 1.0 and '1' differ."""
+    return {c.name: (v.__class__, v) for c, v in zip(lay.columns, cell.values)
+            if not c.rowid_alias and c.name not in cell.missing}
+
+
+def _content(lay, cell: Carved) -> tuple:
+    return tuple(_typed(lay, cell).items())
+
+
+def _usable(live: LiveIndex | None, db, lay) -> bool:
+    """Whether the live index may stand for ``db`` for this table: it was built from the same file and holds as
+    many rows as SQLite counts (a walk the carver could not finish, or a file read another way, is not used)."""
+    if live is None or lay.table.lower() not in live.tables:
+        return False
+    cached = live.checked.get(lay.table.lower())
+    if cached is None:
+        try:
+            count = db.execute(f"SELECT count(*) FROM {ident(lay.table)}").fetchone()[0]
+        except sqlite3.DatabaseError:
+            count = None
+        cached = live.checked[lay.table.lower()] = count == live.count(lay.table)
+    return cached
+
+
+def _rows_by_rowid(conn, lay, rowids) -> dict[int, dict]:
+    """The rows of ``lay``'s table with these rowids, as {rowid: {column: value}}, read in batches."""
+    rowids = sorted(rowids)
+    found = {}
+    for at in range(0, len(rowids), 500):
+        chunk = rowids[at:at + 500]
+        cur = conn.execute(f"SELECT rowid, * FROM {ident(lay.table)} WHERE rowid IN ({', '.join('?' * len(chunk))})",
+                           chunk)
+        names = [d[0] for d in cur.description[1:]]
+        for row in cur:
+            found[row[0]] = dict(zip(names, tuple(row)[1:]))
+    return found
+
+
+def _agrees(live: dict, lay, cell: Carved) -> bool:
+    return all(_same(live.get(name), v) for name, v in _present(lay, cell))
 
 
 def _subsumed(present: dict, table: str, by_text) -> bool:
@@ -143,15 +283,6 @@ def _subsumed(present: dict, table: str, by_text) -> bool:
 
 def _present(lay, cell: Carved) -> list[tuple[str, object]]:
     return [(c.name, v) for c, v in zip(lay.columns, cell.values) if c.name not in cell.missing and not c.rowid_alias]
-
-
-def _compare(conn, lay, cell: Carved) -> bool | None:
-    """True: the live row with this rowid has the same content; False: different; None: no such row."""
-    row = conn.execute(f"SELECT * FROM [{lay.table}] WHERE rowid = ?", [cell.rowid]).fetchone()
-    if row is None:
-        return None
-    live = dict(zip(row.keys(), tuple(row)))
-    return all(_same(live.get(name), v) for name, v in _present(lay, cell))
 
 
 def _equal_to_a_row(conn, items) -> set[int]:
