@@ -8,6 +8,7 @@
  * Every read is bounds-checked against the page image; every loop is bounded by the region it walks. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -41,6 +42,8 @@ typedef struct {
     int enc; /* 0 utf-8, 1 utf-16-le, 2 utf-16-be */
     PyObject *overflow; /* callable (first page, bytes needed) -> bytes or None */
     PyObject *factory;  /* Carved */
+    Py_ssize_t slots[8]; /* offsets of Carved's eight fields when it is a __slots__ class: filled in place */
+    int direct;
     PyObject *rowid_name;
     Live *live; /* per layout */
     /* per call */
@@ -201,11 +204,10 @@ static int value_mix(uint64_t *h, int k, uint64_t t, const unsigned char *d) {
 
 #define DIGEST_SEED 0x243F6A8885A308D3ULL
 
-/* The hash of a record as stored: its serial types and its body bytes (live rows and carved ones alike). */
-static uint64_t record_hash(const uint64_t *types, int n, const unsigned char *body, Py_ssize_t len) {
-    uint64_t h = mix(0x13198A2E03707344ULL, (uint64_t)n);
-    for (int k = 0; k < n; k++) h = mix(h, types[k]);
-    return hash_bytes(h, body, len);
+/* The hash of a record as stored, without its header-length varint: the serial type bytes, then the body
+ * (live rows and carved ones alike). */
+static uint64_t record_hash(const unsigned char *types, Py_ssize_t ntypes, const unsigned char *body, Py_ssize_t len) {
+    return hash_bytes(hash_bytes(0x13198A2E03707344ULL, types, ntypes), body, len);
 }
 
 /* ---- the live index: flat arrays filled page by page, read once per query -------------------------------- */
@@ -335,7 +337,7 @@ static int parses_at(Engine *e, Py_ssize_t p, Py_ssize_t end) {
 /* _emit: decode, record, return where the cell ends (0: rejected; -1: a Python error). */
 static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const uint64_t *types, int n, Py_ssize_t h,
                        Py_ssize_t body_at, uint64_t payload, Py_ssize_t end, long unknown, int strict, int aligned,
-                       int crossing, Py_ssize_t p) {
+                       int crossing, Py_ssize_t p, Py_ssize_t types_at, int zero_first) {
     Lay *lay = &e->lays[li];
     Py_ssize_t local = local_size(payload, e->usable);
     Py_ssize_t cell_end = h + local + ((uint64_t)local < payload ? 4 : 0);
@@ -426,7 +428,15 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
         if (complete && (uint64_t)local == payload) {
             digest = PyLong_FromUnsignedLongLong(dg);
             uint64_t start = (uint64_t)(body_at - h);
-            record = PyLong_FromUnsignedLongLong(record_hash(types, n, data + start, (Py_ssize_t)(at - start)));
+            /* the serial type bytes as stored: from types_at on (after a lost first type 0, that byte) */
+            unsigned char tb[9 * MAX_COLUMNS + 1];
+            Py_ssize_t nt = 0;
+            if (zero_first) tb[nt++] = 0;
+            if (body_at - types_at > 0 && body_at - types_at <= 9 * MAX_COLUMNS && types_at >= 0 && body_at <= e->plen) {
+                memcpy(tb + nt, e->pg + types_at, (size_t)(body_at - types_at));
+                nt += body_at - types_at;
+            }
+            record = PyLong_FromUnsignedLongLong(record_hash(tb, nt, data + start, (Py_ssize_t)(at - start)));
             if (!digest || !record) { Py_XDECREF(digest); Py_XDECREF(record); goto error; }
         } else {
             Py_INCREF(Py_None);
@@ -461,7 +471,16 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
         if (PyTuple_GET_SIZE(missing)) PyObject_GC_UnTrack(missing);
         PyObject_GC_UnTrack(order);
         PyObject *argv[8] = {lay->table, rid, values, missing, label, order, digest, record};
-        cell = PyObject_Vectorcall(e->factory, argv, 8, NULL);
+        if (e->direct) {
+            PyTypeObject *tp = (PyTypeObject *)e->factory;
+            cell = tp->tp_alloc(tp, 0);
+            for (int k = 0; cell && k < 8; k++) {
+                Py_INCREF(argv[k]);
+                *(PyObject **)((char *)cell + e->slots[k]) = argv[k];
+            }
+        } else {
+            cell = PyObject_Vectorcall(e->factory, argv, 8, NULL);
+        }
         Py_DECREF(rid);
         Py_DECREF(order);
         Py_DECREF(digest);
@@ -508,7 +527,7 @@ static Py_ssize_t intact(Engine *e, Py_ssize_t p, Py_ssize_t end, int owner, int
         return h + (Py_ssize_t)hlen;
     }
     return emit(e, which, 1, (int64_t)rowid, types, n, h, h + (Py_ssize_t)hlen, payload, end, -1,
-                strict || owner < 0, strict, 1, p);
+                strict || owner < 0, strict, 1, p, r, 0);
 }
 
 static Py_ssize_t lost_start(Engine *e, Py_ssize_t p, Py_ssize_t end, int owner) {
@@ -531,7 +550,7 @@ static Py_ssize_t lost_start(Engine *e, Py_ssize_t p, Py_ssize_t end, int owner)
         if (candidates(e, types, n, owner, owner, &which) == 1) {
             uint64_t body = 0;
             for (int k = 0; k < n; k++) body += type_size(types[k]);
-            Py_ssize_t got = emit(e, which, 0, 0, types, n, h, h + (Py_ssize_t)hlen, hlen + body, end, -1, 1, 1, 0, p);
+            Py_ssize_t got = emit(e, which, 0, 0, types, n, h, h + (Py_ssize_t)hlen, hlen + body, end, -1, 1, 1, 0, p, r, 0);
             if (got) return got;
         }
     }
@@ -585,7 +604,8 @@ static Py_ssize_t lost_start(Engine *e, Py_ssize_t p, Py_ssize_t end, int owner)
             if (!fits_all(types, nt, lay)) continue;
             uint64_t hlen = (uint64_t)(at - h), body = 0;
             for (int k = 0; k < nt; k++) body += type_size(types[k]);
-            Py_ssize_t got = emit(e, l, 0, 0, types, nt, h, at, hlen + body, end, unknown, 1, 1, 0, p);
+            Py_ssize_t got = emit(e, l, 0, 0, types, nt, h, at, hlen + body, end, unknown, 1, 1, 0, p, p + 4,
+                                  lost == 2 && lay->kind[0] == 0);
             if (got) return got;
         }
     }
@@ -640,7 +660,6 @@ static int cmp_u16(const void *a, const void *b) {
 
 /* Index the live cells of a wanted table's leaf page: rowids and record hashes (cells with overflow: rowid only). */
 static int index_page(Engine *e, const unsigned *ptrs, int n, int li) {
-    uint64_t types[MAX_COLUMNS];
     for (int k = 0; k < n; k++) {
         uint64_t payload, rowid, hlen;
         Py_ssize_t q, h, r, p = ptrs[k];
@@ -651,13 +670,7 @@ static int index_page(Engine *e, const unsigned *ptrs, int n, int li) {
             (uint64_t)h + payload > (uint64_t)e->plen)
             continue;
         if (!varint(e, h, e->usable, &hlen, &r) || hlen < 2 || hlen > payload) continue;
-        int nt = 0;
-        Lay *lay = &e->lays[li];
-        if (!read_types(e, r, h + (Py_ssize_t)hlen, MAX_COLUMNS, types, &nt) || nt > lay->ncols) continue;
-        uint64_t sum = hlen;
-        for (int j = 0; j < nt; j++) sum += type_size(types[j]);
-        if (sum != payload) continue;
-        uint64_t dg = record_hash(types, nt, e->pg + h + hlen, (Py_ssize_t)(payload - hlen));
+        uint64_t dg = record_hash(e->pg + r, h + (Py_ssize_t)hlen - r, e->pg + h + hlen, (Py_ssize_t)(payload - hlen));
         if (push(&lv->records, &lv->nrecords, &lv->caprecords, dg, rowid, 1) < 0) return -1;
     }
     return 0;
@@ -940,6 +953,20 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *Py_UNUSED(kw)) {
     e->overflow = overflow;
     Py_INCREF(factory);
     e->factory = factory;
+    /* Carved is a dataclass with __slots__ and a plain __init__ (it only stores its arguments): its objects are
+       made by filling the slots, without running __init__. Anything else is called. */
+    static const char *fields[8] = {"table", "rowid", "values", "missing", "recovered_from", "order", "digest",
+                                    "record"};
+    e->direct = PyType_Check(factory) && !PyObject_HasAttrString(factory, "__post_init__");
+    for (int k = 0; k < 8 && e->direct; k++) {
+        PyObject *d = PyDict_GetItemString(((PyTypeObject *)factory)->tp_dict, fields[k]);
+        if (d == NULL || !Py_IS_TYPE(d, &PyMemberDescr_Type) ||
+            ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
+            e->direct = 0;
+            break;
+        }
+        e->slots[k] = ((PyMemberDescrObject *)d)->d_member->offset;
+    }
     e->rowid_name = PyUnicode_FromString("rowid");
     return e->rowid_name ? 0 : -1;
 }

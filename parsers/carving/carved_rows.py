@@ -18,7 +18,9 @@ import json
 import shutil
 import sqlite3
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import compress
+from operator import attrgetter
 from dataclasses import replace
 from pathlib import Path
 
@@ -81,7 +83,7 @@ class _Row:
 
     __slots__ = ("cell", "older", "rowid")
 
-    def __init__(self, cell: Carved, older: bool):
+    def __init__(self, cell: Carved, older: bool = False):
         self.cell, self.older, self.rowid = cell, older, cell.rowid
 
     @property
@@ -113,48 +115,48 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveInd
         rowful, keyless = _distinct(cells, by_name, lower)
         drop, older = set(), set()  # ids of cells
         # rows with their rowid: the live row with that rowid (and the main file's) says equal, other or none
-        by_table: dict[str, list[Carved]] = defaultdict(list)
-        for cell in rowful:
-            by_table[cell.table].append(cell)
-        for name, members in sorted(by_table.items()):
+        names = sorted({cell.table for cell in rowful})
+        for name in names:
             table = lower[name]
             lay = by_name[table]
+            members = [cell for cell in rowful if cell.table == name] if len(names) > 1 else rowful
             rowids = {cell.rowid for cell in members}
             rows = _rows_by_rowid(db, lay, live.rowids(table, rowids) if _usable(live, db, lay) else rowids)
-            absent = []
-            for cell in members:
-                found = rows.get(cell.rowid)
-                if found is None:
-                    absent.append(cell)
-                elif _agrees(found, lay, cell):
+            for cell in [cell for cell in members if cell.rowid in rows] if rows else ():
+                if _agrees(rows[cell.rowid], lay, cell):
                     drop.add(id(cell))
                 else:
                     older.add(id(cell))
-            if main is not None and absent:
+            absent = [cell for cell in members if cell.rowid not in rows] if main is not None else ()
+            if absent:
                 rows = _rows_by_rowid(main, lay, {cell.rowid for cell in absent})
                 drop.update(id(c) for c in absent if c.rowid in rows and _agrees(rows[c.rowid], lay, c))
         # rows without their rowid: equal to some row of their table in every recovered column
-        by_index, joined = defaultdict(list), []
-        usable = {name: _usable(live, db, by_name[table]) for name, table in lower.items()}
-        for cell in keyless:
-            if cell.record is not None and usable[cell.table]:
-                by_index[cell.table].append(cell)
-            else:
-                joined.append((id(cell), by_name[lower[cell.table]], cell))
-        for name, members in sorted(by_index.items()):
+        indexed = {name for name, table in lower.items() if _usable(live, db, by_name[table])}
+        by_index = [cell for cell in keyless if cell.record is not None and cell.table in indexed] if indexed else []
+        joined = [(id(cell), by_name[lower[cell.table]], cell) for cell in keyless
+                  if cell.record is None or cell.table not in indexed]
+        names = sorted({cell.table for cell in by_index})
+        for name in names:
             table = lower[name]
             lay = by_name[table]
+            members = [cell for cell in by_index if cell.table == name] if len(names) > 1 else by_index
             hits = live.records(table, {cell.record for cell in members})
             if not hits:
                 continue
-            rows = _rows_by_rowid(db, lay, {r for cell in members for r in hits.get(cell.record, ())})
+            rows = _rows_by_rowid(db, lay, {r for rowids in hits.values() for r in rowids})
             drop.update(id(c) for c in members if c.record in hits and any(
                 r in rows and _agrees(rows[r], lay, c) for r in hits[c.record]))
         if joined:
             drop |= _equal_to_a_row(db, joined)
         if main is not None:
             drop |= _equal_to_a_row(main, [(id(c), by_name[lower[c.table]], c) for c in keyless if id(c) not in drop])
-        return [_Row(cell, id(cell) in older) for cell in rowful + keyless if id(cell) not in drop]
+        kept = rowful + keyless
+        if drop:
+            kept = [cell for cell in kept if id(cell) not in drop]
+        if not older:
+            return list(map(_Row, kept))
+        return [_Row(cell, id(cell) in older) for cell in kept]
     finally:
         if collecting:
             gc.enable()
@@ -167,6 +169,7 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str]) -> tuple[list
     more of their columns): those with their rowid and those without, in the order of ``cells``."""
     rowful = [cell for cell in cells if cell.rowid is not None]
     keyless = [cell for cell in cells if cell.rowid is None]
+    ordered = rowful + keyless
     # cells without their rowid and with columns lost are looked up by their longest text among the rows kept
     need: dict[str, set[str]] = defaultdict(set)
     keys: set = set()
@@ -178,6 +181,18 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str]) -> tuple[list
                 name, text = max(texts, key=lambda t: (len(t[1]), t[0]))
                 need[cell.table].add(name)
                 keys.add((cell.table, name, text))
+    # a row with a digest can only repeat a row with the same one: rows alone with theirs are kept as they are
+    # (unless rows must be looked up by text, which needs every row kept, in order)
+    digests = list(map(_DIGEST, ordered))
+    counts = Counter(digests)
+    if keys:
+        flags = [True] * len(ordered)
+    else:
+        repeated = {d for d, n in counts.items() if n > 1}
+        repeated.add(None)
+        flags = list(map(repeated.__contains__, digests))
+    if not any(flags):
+        return rowful, keyless
     positions = {t: [(name, next(k for k, c in enumerate(by_name[lower[t]].columns) if c.name == name))
                      for name in sorted(names)] for t, names in need.items()}
     texts_needed = {text for _t, _n, text in keys}
@@ -185,8 +200,8 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str]) -> tuple[list
     exact: set = set()  # contents of the rows kept that have no digest
     seen_exact: set = set()
     by_text: dict[tuple, list[dict]] = defaultdict(list)
-    kept_rowful, kept_keyless = [], []
-    for cell in rowful + keyless:
+    dropped = set()
+    for cell in compress(ordered, flags):
         name = cell.table
         if cell.digest is not None:
             key = (name, cell.digest)
@@ -194,16 +209,19 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str]) -> tuple[list
             if group is None:
                 groups[key] = [cell]
             elif _repeat(cell, group, by_name[lower[name]]):
-                continue  # found twice
+                dropped.add(id(cell))  # found twice
+                continue
         else:
             lay = by_name[lower[name]]
             content = (name, _content(lay, cell))
             if cell.rowid is not None:
                 if (cell.rowid, content) in seen_exact:
+                    dropped.add(id(cell))
                     continue
                 seen_exact.add((cell.rowid, content))
             elif content in exact or _subsumed(_typed(lay, cell), name, by_text):
-                continue  # without its rowid, where it was also found with it (or with more of its columns)
+                dropped.add(id(cell))  # without its rowid, where it was also found with it (or with more columns)
+                continue
             exact.add(content)
         if positions and name in positions:
             present = None
@@ -213,8 +231,12 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str]) -> tuple[list
                         and column not in cell.missing:
                     present = present or _typed(by_name[lower[name]], cell)
                     by_text[(name, column, v)].append(present)
-        (kept_rowful if cell.rowid is not None else kept_keyless).append(cell)
-    return kept_rowful, kept_keyless
+    if not dropped:
+        return rowful, keyless
+    return [c for c in rowful if id(c) not in dropped], [c for c in keyless if id(c) not in dropped]
+
+
+_DIGEST = attrgetter("digest")
 
 
 def _repeat(cell: Carved, group: list, lay) -> bool:
@@ -253,22 +275,31 @@ def _usable(live: LiveIndex | None, db, lay) -> bool:
     return cached
 
 
-def _rows_by_rowid(conn, lay, rowids) -> dict[int, dict]:
-    """The rows of ``lay``'s table with these rowids, as {rowid: {column: value}}, read in batches."""
+def _rows_by_rowid(conn, lay, rowids) -> dict[int, tuple]:
+    """The rows of ``lay``'s table with these rowids, as {rowid: values in column order}, read in batches."""
     rowids = sorted(rowids)
     found = {}
     for at in range(0, len(rowids), 500):
         chunk = rowids[at:at + 500]
         cur = conn.execute(f"SELECT rowid, * FROM {ident(lay.table)} WHERE rowid IN ({', '.join('?' * len(chunk))})",
                            chunk)
-        names = [d[0] for d in cur.description[1:]]
         for row in cur:
-            found[row[0]] = dict(zip(names, tuple(row)[1:]))
+            row = tuple(row)
+            found[row[0]] = row[1:]
     return found
 
 
-def _agrees(live: dict, lay, cell: Carved) -> bool:
-    return all(_same(live.get(name), v) for name, v in _present(lay, cell))
+def _agrees(live: tuple, lay, cell: Carved) -> bool:
+    """Whether a live row (its values in column order, as ``SELECT *`` gives them) has the carved row's value in
+    every recovered column."""
+    missing = cell.missing
+    for k, (column, v) in enumerate(zip(lay.columns, cell.values)):
+        if column.rowid_alias or missing and column.name in missing:
+            continue
+        a = live[k] if k < len(live) else None
+        if not (a is v or a.__class__ is v.__class__ and a == v) and not _same(a, v):
+            return False
+    return True
 
 
 def _subsumed(present: dict, table: str, by_text) -> bool:
