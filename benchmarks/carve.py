@@ -72,7 +72,8 @@ def main() -> None:
         db.row_factory = sqlite3.Row
         layouts = layouts_from(db)
         result = carve(path, None, layouts, {"message"})
-        new = _new_rows(result.cells, db, None, {lay.table.lower(): lay for lay in layouts}, result.live)
+        new = _new_rows(result.cells, db, None, {lay.table.lower(): lay for lay in layouts}, result.live,
+                        result.repeated)
         carve_s = time.perf_counter() - start
         names = [c.name for c in next(lay for lay in layouts if lay.table == "message").columns]
         by_text = {row[text_at]: row for row in gone.values()}

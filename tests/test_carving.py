@@ -324,7 +324,7 @@ def test_engine_and_reference_agree(tmp_path, build):
             _outcome(carve(path, wal, layouts, wanted, limit, native=False))
     table = by_name[next(iter(wanted)).lower()]
     assert _usable(native.live, db, table)  # the index stands for this file: the fast path is what is compared
-    fast = _new_rows(native.cells, db, None, by_name, native.live)
+    fast = _new_rows(native.cells, db, None, by_name, native.live, native.repeated)
     slow = _new_rows(reference.cells, db, None, by_name)
     assert [(r.cell, r.older) for r in fast] == [(r.cell, r.older) for r in slow]
     db.close()

@@ -27,11 +27,69 @@ typedef struct {
 } Lay;
 
 typedef struct {
-    int64_t *rowids; /* every live cell's rowid */
-    size_t nrowids, caprowids;
+    uint64_t *rowids; /* (rowid, record hash) of every live cell */
+    unsigned char *hashed; /* per live cell: whether its record hash was taken (no overflow) */
+    size_t nrowids, caprowids, caphashed;
     uint64_t *records; /* (hash, rowid) pairs of live records without overflow */
     size_t nrecords, caprecords;
 } Live;
+
+/* A small open-addressing set of query keys, probed while the live array is read. */
+typedef struct {
+    uint64_t *keys;
+    unsigned char *used;
+    size_t mask, count;
+} Set;
+
+static inline size_t slot_of(uint64_t k, size_t mask) { return (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 20) & mask; }
+
+static int set_init(Set *s, size_t n) {
+    s->count = 0;
+    size_t cap = 16;
+    while (cap < n * 2 + 2) cap *= 2;
+    s->keys = PyMem_Malloc(cap * sizeof(uint64_t));
+    s->used = PyMem_Calloc(cap, 1);
+    s->mask = cap - 1;
+    return (s->keys && s->used) ? 0 : -1;
+}
+
+/* Adds k; returns 1 when it was there already. */
+static int set_add(Set *s, uint64_t k) {
+    size_t j = slot_of(k, s->mask);
+    while (s->used[j]) {
+        if (s->keys[j] == k) return 1;
+        j = (j + 1) & s->mask;
+    }
+    s->used[j] = 1;
+    s->keys[j] = k;
+    s->count++;
+    return 0;
+}
+
+/* Adds k to a set that grows (doubling, rehashing) as it fills; -1 on no memory. */
+static int set_grow_add(Set *s, uint64_t k) {
+    if ((s->count + 1) * 2 > s->mask + 1) {
+        Set bigger;
+        if (set_init(&bigger, (s->mask + 1)) < 0) { PyMem_Free(bigger.keys); PyMem_Free(bigger.used); return -1; }
+        for (size_t j = 0; j <= s->mask; j++)
+            if (s->used[j]) set_add(&bigger, s->keys[j]);
+        PyMem_Free(s->keys);
+        PyMem_Free(s->used);
+        *s = bigger;
+    }
+    return set_add(s, k);
+}
+
+static int set_has(const Set *s, uint64_t k) {
+    for (size_t j = slot_of(k, s->mask); s->used[j]; j = (j + 1) & s->mask)
+        if (s->keys[j] == k) return 1;
+    return 0;
+}
+
+static void set_free(Set *s) {
+    PyMem_Free(s->keys);
+    PyMem_Free(s->used);
+}
 
 typedef struct {
     PyObject_HEAD
@@ -46,6 +104,8 @@ typedef struct {
     int direct;
     PyObject *rowid_name;
     Live *live; /* per layout */
+    Set digests, repeated; /* value digests of the wanted cells made, and those made more than once */
+    size_t ndigests;
     /* per call */
     const unsigned char *pg;
     Py_ssize_t plen;
@@ -227,44 +287,6 @@ static int push(uint64_t **arr, size_t *n, size_t *cap, uint64_t a, uint64_t b, 
     return 0;
 }
 
-/* A small open-addressing set of query keys, probed while the live array is read. */
-typedef struct {
-    uint64_t *keys;
-    unsigned char *used;
-    size_t mask;
-} Set;
-
-static inline size_t slot_of(uint64_t k, size_t mask) { return (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 20) & mask; }
-
-static int set_init(Set *s, size_t n) {
-    size_t cap = 16;
-    while (cap < n * 2 + 2) cap *= 2;
-    s->keys = PyMem_Malloc(cap * sizeof(uint64_t));
-    s->used = PyMem_Calloc(cap, 1);
-    s->mask = cap - 1;
-    return (s->keys && s->used) ? 0 : -1;
-}
-
-static void set_add(Set *s, uint64_t k) {
-    size_t j = slot_of(k, s->mask);
-    while (s->used[j]) {
-        if (s->keys[j] == k) return;
-        j = (j + 1) & s->mask;
-    }
-    s->used[j] = 1;
-    s->keys[j] = k;
-}
-
-static int set_has(const Set *s, uint64_t k) {
-    for (size_t j = slot_of(k, s->mask); s->used[j]; j = (j + 1) & s->mask)
-        if (s->keys[j] == k) return 1;
-    return 0;
-}
-
-static void set_free(Set *s) {
-    PyMem_Free(s->keys);
-    PyMem_Free(s->used);
-}
 
 /* ---- values ------------------------------------------------------------------------------------------------- */
 
@@ -361,10 +383,16 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
     if (stop > e->plen) stop = e->plen;
     Py_ssize_t own = stop > h ? stop - h : 0;
     Py_ssize_t extra = (over && over != Py_None) ? PyBytes_GET_SIZE(over) : 0;
-    unsigned char *data = PyMem_Malloc((size_t)(own + extra + 1));
-    if (!data) { Py_XDECREF(over); PyErr_NoMemory(); return -1; }
-    if (own) memcpy(data, e->pg + h, (size_t)own);
-    if (extra) memcpy(data + own, PyBytes_AS_STRING(over), (size_t)extra);
+    /* the payload: read in place, or (with overflow pages) copied together with them */
+    unsigned char *copy = NULL;
+    const unsigned char *data = e->pg + (h < e->plen ? h : e->plen);
+    if (extra) {
+        copy = PyMem_Malloc((size_t)(own + extra + 1));
+        if (!copy) { Py_XDECREF(over); PyErr_NoMemory(); return -1; }
+        if (own) memcpy(copy, e->pg + h, (size_t)own);
+        memcpy(copy + own, PyBytes_AS_STRING(over), (size_t)extra);
+        data = copy;
+    }
     Py_XDECREF(over);
     Py_ssize_t dlen = own + extra;
 
@@ -392,7 +420,7 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
             v = value(e, t, data + at);
             if (v == NULL) goto error;
             if (v == BAD) {
-                if (strict) { Py_DECREF(values); PyMem_Free(data); return 0; }
+                if (strict) { Py_DECREF(values); PyMem_Free(copy); return 0; }
                 v = Py_None; Py_INCREF(v);
                 miss[nmiss++] = k; complete = 0;
             } else if (complete && !value_mix(&dg, k, t, data + at)) {
@@ -409,11 +437,11 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
         if (lay->kind[k] != 0) value_mix(&dg, k, 0, NULL);
     }
     int rowid_missing = !has_rowid && !lay->has_alias;
-    if (present < 2) { Py_DECREF(values); PyMem_Free(data); return 0; }
+    if (present < 2) { Py_DECREF(values); PyMem_Free(copy); return 0; }
     if (lay->wanted) {
         if (PyList_GET_SIZE(e->out) >= e->remaining) {
             e->truncated = 1;
-            Py_DECREF(values); PyMem_Free(data);
+            Py_DECREF(values); PyMem_Free(copy);
             return 0;
         }
         missing = PyTuple_New(nmiss + rowid_missing);
@@ -426,6 +454,8 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
         }
         PyObject *digest = Py_None, *record = Py_None;
         if (complete && (uint64_t)local == payload) {
+            int again = set_grow_add(&e->digests, dg);
+            if (again < 0 || (again == 1 && set_grow_add(&e->repeated, dg) < 0)) { PyErr_NoMemory(); goto error; }
             digest = PyLong_FromUnsignedLongLong(dg);
             uint64_t start = (uint64_t)(body_at - h);
             /* the serial type bytes as stored: from types_at on (after a lost first type 0, that byte) */
@@ -436,7 +466,10 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
                 memcpy(tb + nt, e->pg + types_at, (size_t)(body_at - types_at));
                 nt += body_at - types_at;
             }
-            record = PyLong_FromUnsignedLongLong(record_hash(tb, nt, data + start, (Py_ssize_t)(at - start)));
+            /* a record with every column (not one written before ALTER TABLE ADD COLUMN, which SQLite reads
+               with the columns' defaults) is equal to a live one exactly when their stored bytes are */
+            record = n == lay->ncols ? PyLong_FromUnsignedLongLong(record_hash(tb, nt, data + start, (Py_ssize_t)(at - start)))
+                                     : (Py_INCREF(Py_None), Py_None);
             if (!digest || !record) { Py_XDECREF(digest); Py_XDECREF(record); goto error; }
         } else {
             Py_INCREF(Py_None);
@@ -478,6 +511,8 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
                 Py_INCREF(argv[k]);
                 *(PyObject **)((char *)cell + e->slots[k]) = argv[k];
             }
+            /* it holds only strings, ints, None and untracked tuples: the collector need not visit it */
+            if (cell) PyObject_GC_UnTrack(cell);
         } else {
             cell = PyObject_Vectorcall(e->factory, argv, 8, NULL);
         }
@@ -493,14 +528,14 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
     } else {
         Py_DECREF(values);
     }
-    PyMem_Free(data);
+    PyMem_Free(copy);
     if (cell_end <= end) return cell_end > h + 1 ? cell_end : h + 1;
     return end;
 error:
     Py_XDECREF(values);
     Py_XDECREF(missing);
     Py_XDECREF(cell);
-    PyMem_Free(data);
+    PyMem_Free(copy);
     e->failed = 1;
     return -1;
 }
@@ -665,12 +700,23 @@ static int index_page(Engine *e, const unsigned *ptrs, int n, int li) {
         Py_ssize_t q, h, r, p = ptrs[k];
         if (!varint(e, p, e->usable, &payload, &q) || !varint(e, q, e->usable, &rowid, &h)) continue;
         Live *lv = &e->live[li];
-        if (push((uint64_t **)&lv->rowids, &lv->nrowids, &lv->caprowids, rowid, 0, 0) < 0) return -1;
+        size_t at = lv->nrowids / 2;
+        if (push(&lv->rowids, &lv->nrowids, &lv->caprowids, rowid, 0, 1) < 0) return -1;
+        if (at >= lv->caphashed) {
+            size_t cap = lv->caphashed ? lv->caphashed * 2 : 4096;
+            unsigned char *x = PyMem_Realloc(lv->hashed, cap);
+            if (!x) return -1;
+            lv->hashed = x;
+            lv->caphashed = cap;
+        }
+        lv->hashed[at] = 0;
         if ((uint64_t)local_size(payload, e->usable) != payload || (uint64_t)h + payload > (uint64_t)e->usable ||
             (uint64_t)h + payload > (uint64_t)e->plen)
             continue;
         if (!varint(e, h, e->usable, &hlen, &r) || hlen < 2 || hlen > payload) continue;
         uint64_t dg = record_hash(e->pg + r, h + (Py_ssize_t)hlen - r, e->pg + h + hlen, (Py_ssize_t)(payload - hlen));
+        lv->rowids[2 * at + 1] = dg;
+        lv->hashed[at] = 1;
         if (push(&lv->records, &lv->nrecords, &lv->caprecords, dg, rowid, 1) < 0) return -1;
     }
     return 0;
@@ -745,7 +791,7 @@ static void old_page(Engine *e, int hdr, int owner, int whole, int index) {
 
 /* ---- the Python type ---------------------------------------------------------------------------------------- */
 
-/* visit(buffers, visits, remaining) -> (cells, unmapped, truncated). Each visit is (buffer index, offset, hdr,
+/* visit(buffers, visits, remaining) -> (cells, unmapped, truncated, repeated digests). Each visit is (buffer index, offset, hdr,
  * owner layout or -1, whole, index, scan start or -1, scan end, page number, label or None, order prefix tuple):
  * Carver._old_page of one page image, or with a scan start Carver._scan of one region of it. Visits after the
  * cell limit was reached are skipped, as the Python carver skips them. */
@@ -761,6 +807,9 @@ static PyObject *Engine_visit(Engine *e, PyObject *args) {
         if (PyObject_GetBuffer(PyTuple_GET_ITEM(bufs, got), &views[got], PyBUF_SIMPLE) < 0) goto fail;
     e->out = PyList_New(0);
     if (!e->out) goto fail;
+    set_free(&e->digests);
+    set_free(&e->repeated);
+    if (set_init(&e->digests, 1024) < 0 || set_init(&e->repeated, 16) < 0) { PyErr_NoMemory(); goto fail; }
     e->remaining = remaining;
     e->truncated = 0;
     e->unmapped = 0;
@@ -791,9 +840,21 @@ static PyObject *Engine_visit(Engine *e, PyObject *args) {
     if (e->failed) goto fail;
     for (Py_ssize_t k = 0; k < got; k++) PyBuffer_Release(&views[k]);
     e->pg = NULL;
+    PyObject *repeated = PySet_New(NULL);
+    for (size_t j = 0; repeated && j <= e->repeated.mask; j++) {
+        if (!e->repeated.used[j]) continue;
+        PyObject *d = PyLong_FromUnsignedLongLong(e->repeated.keys[j]);
+        if (!d || PySet_Add(repeated, d) < 0) { Py_XDECREF(d); Py_CLEAR(repeated); break; }
+        Py_DECREF(d);
+    }
+    set_free(&e->digests);
+    set_free(&e->repeated);
+    memset(&e->digests, 0, sizeof(Set));
+    memset(&e->repeated, 0, sizeof(Set));
+    if (!repeated) { Py_CLEAR(e->out); return NULL; }
     PyObject *out = e->out;
     e->out = NULL;
-    return Py_BuildValue("(NnO)", out, e->unmapped, e->truncated ? Py_True : Py_False);
+    return Py_BuildValue("(NnON)", out, e->unmapped, e->truncated ? Py_True : Py_False, repeated);
 fail:
     for (int k = 0; k < 3; k++) Py_CLEAR(e->labels[k]);
     for (Py_ssize_t k = 0; k < got; k++) PyBuffer_Release(&views[k]);
@@ -807,7 +868,7 @@ static int layout_arg(Engine *e, int li) {
     return 0;
 }
 
-/* live_rowids(layout, rowids) -> set of those rowids that live cells of the layout's table have */
+/* live_rowids(layout, rowids) -> {rowid: record hash or None} of those rowids live cells of the table have */
 static PyObject *Engine_live_rowids(Engine *e, PyObject *args) {
     int li;
     PyObject *query;
@@ -823,15 +884,16 @@ static PyObject *Engine_live_rowids(Engine *e, PyObject *args) {
         if (v == -1 && PyErr_Occurred()) goto done;
         set_add(&s, (uint64_t)v);
     }
-    out = PySet_New(NULL);
+    out = PyDict_New();
     if (!out) goto done;
     Live *lv = &e->live[li];
-    for (size_t k = 0; k < lv->nrowids; k++) {
-        if (n && set_has(&s, (uint64_t)lv->rowids[k])) {
-            PyObject *r = PyLong_FromLongLong(lv->rowids[k]);
-            if (!r || PySet_Add(out, r) < 0) { Py_XDECREF(r); Py_CLEAR(out); goto done; }
-            Py_DECREF(r);
-        }
+    for (size_t k = 0; n && k < lv->nrowids / 2; k++) {
+        if (!set_has(&s, lv->rowids[2 * k])) continue;
+        PyObject *r = PyLong_FromLongLong((int64_t)lv->rowids[2 * k]);
+        PyObject *h = lv->hashed[k] ? PyLong_FromUnsignedLongLong(lv->rowids[2 * k + 1]) : (Py_INCREF(Py_None), Py_None);
+        if (!r || !h || PyDict_SetItem(out, r, h) < 0) { Py_XDECREF(r); Py_XDECREF(h); Py_CLEAR(out); goto done; }
+        Py_DECREF(r);
+        Py_DECREF(h);
     }
 done:
     set_free(&s);
@@ -883,7 +945,7 @@ done:
 static PyObject *Engine_indexed(Engine *e, PyObject *args) {
     int li;
     if (!PyArg_ParseTuple(args, "i", &li) || layout_arg(e, li) < 0) return NULL;
-    return PyLong_FromSize_t(e->live[li].nrowids);
+    return PyLong_FromSize_t(e->live[li].nrowids / 2);
 }
 
 static void Engine_dealloc(Engine *e) {
@@ -894,10 +956,13 @@ static void Engine_dealloc(Engine *e) {
     }
     for (int l = 0; e->live && l < e->nlay; l++) {
         PyMem_Free(e->live[l].rowids);
+        PyMem_Free(e->live[l].hashed);
         PyMem_Free(e->live[l].records);
     }
     PyMem_Free(e->lays);
     PyMem_Free(e->live);
+    set_free(&e->digests);
+    set_free(&e->repeated);
     Py_XDECREF(e->overflow);
     Py_XDECREF(e->factory);
     Py_XDECREF(e->rowid_name);
@@ -973,9 +1038,9 @@ static int Engine_init(Engine *e, PyObject *args, PyObject *Py_UNUSED(kw)) {
 
 static PyMethodDef Engine_methods[] = {
     {"visit", (PyCFunction)Engine_visit, METH_VARARGS,
-     "visit(buffers, visits, remaining) -> (cells, unmapped, truncated)"},
+     "visit(buffers, visits, remaining) -> (cells, unmapped, truncated, digests made more than once)"},
     {"live_rowids", (PyCFunction)Engine_live_rowids, METH_VARARGS,
-     "live_rowids(layout, rowids) -> the set of those rowids live cells have"},
+     "live_rowids(layout, rowids) -> {rowid: record hash or None} of those rowids live cells have"},
     {"live_records", (PyCFunction)Engine_live_records, METH_VARARGS,
      "live_records(layout, digests) -> {digest: [rowid of a live cell whose record hashes to it, ...]}"},
     {"indexed", (PyCFunction)Engine_indexed, METH_VARARGS, "indexed(layout) -> live cells indexed"},

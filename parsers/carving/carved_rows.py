@@ -48,7 +48,7 @@ def write_carved(spec, ctx, store, work: Path, db: sqlite3.Connection, base: Pat
     result = carve(local, Path(str(local) + "-wal"), layouts, wanted)
     unmapped = result.unmapped
     same_file = Path(ctx.local) == Path(local)  # not a rebuilt or decrypted copy: the index describes ``db``
-    keep = _new_rows(result.cells, db, base, by_name, result.live if same_file else None)
+    keep = _new_rows(result.cells, db, base, by_name, result.live if same_file else None, result.repeated)
     if not keep:
         return 0, unmapped, result.note
     rounds = _rounds(keep)
@@ -91,7 +91,8 @@ class _Row:
         return self.cell.table.lower(), str(self.rowid)
 
 
-def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveIndex | None = None) -> list[_Row]:
+def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveIndex | None = None,
+              repeated: set[int] | None = None) -> list[_Row]:
     """Drop carved rows equal to a live row (or to the main file's row the WAL-deleted pass reports) and repeats
     of one another; flag rows whose key is live with other content as older versions.
 
@@ -100,7 +101,8 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveInd
     digest; ``live`` (the carver's index of the live rows, when it read the same file as ``db``) says which rowids
     are live and which live rows hash like a carved row without its rowid; only those rows are read through SQL
     (in batches) and compared value by value. Without a digest (columns lost, a payload on overflow pages) or an
-    index, the comparisons go through SQL as before: by rowid, and one join per table for rows without one."""
+    index, the comparisons go through SQL as before: by rowid, and one join per table for rows without one.
+    ``repeated``: the digests more than one of ``cells`` has, when the carver counted them."""
     main = None
     if base is not None:
         try:
@@ -112,7 +114,7 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveInd
     try:
         lower = {lay.table: name for name, lay in by_name.items()}
         lower.update({cell.table: cell.table.lower() for cell in cells if cell.table not in lower})
-        rowful, keyless = _distinct(cells, by_name, lower)
+        rowful, keyless = _distinct(cells, by_name, lower, repeated)
         drop, older = set(), set()  # ids of cells
         # rows with their rowid: the live row with that rowid (and the main file's) says equal, other or none
         names = sorted({cell.table for cell in rowful})
@@ -121,13 +123,21 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveInd
             lay = by_name[table]
             members = [cell for cell in rowful if cell.table == name] if len(names) > 1 else rowful
             rowids = {cell.rowid for cell in members}
-            rows = _rows_by_rowid(db, lay, live.rowids(table, rowids) if _usable(live, db, lay) else rowids)
-            for cell in [cell for cell in members if cell.rowid in rows] if rows else ():
+            if _usable(live, db, lay):
+                hashes = live.rowids(table, rowids)  # the live rowids among them, with their records' hashes
+                same = {id(c) for c in members if c.record is not None and hashes.get(c.rowid) == c.record}
+                drop |= same  # the same bytes stored under the same rowid
+                rows = _rows_by_rowid(db, lay, {c.rowid for c in members if c.rowid in hashes and id(c) not in same})
+                live_rowids = hashes
+            else:
+                same = ()
+                rows = live_rowids = _rows_by_rowid(db, lay, rowids)
+            for cell in [cell for cell in members if cell.rowid in rows and id(cell) not in same] if rows else ():
                 if _agrees(rows[cell.rowid], lay, cell):
                     drop.add(id(cell))
                 else:
                     older.add(id(cell))
-            absent = [cell for cell in members if cell.rowid not in rows] if main is not None else ()
+            absent = [cell for cell in members if cell.rowid not in live_rowids] if main is not None else ()
             if absent:
                 rows = _rows_by_rowid(main, lay, {cell.rowid for cell in absent})
                 drop.update(id(c) for c in absent if c.rowid in rows and _agrees(rows[c.rowid], lay, c))
@@ -142,11 +152,7 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveInd
             lay = by_name[table]
             members = [cell for cell in by_index if cell.table == name] if len(names) > 1 else by_index
             hits = live.records(table, {cell.record for cell in members})
-            if not hits:
-                continue
-            rows = _rows_by_rowid(db, lay, {r for rowids in hits.values() for r in rowids})
-            drop.update(id(c) for c in members if c.record in hits and any(
-                r in rows and _agrees(rows[r], lay, c) for r in hits[c.record]))
+            drop.update(id(c) for c in members if c.record in hits)  # a live row stores the same bytes
         if joined:
             drop |= _equal_to_a_row(db, joined)
         if main is not None:
@@ -164,7 +170,8 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveInd
             main.close()
 
 
-def _distinct(cells: list[Carved], by_name, lower: dict[str, str]) -> tuple[list[Carved], list[Carved]]:
+def _distinct(cells: list[Carved], by_name, lower: dict[str, str], repeated: set[int] | None = None
+              ) -> tuple[list[Carved], list[Carved]]:
     """Carved rows without repeats (found twice; without their rowid where they were also found with it, or with
     more of their columns): those with their rowid and those without, in the order of ``cells``."""
     rowful = [cell for cell in cells if cell.rowid is not None]
@@ -184,13 +191,14 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str]) -> tuple[list
     # a row with a digest can only repeat a row with the same one: rows alone with theirs are kept as they are
     # (unless rows must be looked up by text, which needs every row kept, in order)
     digests = list(map(_DIGEST, ordered))
-    counts = Counter(digests)
     if keys:
         flags = [True] * len(ordered)
     else:
-        repeated = {d for d, n in counts.items() if n > 1}
-        repeated.add(None)
-        flags = list(map(repeated.__contains__, digests))
+        if repeated is None:
+            repeated = {d for d, n in Counter(digests).items() if n > 1}
+        slow = set(repeated)
+        slow.add(None)
+        flags = list(map(slow.__contains__, digests))
     if not any(flags):
         return rowful, keyless
     positions = {t: [(name, next(k for k, c in enumerate(by_name[lower[t]].columns) if c.name == name))

@@ -89,8 +89,8 @@ class Carved:
     order: tuple = field(default=(), repr=False)
     # (C engine only) when every column but the rowid came back, none is a NaN and no overflow page was needed:
     # ``digest`` hashes the typed values (equal rows have equal digests: the de-duplication compares only rows
-    # with the same digest) and ``record`` the record as stored (serial types and body), looked up among the
-    # live rows' records
+    # with the same digest) and ``record`` the record as stored (serial types and body; only a record with every
+    # column of the table), looked up among the live rows' records
     digest: int | None = field(default=None, repr=False, compare=False)
     record: int | None = field(default=None, repr=False, compare=False)
 
@@ -102,6 +102,7 @@ class CarveResult:
     truncated: bool = False
     note: str | None = None
     live: LiveIndex | None = None  # the live cells of the wanted tables, when the C engine carved
+    repeated: set[int] | None = None  # digests more than one cell has (C engine): the others are unique
 
 
 class LiveIndex:
@@ -116,8 +117,9 @@ class LiveIndex:
     def count(self, table: str) -> int:
         return self._engine.indexed(self._index[table.lower()])
 
-    def rowids(self, table: str, rowids) -> set[int]:
-        """Those of ``rowids`` that live rows of ``table`` have."""
+    def rowids(self, table: str, rowids) -> dict[int, int | None]:
+        """Those of ``rowids`` that live rows of ``table`` have, each with the hash of its live record (None when
+        the record spills onto overflow pages)."""
         return self._engine.live_rowids(self._index[table.lower()], list(rowids))
 
     def records(self, table: str, hashes) -> dict[int, list[int]]:
@@ -472,7 +474,8 @@ class Carver:
                                -1 if lay is None else slot[id(lay)], True, False, -1, 0, pgno,
                                f"wal frame {frame} ({state})", (3, frame)))
         result = self.result
-        result.cells, result.unmapped, truncated = self.engine.visit((f.db, f.wal), visits, self.max_cells)
+        result.cells, result.unmapped, truncated, result.repeated = self.engine.visit((f.db, f.wal), visits,
+                                                                                     self.max_cells)
         if truncated:
             result.truncated = True
             result.note = f"stopped after {self.max_cells} carved cells"
