@@ -372,10 +372,11 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
         const unsigned char *b = e->pg + cell_end - 4;
         unsigned long first = ((unsigned long)b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
         over = PyObject_CallFunction(e->overflow, "kK", first, (unsigned long long)(payload - (uint64_t)local));
-        if (over == NULL) return -1;
+        if (over == NULL) { e->failed = 1; return -1; }
         if (over != Py_None && !PyBytes_Check(over)) {
             Py_DECREF(over);
             PyErr_SetString(PyExc_TypeError, "overflow must return bytes or None");
+            e->failed = 1;
             return -1;
         }
     }
@@ -388,7 +389,7 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
     const unsigned char *data = e->pg + (h < e->plen ? h : e->plen);
     if (extra) {
         copy = PyMem_Malloc((size_t)(own + extra + 1));
-        if (!copy) { Py_XDECREF(over); PyErr_NoMemory(); return -1; }
+        if (!copy) { Py_XDECREF(over); PyErr_NoMemory(); e->failed = 1; return -1; }
         if (own) memcpy(copy, e->pg + h, (size_t)own);
         memcpy(copy + own, PyBytes_AS_STRING(over), (size_t)extra);
         data = copy;
