@@ -30,37 +30,40 @@ typedef struct {
     uint64_t *rowids; /* (rowid, record hash) of every live cell */
     unsigned char *hashed; /* per live cell: whether its record hash was taken (no overflow) */
     size_t nrowids, caprowids, caphashed;
-    uint64_t *records; /* (hash, rowid) pairs of live records without overflow */
-    size_t nrecords, caprecords;
 } Live;
 
-/* A small open-addressing set of query keys, probed while the live array is read. */
+/* An open-addressing set of 64-bit hashes: one array of keys (0 marks an empty slot; the key 0 itself is kept
+ * aside), indexed by the key's own bits mixed once. */
 typedef struct {
     uint64_t *keys;
-    unsigned char *used;
     size_t mask, count;
+    int zero;
 } Set;
 
 static inline size_t slot_of(uint64_t k, size_t mask) { return (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 20) & mask; }
 
 static int set_init(Set *s, size_t n) {
-    s->count = 0;
     size_t cap = 16;
     while (cap < n * 2 + 2) cap *= 2;
-    s->keys = PyMem_Malloc(cap * sizeof(uint64_t));
-    s->used = PyMem_Calloc(cap, 1);
+    s->count = 0;
+    s->zero = 0;
+    s->keys = PyMem_Calloc(cap, sizeof(uint64_t));
     s->mask = cap - 1;
-    return (s->keys && s->used) ? 0 : -1;
+    return s->keys ? 0 : -1;
 }
 
 /* Adds k; returns 1 when it was there already. */
 static int set_add(Set *s, uint64_t k) {
+    if (k == 0) {
+        int had = s->zero;
+        s->zero = 1;
+        return had;
+    }
     size_t j = slot_of(k, s->mask);
-    while (s->used[j]) {
+    while (s->keys[j]) {
         if (s->keys[j] == k) return 1;
         j = (j + 1) & s->mask;
     }
-    s->used[j] = 1;
     s->keys[j] = k;
     s->count++;
     return 0;
@@ -70,25 +73,26 @@ static int set_add(Set *s, uint64_t k) {
 static int set_grow_add(Set *s, uint64_t k) {
     if ((s->count + 1) * 2 > s->mask + 1) {
         Set bigger;
-        if (set_init(&bigger, (s->mask + 1)) < 0) { PyMem_Free(bigger.keys); PyMem_Free(bigger.used); return -1; }
+        if (set_init(&bigger, (s->mask + 1)) < 0) return -1;
+        bigger.zero = s->zero;
         for (size_t j = 0; j <= s->mask; j++)
-            if (s->used[j]) set_add(&bigger, s->keys[j]);
+            if (s->keys[j]) set_add(&bigger, s->keys[j]);
         PyMem_Free(s->keys);
-        PyMem_Free(s->used);
         *s = bigger;
     }
     return set_add(s, k);
 }
 
 static int set_has(const Set *s, uint64_t k) {
-    for (size_t j = slot_of(k, s->mask); s->used[j]; j = (j + 1) & s->mask)
+    if (k == 0) return s->zero;
+    for (size_t j = slot_of(k, s->mask); s->keys[j]; j = (j + 1) & s->mask)
         if (s->keys[j] == k) return 1;
     return 0;
 }
 
 static void set_free(Set *s) {
     PyMem_Free(s->keys);
-    PyMem_Free(s->used);
+    s->keys = NULL;
 }
 
 typedef struct {
@@ -127,9 +131,14 @@ typedef struct {
 static inline int byte_at(Engine *e, Py_ssize_t i) { return (i >= 0 && i < e->plen) ? e->pg[i] : -1; }
 
 /* SQLite varint at i, not reading at or past end; returns 0 when it runs past end. */
-static int varint(Engine *e, Py_ssize_t i, Py_ssize_t end, uint64_t *value, Py_ssize_t *next) {
+static inline int varint(Engine *e, Py_ssize_t i, Py_ssize_t end, uint64_t *value, Py_ssize_t *next) {
     uint64_t v = 0;
     if (end > e->plen) end = e->plen;
+    if (i >= 0 && i < end && e->pg[i] < 0x80) { /* one byte: most of them */
+        *value = e->pg[i];
+        *next = i + 1;
+        return 1;
+    }
     for (int k = 0; k < 8; k++) {
         if (i + k >= end || i + k < 0) return 0;
         unsigned c = e->pg[i + k];
@@ -718,7 +727,6 @@ static int index_page(Engine *e, const unsigned *ptrs, int n, int li) {
         uint64_t dg = record_hash(e->pg + r, h + (Py_ssize_t)hlen - r, e->pg + h + hlen, (Py_ssize_t)(payload - hlen));
         lv->rowids[2 * at + 1] = dg;
         lv->hashed[at] = 1;
-        if (push(&lv->records, &lv->nrecords, &lv->caprecords, dg, rowid, 1) < 0) return -1;
     }
     return 0;
 }
@@ -810,7 +818,7 @@ static PyObject *Engine_visit(Engine *e, PyObject *args) {
     if (!e->out) goto fail;
     set_free(&e->digests);
     set_free(&e->repeated);
-    if (set_init(&e->digests, 1024) < 0 || set_init(&e->repeated, 16) < 0) { PyErr_NoMemory(); goto fail; }
+    if (set_init(&e->digests, 1 << 16) < 0 || set_init(&e->repeated, 16) < 0) { PyErr_NoMemory(); goto fail; }
     e->remaining = remaining;
     e->truncated = 0;
     e->unmapped = 0;
@@ -842,9 +850,17 @@ static PyObject *Engine_visit(Engine *e, PyObject *args) {
     for (Py_ssize_t k = 0; k < got; k++) PyBuffer_Release(&views[k]);
     e->pg = NULL;
     PyObject *repeated = PySet_New(NULL);
-    for (size_t j = 0; repeated && j <= e->repeated.mask; j++) {
-        if (!e->repeated.used[j]) continue;
-        PyObject *d = PyLong_FromUnsignedLongLong(e->repeated.keys[j]);
+    for (size_t j = 0; repeated && j <= e->repeated.mask + (size_t)1; j++) {
+        uint64_t key;
+        if (j <= e->repeated.mask) {
+            if (!e->repeated.keys[j]) continue;
+            key = e->repeated.keys[j];
+        } else if (e->repeated.zero) {
+            key = 0;
+        } else {
+            continue;
+        }
+        PyObject *d = PyLong_FromUnsignedLongLong(key);
         if (!d || PySet_Add(repeated, d) < 0) { Py_XDECREF(d); Py_CLEAR(repeated); break; }
         Py_DECREF(d);
     }
@@ -921,10 +937,10 @@ static PyObject *Engine_live_records(Engine *e, PyObject *args) {
     out = PyDict_New();
     if (!out) goto done;
     Live *lv = &e->live[li];
-    for (size_t k = 0; n && k + 1 < lv->nrecords; k += 2) {
-        if (!set_has(&s, lv->records[k])) continue;
-        PyObject *d = PyLong_FromUnsignedLongLong(lv->records[k]);
-        PyObject *r = PyLong_FromLongLong((int64_t)lv->records[k + 1]);
+    for (size_t k = 0; n && k < lv->nrowids / 2; k++) {
+        if (!lv->hashed[k] || !set_has(&s, lv->rowids[2 * k + 1])) continue;
+        PyObject *d = PyLong_FromUnsignedLongLong(lv->rowids[2 * k + 1]);
+        PyObject *r = PyLong_FromLongLong((int64_t)lv->rowids[2 * k]);
         PyObject *list = d ? PyDict_GetItemWithError(out, d) : NULL;
         int bad = !d || !r || (list == NULL && PyErr_Occurred());
         if (!bad && list == NULL) {
@@ -958,7 +974,6 @@ static void Engine_dealloc(Engine *e) {
     for (int l = 0; e->live && l < e->nlay; l++) {
         PyMem_Free(e->live[l].rowids);
         PyMem_Free(e->live[l].hashed);
-        PyMem_Free(e->live[l].records);
     }
     PyMem_Free(e->lays);
     PyMem_Free(e->live);
