@@ -407,7 +407,7 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
     Py_ssize_t dlen = own + extra;
 
     PyObject *values = PyTuple_New(lay->ncols);
-    PyObject *missing = NULL, *cell = NULL;
+    PyObject *missing = NULL, *cell = NULL, *rid_obj = NULL; /* rid_obj: the rowid, made once */
     int miss[MAX_COLUMNS + 1];
     int nmiss = 0, complete = 1, present = 0;
     uint64_t dg = mix(DIGEST_SEED, (uint64_t)lay->ncols);
@@ -421,7 +421,11 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
             v = Py_None; Py_INCREF(v);
             miss[nmiss++] = k; complete = 0;
         } else if (lay->kind[k] == 0) {
-            if (has_rowid) { v = PyLong_FromLongLong(rowid); if (!v) goto error; }
+            if (has_rowid) {
+                if (!rid_obj && !(rid_obj = PyLong_FromLongLong(rowid))) goto error;
+                v = rid_obj;
+                Py_INCREF(v);
+            }
             else { v = Py_None; Py_INCREF(v); miss[nmiss++] = k; }
         } else if (at + size > (uint64_t)dlen) {
             v = Py_None; Py_INCREF(v);
@@ -430,7 +434,7 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
             v = value(e, t, data + at);
             if (v == NULL) goto error;
             if (v == BAD) {
-                if (strict) { Py_DECREF(values); PyMem_Free(copy); return 0; }
+                if (strict) { Py_DECREF(values); Py_XDECREF(rid_obj); PyMem_Free(copy); return 0; }
                 v = Py_None; Py_INCREF(v);
                 miss[nmiss++] = k; complete = 0;
             } else if (complete && !value_mix(&dg, k, t, data + at)) {
@@ -447,11 +451,11 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
         if (lay->kind[k] != 0) value_mix(&dg, k, 0, NULL);
     }
     int rowid_missing = !has_rowid && !lay->has_alias;
-    if (present < 2) { Py_DECREF(values); PyMem_Free(copy); return 0; }
+    if (present < 2) { Py_DECREF(values); Py_XDECREF(rid_obj); PyMem_Free(copy); return 0; }
     if (lay->wanted) {
         if (PyList_GET_SIZE(e->out) >= e->remaining) {
             e->truncated = 1;
-            Py_DECREF(values); PyMem_Free(copy);
+            Py_DECREF(values); Py_XDECREF(rid_obj); PyMem_Free(copy);
             return 0;
         }
         missing = PyTuple_New(nmiss + rowid_missing);
@@ -506,7 +510,8 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
         if (pa) PyTuple_SET_ITEM(order, base++, pa);
         PyTuple_SET_ITEM(order, base, pb);
         PyObject *rid;
-        if (has_rowid) rid = PyLong_FromLongLong(rowid); else { rid = Py_None; Py_INCREF(rid); }
+        if (has_rowid) rid = rid_obj ? (Py_INCREF(rid_obj), rid_obj) : PyLong_FromLongLong(rowid);
+        else { rid = Py_None; Py_INCREF(rid); }
         if (!rid) { Py_DECREF(order); Py_DECREF(digest); Py_DECREF(record); goto error; }
         /* values, missing and order hold only ints, floats, str, bytes and None: no cycle can go through them,
            so the collector need not visit them */
@@ -538,6 +543,7 @@ static Py_ssize_t emit(Engine *e, int li, int has_rowid, int64_t rowid, const ui
     } else {
         Py_DECREF(values);
     }
+    Py_XDECREF(rid_obj);
     PyMem_Free(copy);
     if (cell_end <= end) return cell_end > h + 1 ? cell_end : h + 1;
     return end;
@@ -545,6 +551,7 @@ error:
     Py_XDECREF(values);
     Py_XDECREF(missing);
     Py_XDECREF(cell);
+    Py_XDECREF(rid_obj);
     PyMem_Free(copy);
     e->failed = 1;
     return -1;
@@ -808,6 +815,7 @@ static PyObject *Engine_visit(Engine *e, PyObject *args) {
     PyObject *bufs, *visits;
     Py_ssize_t remaining;
     if (!PyArg_ParseTuple(args, "O!O!n", &PyTuple_Type, &bufs, &PyList_Type, &visits, &remaining)) return NULL;
+    if (e->overflow == NULL) { PyErr_SetString(PyExc_RuntimeError, "engine released"); return NULL; }
     Py_ssize_t nb = PyTuple_GET_SIZE(bufs);
     if (nb > 4) { PyErr_SetString(PyExc_ValueError, "too many buffers"); return NULL; }
     Py_buffer views[4];
@@ -959,6 +967,13 @@ done:
     return out;
 }
 
+/* release(): drops the overflow callback (it refers back to the carver, which refers to the engine); the live
+ * index stays usable, visits are no longer possible. */
+static PyObject *Engine_release(Engine *e, PyObject *Py_UNUSED(args)) {
+    Py_CLEAR(e->overflow);
+    Py_RETURN_NONE;
+}
+
 static PyObject *Engine_indexed(Engine *e, PyObject *args) {
     int li;
     if (!PyArg_ParseTuple(args, "i", &li) || layout_arg(e, li) < 0) return NULL;
@@ -1060,6 +1075,7 @@ static PyMethodDef Engine_methods[] = {
     {"live_records", (PyCFunction)Engine_live_records, METH_VARARGS,
      "live_records(layout, digests) -> {digest: [rowid of a live cell whose record hashes to it, ...]}"},
     {"indexed", (PyCFunction)Engine_indexed, METH_VARARGS, "indexed(layout) -> live cells indexed"},
+    {"release", (PyCFunction)Engine_release, METH_NOARGS, "release(): drop the overflow callback; no more visits"},
     {NULL, NULL, 0, NULL},
 };
 

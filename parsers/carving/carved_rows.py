@@ -215,7 +215,7 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str], repeated: set
             key = (name, cell.digest)
             group = groups.get(key)
             if group is None:
-                groups[key] = [cell]
+                groups[key] = [(cell, None)]
             elif _repeat(cell, group, by_name[lower[name]]):
                 dropped.add(id(cell))  # found twice
                 continue
@@ -249,12 +249,17 @@ _DIGEST = attrgetter("digest")
 
 def _repeat(cell: Carved, group: list, lay) -> bool:
     """Whether a row kept with the same digest has the same content (and, for a row with its rowid, the same
-    rowid); if not, the cell joins the group."""
+    rowid); if not, the cell joins the group. ``group`` holds (cell, content or None until needed)."""
     content = _content(lay, cell)
-    for other in group:
-        if (cell.rowid is None or other.rowid == cell.rowid) and _content(lay, other) == content:
+    for k, (other, theirs) in enumerate(group):
+        if cell.rowid is not None and other.rowid != cell.rowid:
+            continue
+        if theirs is None:
+            theirs = _content(lay, other)
+            group[k] = (other, theirs)
+        if theirs == content:
             return True
-    group.append(cell)
+    group.append((cell, content))
     return False
 
 

@@ -359,6 +359,8 @@ class Carver:
                 Carved)
 
     def close(self) -> None:
+        if self.engine is not None:  # its overflow callback is a method of this carver: break that cycle
+            self.engine.release()
         self.f.close()
 
     # -- the map of the live file -------------------------------------------------------------------------------
