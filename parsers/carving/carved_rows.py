@@ -19,8 +19,8 @@ import shutil
 import sqlite3
 import tempfile
 from collections import Counter, defaultdict
-from itertools import compress
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_, not_
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,21 +113,22 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveInd
     gc.disable()  # many new objects, none in a cycle: no collection passes meanwhile
     try:
         lower = {lay.table: name for name, lay in by_name.items()}
-        lower.update({cell.table: cell.table.lower() for cell in cells if cell.table not in lower})
+        lower.update({name: name.lower() for name in set(map(_TABLE, cells)) - set(lower)})
         rowful, keyless = _distinct(cells, by_name, lower, repeated)
         drop, older = set(), set()  # ids of cells
         # rows with their rowid: the live row with that rowid (and the main file's) says equal, other or none
-        names = sorted({cell.table for cell in rowful})
+        names = sorted(set(map(_TABLE, rowful)))
         for name in names:
             table = lower[name]
             lay = by_name[table]
             members = [cell for cell in rowful if cell.table == name] if len(names) > 1 else rowful
-            rowids = {cell.rowid for cell in members}
+            rowids = set(map(_ROWID, members))
             if _usable(live, db, lay):
                 hashes = live.rowids(table, rowids)  # the live rowids among them, with their records' hashes
-                same = {id(c) for c in members if c.record is not None and hashes.get(c.rowid) == c.record}
+                found = list(compress(members, map(hashes.__contains__, map(_ROWID, members))))
+                same = {id(c) for c in found if c.record is not None and hashes[c.rowid] == c.record}
                 drop |= same  # the same bytes stored under the same rowid
-                rows = _rows_by_rowid(db, lay, {c.rowid for c in members if c.rowid in hashes and id(c) not in same})
+                rows = _rows_by_rowid(db, lay, {c.rowid for c in found if id(c) not in same})
                 live_rowids = hashes
             else:
                 same = ()
@@ -143,23 +144,26 @@ def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveInd
                 drop.update(id(c) for c in absent if c.rowid in rows and _agrees(rows[c.rowid], lay, c))
         # rows without their rowid: equal to some row of their table in every recovered column
         indexed = {name for name, table in lower.items() if _usable(live, db, by_name[table])}
-        by_index = [cell for cell in keyless if cell.record is not None and cell.table in indexed] if indexed else []
-        joined = [(id(cell), by_name[lower[cell.table]], cell) for cell in keyless
-                  if cell.record is None or cell.table not in indexed]
-        names = sorted({cell.table for cell in by_index})
+        if None not in set(map(_RECORD, keyless)) and set(map(_TABLE, keyless)) <= indexed:
+            by_index, joined = keyless, []  # the usual case, decided without a loop over the cells
+        else:
+            by_index = [cell for cell in keyless if cell.record is not None and cell.table in indexed]
+            joined = [(id(cell), by_name[lower[cell.table]], cell) for cell in keyless
+                      if cell.record is None or cell.table not in indexed]
+        names = sorted(set(map(_TABLE, by_index)))
         for name in names:
             table = lower[name]
-            lay = by_name[table]
             members = [cell for cell in by_index if cell.table == name] if len(names) > 1 else by_index
-            hits = live.records(table, {cell.record for cell in members})
-            drop.update(id(c) for c in members if c.record in hits)  # a live row stores the same bytes
+            hits = live.records(table, set(map(_RECORD, members)))
+            if hits:  # a live row stores the same bytes
+                drop.update(map(id, compress(members, map(hits.__contains__, map(_RECORD, members)))))
         if joined:
             drop |= _equal_to_a_row(db, joined)
         if main is not None:
             drop |= _equal_to_a_row(main, [(id(c), by_name[lower[c.table]], c) for c in keyless if id(c) not in drop])
         kept = rowful + keyless
         if drop:
-            kept = [cell for cell in kept if id(cell) not in drop]
+            kept = list(compress(kept, map(not_, map(drop.__contains__, map(id, kept)))))
         if not older:
             return list(map(_Row, kept))
         return [_Row(cell, id(cell) in older) for cell in kept]
@@ -174,13 +178,15 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str], repeated: set
               ) -> tuple[list[Carved], list[Carved]]:
     """Carved rows without repeats (found twice; without their rowid where they were also found with it, or with
     more of their columns): those with their rowid and those without, in the order of ``cells``."""
-    rowful = [cell for cell in cells if cell.rowid is not None]
-    keyless = [cell for cell in cells if cell.rowid is None]
+    lost = list(map(is_, map(_ROWID, cells), repeat(None)))
+    rowful = list(compress(cells, map(not_, lost)))
+    keyless = list(compress(cells, lost))
     ordered = rowful + keyless
+    digests = list(map(_DIGEST, ordered))
     # cells without their rowid and with columns lost are looked up by their longest text among the rows kept
     need: dict[str, set[str]] = defaultdict(set)
     keys: set = set()
-    for cell in keyless:
+    for cell in keyless if None in digests[len(rowful):] else ():
         if cell.digest is None:
             present = _typed(by_name[lower[cell.table]], cell)
             texts = [(name, v[1]) for name, v in present.items() if v[0] is str and v[1]]
@@ -190,7 +196,6 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str], repeated: set
                 keys.add((cell.table, name, text))
     # a row with a digest can only repeat a row with the same one: rows alone with theirs are kept as they are
     # (unless rows must be looked up by text, which needs every row kept, in order)
-    digests = list(map(_DIGEST, ordered))
     if keys:
         flags = [True] * len(ordered)
     else:
@@ -241,26 +246,36 @@ def _distinct(cells: list[Carved], by_name, lower: dict[str, str], repeated: set
                     by_text[(name, column, v)].append(present)
     if not dropped:
         return rowful, keyless
-    return [c for c in rowful if id(c) not in dropped], [c for c in keyless if id(c) not in dropped]
+    return (list(compress(rowful, map(not_, map(dropped.__contains__, map(id, rowful))))),
+            list(compress(keyless, map(not_, map(dropped.__contains__, map(id, keyless))))))
 
 
-_DIGEST = attrgetter("digest")
+_DIGEST, _ROWID, _RECORD, _TABLE = attrgetter("digest"), attrgetter("rowid"), attrgetter("record"), attrgetter("table")
 
 
 def _repeat(cell: Carved, group: list, lay) -> bool:
     """Whether a row kept with the same digest has the same content (and, for a row with its rowid, the same
     rowid); if not, the cell joins the group. ``group`` holds (cell, content or None until needed)."""
-    content = _content(lay, cell)
+    content = _complete_content(lay, cell)
     for k, (other, theirs) in enumerate(group):
         if cell.rowid is not None and other.rowid != cell.rowid:
             continue
         if theirs is None:
-            theirs = _content(lay, other)
+            theirs = _complete_content(lay, other)
             group[k] = (other, theirs)
         if theirs == content:
             return True
     group.append((cell, content))
     return False
+
+
+def _complete_content(lay, cell: Carved) -> tuple:
+    """``_content`` of a cell with a digest (every column but the rowid came back): each column's type and value,
+    the rowid alias left out — equal exactly when ``_content`` is, computed without a dict."""
+    values = cell.values
+    for k in lay.alias_at:
+        values = values[:k] + (None,) + values[k + 1:]
+    return tuple(map(type, values)), values
 
 
 def _typed(lay, cell: Carved) -> dict:

@@ -33,6 +33,7 @@ is walked with a visited set and a length bound) and keeps at most ``max_cells``
 """
 from __future__ import annotations
 
+import functools
 import gc
 import mmap
 import operator
@@ -74,6 +75,11 @@ class Layout:
     @property
     def key_name(self) -> str:
         return next((c.name for c in self.columns if c.rowid_alias), "rowid")
+
+    @functools.cached_property
+    def alias_at(self) -> tuple[int, ...]:
+        """Positions of the rowid alias column (none or one)."""
+        return tuple(k for k, c in enumerate(self.columns) if c.rowid_alias)
 
 
 @dataclass(slots=True)
