@@ -13,17 +13,21 @@ record's ``source_row`` is then empty and the rowid column is listed in ``missin
 """
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import sqlite3
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import compress, repeat
+from operator import attrgetter, is_, not_
 from dataclasses import replace
 from pathlib import Path
 
 from artifacts.store import RECORD_TABLES
 from parsers import framework
-from parsers.carving.sqlite_cells import Carved, carve, layouts_from
+from artifacts.sql_quoting import ident
+from parsers.carving.sqlite_cells import Carved, LiveIndex, carve, layouts_from
 
 MAX_ROUNDS = 16
 
@@ -43,7 +47,8 @@ def write_carved(spec, ctx, store, work: Path, db: sqlite3.Connection, base: Pat
     local = ctx.source.local  # the file as found, also when the run reads a rebuilt copy
     result = carve(local, Path(str(local) + "-wal"), layouts, wanted)
     unmapped = result.unmapped
-    keep = _new_rows(result.cells, db, base, by_name)
+    same_file = Path(ctx.local) == Path(local)  # not a rebuilt or decrypted copy: the index describes ``db``
+    keep = _new_rows(result.cells, db, base, by_name, result.live if same_file else None, result.repeated)
     if not keep:
         return 0, unmapped, result.note
     rounds = _rounds(keep)
@@ -76,7 +81,9 @@ def write_carved(spec, ctx, store, work: Path, db: sqlite3.Connection, base: Pat
 class _Row:
     """A carved row on its way to the scratch copy: stand-in rowid, flags for its records' provenance."""
 
-    def __init__(self, cell: Carved, older: bool):
+    __slots__ = ("cell", "older", "rowid")
+
+    def __init__(self, cell: Carved, older: bool = False):
         self.cell, self.older, self.rowid = cell, older, cell.rowid
 
     @property
@@ -84,51 +91,243 @@ class _Row:
         return self.cell.table.lower(), str(self.rowid)
 
 
-def _new_rows(cells: list[Carved], db, base: Path | None, by_name) -> list[_Row]:
+def _new_rows(cells: list[Carved], db, base: Path | None, by_name, live: LiveIndex | None = None,
+              repeated: set[int] | None = None) -> list[_Row]:
     """Drop carved rows equal to a live row (or to the main file's row the WAL-deleted pass reports) and repeats
-    of one another; flag rows whose key is live with other content as older versions."""
+    of one another; flag rows whose key is live with other content as older versions.
+
+    Rows are equal when every recovered column holds the same type and value. Set lookups do the work: a cell's
+    ``digest`` (a hash of its typed values, from the C engine) narrows the comparisons to cells with the same
+    digest; ``live`` (the carver's index of the live rows, when it read the same file as ``db``) says which rowids
+    are live and which live rows hash like a carved row without its rowid; only those rows are read through SQL
+    (in batches) and compared value by value. Without a digest (columns lost, a payload on overflow pages) or an
+    index, the comparisons go through SQL as before: by rowid, and one join per table for rows without one.
+    ``repeated``: the digests more than one of ``cells`` has, when the carver counted them."""
     main = None
     if base is not None:
         try:
             main = framework.open_readonly(base)
         except sqlite3.DatabaseError:
             main = None
+    collecting = gc.isenabled()
+    gc.disable()  # many new objects, none in a cycle: no collection passes meanwhile
     try:
-        seen, contents, out, keyless = set(), set(), [], []
-        by_text: dict[tuple, list[dict]] = defaultdict(list)
-        for cell in sorted(cells, key=lambda c: c.rowid is None):  # cells found with their rowid first
-            lay = by_name[cell.table.lower()]
-            table = cell.table.lower()
-            present = {c.name: (v.__class__, v) for c, v in zip(lay.columns, cell.values)
-                       if not c.rowid_alias and c.name not in cell.missing}  # typed: 1 and 1.0 and '1' differ
-            content = (table, tuple(present.items()))
-            if cell.rowid is not None:
-                if (cell.rowid, content) in seen:
-                    continue  # found twice
-                seen.add((cell.rowid, content))
-            elif content in contents or _subsumed(present, table, by_text):
-                continue  # without its rowid, where it was also found with it (or with more of its columns)
-            contents.add(content)
-            for name, value in present.items():
-                if value[0] is str and value[1]:
-                    by_text[(table, name, value[1])].append(present)
-            older = False
-            if cell.rowid is not None:
-                live = _compare(db, lay, cell)
-                if live is True or live is None and main is not None and _compare(main, lay, cell) is True:
-                    continue  # a live row, or a row the WAL-deleted pass reports from the main file
-                older = live is False
+        lower = {lay.table: name for name, lay in by_name.items()}
+        lower.update({name: name.lower() for name in set(map(_TABLE, cells)) - set(lower)})
+        rowful, keyless = _distinct(cells, by_name, lower, repeated)
+        drop, older = set(), set()  # ids of cells
+        # rows with their rowid: the live row with that rowid (and the main file's) says equal, other or none
+        names = sorted(set(map(_TABLE, rowful)))
+        for name in names:
+            table = lower[name]
+            lay = by_name[table]
+            members = [cell for cell in rowful if cell.table == name] if len(names) > 1 else rowful
+            rowids = set(map(_ROWID, members))
+            if _usable(live, db, lay):
+                hashes = live.rowids(table, rowids)  # the live rowids among them, with their records' hashes
+                found = list(compress(members, map(hashes.__contains__, map(_ROWID, members))))
+                same = {id(c) for c in found if c.record is not None and hashes[c.rowid] == c.record}
+                drop |= same  # the same bytes stored under the same rowid
+                rows = _rows_by_rowid(db, lay, {c.rowid for c in found if id(c) not in same})
+                live_rowids = hashes
             else:
-                keyless.append((len(out), lay, cell))
-            out.append(_Row(cell, older))
-        equal = set()
-        for conn in (db, main):
-            if conn is not None:
-                equal |= _equal_to_a_row(conn, keyless)
-        return [row for k, row in enumerate(out) if k not in equal]
+                same = ()
+                rows = live_rowids = _rows_by_rowid(db, lay, rowids)
+            for cell in [cell for cell in members if cell.rowid in rows and id(cell) not in same] if rows else ():
+                if _agrees(rows[cell.rowid], lay, cell):
+                    drop.add(id(cell))
+                else:
+                    older.add(id(cell))
+            absent = [cell for cell in members if cell.rowid not in live_rowids] if main is not None else ()
+            if absent:
+                rows = _rows_by_rowid(main, lay, {cell.rowid for cell in absent})
+                drop.update(id(c) for c in absent if c.rowid in rows and _agrees(rows[c.rowid], lay, c))
+        # rows without their rowid: equal to some row of their table in every recovered column
+        indexed = {name for name, table in lower.items() if _usable(live, db, by_name[table])}
+        if None not in set(map(_RECORD, keyless)) and set(map(_TABLE, keyless)) <= indexed:
+            by_index, joined = keyless, []  # the usual case, decided without a loop over the cells
+        else:
+            by_index = [cell for cell in keyless if cell.record is not None and cell.table in indexed]
+            joined = [(id(cell), by_name[lower[cell.table]], cell) for cell in keyless
+                      if cell.record is None or cell.table not in indexed]
+        names = sorted(set(map(_TABLE, by_index)))
+        for name in names:
+            table = lower[name]
+            members = [cell for cell in by_index if cell.table == name] if len(names) > 1 else by_index
+            hits = live.records(table, set(map(_RECORD, members)))
+            if hits:  # a live row stores the same bytes
+                drop.update(map(id, compress(members, map(hits.__contains__, map(_RECORD, members)))))
+        if joined:
+            drop |= _equal_to_a_row(db, joined)
+        if main is not None:
+            drop |= _equal_to_a_row(main, [(id(c), by_name[lower[c.table]], c) for c in keyless if id(c) not in drop])
+        kept = rowful + keyless
+        if drop:
+            kept = list(compress(kept, map(not_, map(drop.__contains__, map(id, kept)))))
+        if not older:
+            return list(map(_Row, kept))
+        return [_Row(cell, id(cell) in older) for cell in kept]
     finally:
+        if collecting:
+            gc.enable()
         if main is not None:
             main.close()
+
+
+def _distinct(cells: list[Carved], by_name, lower: dict[str, str], repeated: set[int] | None = None
+              ) -> tuple[list[Carved], list[Carved]]:
+    """Carved rows without repeats (found twice; without their rowid where they were also found with it, or with
+    more of their columns): those with their rowid and those without, in the order of ``cells``."""
+    lost = list(map(is_, map(_ROWID, cells), repeat(None)))
+    rowful = list(compress(cells, map(not_, lost)))
+    keyless = list(compress(cells, lost))
+    ordered = rowful + keyless
+    digests = list(map(_DIGEST, ordered))
+    # cells without their rowid and with columns lost are looked up by their longest text among the rows kept
+    need: dict[str, set[str]] = defaultdict(set)
+    keys: set = set()
+    for cell in keyless if None in digests[len(rowful):] else ():
+        if cell.digest is None:
+            present = _typed(by_name[lower[cell.table]], cell)
+            texts = [(name, v[1]) for name, v in present.items() if v[0] is str and v[1]]
+            if texts:
+                name, text = max(texts, key=lambda t: (len(t[1]), t[0]))
+                need[cell.table].add(name)
+                keys.add((cell.table, name, text))
+    # a row with a digest can only repeat a row with the same one: rows alone with theirs are kept as they are
+    # (unless rows must be looked up by text, which needs every row kept, in order)
+    if keys:
+        flags = [True] * len(ordered)
+    else:
+        if repeated is None:
+            repeated = {d for d, n in Counter(digests).items() if n > 1}
+        slow = set(repeated)
+        slow.add(None)
+        flags = list(map(slow.__contains__, digests))
+    if not any(flags):
+        return rowful, keyless
+    positions = {t: [(name, next(k for k, c in enumerate(by_name[lower[t]].columns) if c.name == name))
+                     for name in sorted(names)] for t, names in need.items()}
+    texts_needed = {text for _t, _n, text in keys}
+    groups: dict[tuple, list] = {}  # (table, digest) -> the rows kept with that digest
+    exact: set = set()  # contents of the rows kept that have no digest
+    seen_exact: set = set()
+    by_text: dict[tuple, list[dict]] = defaultdict(list)
+    dropped = set()
+    for cell in compress(ordered, flags):
+        name = cell.table
+        if cell.digest is not None:
+            key = (name, cell.digest)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [(cell, None)]
+            elif _repeat(cell, group, by_name[lower[name]]):
+                dropped.add(id(cell))  # found twice
+                continue
+        else:
+            lay = by_name[lower[name]]
+            content = (name, _content(lay, cell))
+            if cell.rowid is not None:
+                if (cell.rowid, content) in seen_exact:
+                    dropped.add(id(cell))
+                    continue
+                seen_exact.add((cell.rowid, content))
+            elif content in exact or _subsumed(_typed(lay, cell), name, by_text):
+                dropped.add(id(cell))  # without its rowid, where it was also found with it (or with more columns)
+                continue
+            exact.add(content)
+        if positions and name in positions:
+            present = None
+            for column, k in positions[name]:
+                v = cell.values[k]
+                if v.__class__ is str and v in texts_needed and (name, column, v) in keys \
+                        and column not in cell.missing:
+                    present = present or _typed(by_name[lower[name]], cell)
+                    by_text[(name, column, v)].append(present)
+    if not dropped:
+        return rowful, keyless
+    return (list(compress(rowful, map(not_, map(dropped.__contains__, map(id, rowful))))),
+            list(compress(keyless, map(not_, map(dropped.__contains__, map(id, keyless))))))
+
+
+_DIGEST, _ROWID, _RECORD, _TABLE = attrgetter("digest"), attrgetter("rowid"), attrgetter("record"), attrgetter("table")
+
+
+def _repeat(cell: Carved, group: list, lay) -> bool:
+    """Whether a row kept with the same digest has the same content (and, for a row with its rowid, the same
+    rowid); if not, the cell joins the group. ``group`` holds (cell, content or None until needed)."""
+    content = _complete_content(lay, cell)
+    for k, (other, theirs) in enumerate(group):
+        if cell.rowid is not None and other.rowid != cell.rowid:
+            continue
+        if theirs is None:
+            theirs = _complete_content(lay, other)
+            group[k] = (other, theirs)
+        if theirs == content:
+            return True
+    group.append((cell, content))
+    return False
+
+
+def _complete_content(lay, cell: Carved) -> tuple:
+    """``_content`` of a cell with a digest (every column but the rowid came back): each column's type and value,
+    the rowid alias left out — equal exactly when ``_content`` is, computed without a dict."""
+    values = cell.values
+    for k in lay.alias_at:
+        values = values[:k] + (None,) + values[k + 1:]
+    return tuple(map(type, values)), values
+
+
+def _typed(lay, cell: Carved) -> dict:
+    """The recovered columns of a carved row (not the rowid alias), each as (type, value): 1, 1.0 and '1' differ."""
+    return {c.name: (v.__class__, v) for c, v in zip(lay.columns, cell.values)
+            if not c.rowid_alias and c.name not in cell.missing}
+
+
+def _content(lay, cell: Carved) -> tuple:
+    return tuple(_typed(lay, cell).items())
+
+
+def _usable(live: LiveIndex | None, db, lay) -> bool:
+    """Whether the live index may stand for ``db`` for this table: it was built from the same file and holds as
+    many rows as SQLite counts (a walk the carver could not finish, or a file read another way, is not used)."""
+    if live is None or lay.table.lower() not in live.tables:
+        return False
+    cached = live.checked.get(lay.table.lower())
+    if cached is None:
+        try:
+            count = db.execute(f"SELECT count(*) FROM {ident(lay.table)}").fetchone()[0]
+        except sqlite3.DatabaseError:
+            count = None
+        cached = live.checked[lay.table.lower()] = count == live.count(lay.table)
+    return cached
+
+
+def _rows_by_rowid(conn, lay, rowids) -> dict[int, tuple]:
+    """The rows of ``lay``'s table with these rowids, as {rowid: values in column order}, read in batches."""
+    rowids = sorted(rowids)
+    found = {}
+    for at in range(0, len(rowids), 500):
+        chunk = rowids[at:at + 500]
+        cur = conn.execute(f"SELECT rowid, * FROM {ident(lay.table)} WHERE rowid IN ({', '.join('?' * len(chunk))})",
+                           chunk)
+        for row in cur:
+            row = tuple(row)
+            found[row[0]] = row[1:]
+    return found
+
+
+def _agrees(live: tuple, lay, cell: Carved) -> bool:
+    """Whether a live row (its values in column order, as ``SELECT *`` gives them) has the carved row's value in
+    every recovered column."""
+    missing = cell.missing
+    for k, (column, v) in enumerate(zip(lay.columns, cell.values)):
+        if column.rowid_alias or missing and column.name in missing:
+            continue
+        a = live[k] if k < len(live) else None
+        if not (a is v or a.__class__ is v.__class__ and a == v) and not _same(a, v):
+            return False
+    return True
 
 
 def _subsumed(present: dict, table: str, by_text) -> bool:
@@ -143,15 +342,6 @@ def _subsumed(present: dict, table: str, by_text) -> bool:
 
 def _present(lay, cell: Carved) -> list[tuple[str, object]]:
     return [(c.name, v) for c, v in zip(lay.columns, cell.values) if c.name not in cell.missing and not c.rowid_alias]
-
-
-def _compare(conn, lay, cell: Carved) -> bool | None:
-    """True: the live row with this rowid has the same content; False: different; None: no such row."""
-    row = conn.execute(f"SELECT * FROM [{lay.table}] WHERE rowid = ?", [cell.rowid]).fetchone()
-    if row is None:
-        return None
-    live = dict(zip(row.keys(), tuple(row)))
-    return all(_same(live.get(name), v) for name, v in _present(lay, cell))
 
 
 def _equal_to_a_row(conn, items) -> set[int]:

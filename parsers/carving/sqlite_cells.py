@@ -33,11 +33,20 @@ is walked with a visited set and a length bound) and keeps at most ``max_cells``
 """
 from __future__ import annotations
 
+import functools
+import gc
 import mmap
+import operator
+import os
 import sqlite3
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:  # the per-page work in C (setup.py builds it when it can); this module is its reference implementation
+    from parsers.carving._cells import Engine as _Engine
+except ImportError:  # pragma: no cover - a machine without a compiler
+    _Engine = None
 
 HEADER = b"SQLite format 3\x00"
 TABLE_LEAF, TABLE_INTERIOR, INDEX_LEAF, INDEX_INTERIOR = 0x0D, 0x05, 0x0A, 0x02
@@ -67,8 +76,13 @@ class Layout:
     def key_name(self) -> str:
         return next((c.name for c in self.columns if c.rowid_alias), "rowid")
 
+    @functools.cached_property
+    def alias_at(self) -> tuple[int, ...]:
+        """Positions of the rowid alias column (none or one)."""
+        return tuple(k for k, c in enumerate(self.columns) if c.rowid_alias)
 
-@dataclass
+
+@dataclass(slots=True)
 class Carved:
     """One recovered row: ``values`` has one entry per column of ``table`` (None where absent or lost);
     ``missing`` names the columns (and ``rowid``/the rowid alias) that could not be recovered."""
@@ -79,6 +93,12 @@ class Carved:
     missing: tuple[str, ...]
     recovered_from: str
     order: tuple = field(default=(), repr=False)
+    # (C engine only) when every column but the rowid came back, none is a NaN and no overflow page was needed:
+    # ``digest`` hashes the typed values (equal rows have equal digests: the de-duplication compares only rows
+    # with the same digest) and ``record`` the record as stored (serial types and body; only a record with every
+    # column of the table), looked up among the live rows' records
+    digest: int | None = field(default=None, repr=False, compare=False)
+    record: int | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -87,6 +107,30 @@ class CarveResult:
     unmapped: int = 0
     truncated: bool = False
     note: str | None = None
+    live: LiveIndex | None = None  # the live cells of the wanted tables, when the C engine carved
+    repeated: set[int] | None = None  # digests more than one cell has (C engine): the others are unique
+
+
+class LiveIndex:
+    """Rowids and record hashes of the live cells of the wanted tables, as the carver's walk of the live b-trees
+    found them (C engine)."""
+
+    def __init__(self, engine, index: dict[str, int], path: Path):
+        self._engine, self._index, self.path = engine, index, path
+        self.tables = set(index)
+        self.checked: dict[str, bool] = {}  # table -> whether the index agrees with SQLite's row count
+
+    def count(self, table: str) -> int:
+        return self._engine.indexed(self._index[table.lower()])
+
+    def rowids(self, table: str, rowids) -> dict[int, int | None]:
+        """Those of ``rowids`` that live rows of ``table`` have, each with the hash of its live record (None when
+        the record spills onto overflow pages)."""
+        return self._engine.live_rowids(self._index[table.lower()], list(rowids))
+
+    def records(self, table: str, hashes) -> dict[int, list[int]]:
+        """hash -> rowids of the live rows of ``table`` whose record (serial types and body) hashes to it."""
+        return self._engine.live_records(self._index[table.lower()], list(hashes))
 
 
 def affinity(declared: str | None) -> str:
@@ -191,6 +235,17 @@ class _File:
             return None
         return bytes(self.db[(n - 1) * self.page_size:n * self.page_size])
 
+    def locate(self, n: int):
+        """(buffer, offset) of the image of page ``n`` that ``page`` returns, or None."""
+        if n < 1 or n > self.page_count:
+            return None
+        frame = self.live_frame.get(n)
+        if frame:
+            return self.wal, WAL_HEADER + (frame - 1) * (FRAME_HEADER + self.page_size) + FRAME_HEADER
+        if n * self.page_size > len(self.db):
+            return None
+        return self.db, (n - 1) * self.page_size
+
     def page(self, n: int) -> bytes | None:
         if n < 1 or n > self.page_count:
             return None
@@ -283,8 +338,9 @@ class Carver:
     tables whose rows to return (cells of the others are recognised, so they are not counted as unmapped)."""
 
     def __init__(self, db_path: Path, wal_path: Path | None, layouts: list[Layout], wanted: set[str],
-                 max_cells: int = MAX_CELLS):
+                 max_cells: int = MAX_CELLS, native: bool | None = None):
         self.f = _File(db_path, wal_path if wal_path and wal_path.exists() else None)
+        self.path = db_path
         self.layouts = [lay for lay in layouts if 0 < len(lay.columns) <= MAX_COLUMNS]
         self.wanted = {w.lower() for w in wanted}
         self.max_cells = max_cells
@@ -293,35 +349,53 @@ class Carver:
         self.owner: dict[int, Layout] = {}
         self.free: set[int] = set()
         self.trunks: list[tuple[int, int]] = []
+        if native is None:
+            native = _Engine is not None and not os.environ.get("FORENSICS_PURE_PYTHON_CARVER")
+        self.engine = None
+        if native:
+            if _Engine is None:
+                raise RuntimeError("the C carver is not built")
+            f = self.f
+            self._slot = {id(lay): k for k, lay in enumerate(self.layouts)}
+            self.engine = _Engine(
+                [(lay.table, tuple(c.name for c in lay.columns),
+                  bytes(0 if c.rowid_alias else 1 if c.affinity == "TEXT" else 2 for c in lay.columns),
+                  lay.table.lower() in self.wanted) for lay in self.layouts],
+                self.widest, f.usable, {"utf-8": 0, "utf-16-le": 1, "utf-16-be": 2}[f.encoding], self._overflow,
+                Carved)
 
     def close(self) -> None:
+        if self.engine is not None:  # its overflow callback is a method of this carver: break that cycle
+            self.engine.release()
         self.f.close()
 
     # -- the map of the live file -------------------------------------------------------------------------------
     def _walk_tables(self) -> None:
         f = self.f
+        ps, owner = f.page_size, self.owner
         for lay in sorted(self.layouts, key=lambda x: x.root):
             stack, seen = [lay.root], set()
             while stack:
                 n = stack.pop()
-                if n in seen or n in self.owner or not 1 <= n <= f.page_count:
+                if n in seen or n in owner or not 1 <= n <= f.page_count:
                     continue
                 seen.add(n)
-                page = f.page(n)
-                hdr = 100 if n == 1 else 0
-                if page is None or len(page) < hdr + 12:
+                at = f.locate(n)  # read in place: most pages are leaves, whose first byte is all that is needed
+                if at is None:
                     continue
-                kind = page[hdr]
+                buf, off = at
+                hdr = off + (100 if n == 1 else 0)
+                kind = buf[hdr]
                 if kind == TABLE_LEAF:
-                    self.owner[n] = lay
+                    owner[n] = lay
                 elif kind == TABLE_INTERIOR:
-                    ncells = struct.unpack(">H", page[hdr + 3:hdr + 5])[0]
-                    stack.append(struct.unpack(">I", page[hdr + 8:hdr + 12])[0])
-                    for k in range(min(ncells, f.usable // 2)):
-                        at = hdr + 12 + 2 * k
-                        p = struct.unpack(">H", page[at:at + 2])[0]
-                        if p + 4 <= len(page):
-                            stack.append(struct.unpack(">I", page[p:p + 4])[0])
+                    ncells, right = struct.unpack_from(">H3xI", buf, hdr + 3)
+                    stack.append(right)
+                    # cell pointers that lie in the page (a damaged count may claim more)
+                    count = min(ncells, f.usable // 2, (off + ps - hdr - 12) // 2)
+                    for (p,) in struct.iter_unpack(">H", buf[hdr + 12:hdr + 12 + 2 * count]):
+                        if p + 4 <= ps:
+                            stack.append(struct.unpack_from(">I", buf, off + p)[0])
 
     def _walk_freelist(self) -> None:
         f = self.f
@@ -347,6 +421,8 @@ class Carver:
         f = self.f
         self._walk_tables()
         self._walk_freelist()
+        if self.engine is not None:
+            return self._carve_native()
         for trunk, count in self.trunks:
             page = f.page(trunk)
             self._scan(page, 8 + 4 * count, f.usable, None, f"freelist page {trunk}", (0, trunk))
@@ -364,6 +440,57 @@ class Carver:
                                f"wal frame {frame} ({state})", (3, frame), whole=True)
         self.result.cells.sort(key=lambda c: c.order)
         return self.result
+
+    def _carve_native(self) -> CarveResult:
+        """The same visits as ``carve``, in the same order, done by the C engine in one call: each visit is
+        (buffer, offset, length, header offset, owner, whole, index live cells, scan start, scan end, page, label,
+        order); the engine builds the ``Carved`` cells itself."""
+        f, slot = self.f, self._slot
+        ps, frame_size = f.page_size, FRAME_HEADER + f.page_size
+        db_len = len(f.db)
+        visits = []
+
+        def where(n):  # (buffer, offset) of the image of page n SQLite reads, or None
+            if n < 1 or n > f.page_count:
+                return None
+            frame = f.live_frame.get(n)
+            if frame:
+                return 1, WAL_HEADER + (frame - 1) * frame_size + FRAME_HEADER
+            return (0, (n - 1) * ps) if n * ps <= db_len else None
+
+        for trunk, count in self.trunks:
+            at = where(trunk)
+            visits.append((*at, ps, 0, -1, True, False, 8 + 4 * count, f.usable, trunk, f"freelist page {trunk}",
+                           (0, trunk)))
+        for n in sorted(self.free):
+            at = where(n)
+            if at is not None:
+                visits.append((*at, ps, 100 if n == 1 else 0, -1, True, False, -1, 0, n, f"freelist page {n}", (0, n)))
+        live_frame, owner = f.live_frame, self.owner
+        for n in sorted(owner):
+            at = where(n)
+            hdr, lay = 100 if n == 1 else 0, slot[id(owner[n])]
+            if at is not None:
+                visits.append((*at, ps, hdr, lay, False, True, -1, 0, n, None, (1, n)))
+            if n in live_frame and n * ps <= db_len:  # the main file's older image of a page the WAL replaced
+                visits.append((0, (n - 1) * ps, ps, hdr, lay, True, False, -1, 0, n,
+                               f"main file page {n} (superseded)", (2, n)))
+        for frame, pgno, state in f.frames:
+            if state != "live":
+                lay = owner.get(pgno)
+                visits.append((1, WAL_HEADER + (frame - 1) * frame_size + FRAME_HEADER, ps, 100 if pgno == 1 else 0,
+                               -1 if lay is None else slot[id(lay)], True, False, -1, 0, pgno,
+                               f"wal frame {frame} ({state})", (3, frame)))
+        result = self.result
+        result.cells, result.unmapped, truncated, result.repeated = self.engine.visit((f.db, f.wal), visits,
+                                                                                     self.max_cells)
+        if truncated:
+            result.truncated = True
+            result.note = f"stopped after {self.max_cells} carved cells"
+        result.cells.sort(key=operator.attrgetter("order"))
+        result.live = LiveIndex(self.engine, {lay.table.lower(): slot[id(lay)] for lay in self.layouts
+                                              if lay.table.lower() in self.wanted}, self.path)
+        return result
 
     def _old_page(self, page, n: int, owner: Layout | None, label: str | None, order: tuple, whole: bool) -> None:
         """A page image: its own cells when ``whole`` (a freed page or an old WAL frame), its freeblocks and its
@@ -675,14 +802,19 @@ def _local_size(payload: int, usable: int) -> int:
     return k if k <= x else m
 
 
-def carve(db_path: Path, wal_path: Path | None, layouts: list[Layout], wanted, max_cells: int = MAX_CELLS
-          ) -> CarveResult:
-    """Carve a database file (and its -wal when given and present); see the module docstring."""
+def carve(db_path: Path, wal_path: Path | None, layouts: list[Layout], wanted, max_cells: int = MAX_CELLS,
+          native: bool | None = None) -> CarveResult:
+    """Carve a database file (and its -wal when given and present); see the module docstring. ``native``: the C
+    engine (default: when built, unless FORENSICS_PURE_PYTHON_CARVER is set) or the pure-Python reference."""
     try:
-        carver = Carver(Path(db_path), Path(wal_path) if wal_path else None, layouts, set(wanted), max_cells)
+        carver = Carver(Path(db_path), Path(wal_path) if wal_path else None, layouts, set(wanted), max_cells, native)
     except (ValueError, OSError, struct.error) as exc:
         return CarveResult([], note=f"not carved: {exc}")
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of new objects, none of them in a cycle: no collection passes meanwhile
     try:
         return carver.carve()
     finally:
+        if collecting:
+            gc.enable()
         carver.close()
