@@ -2,23 +2,28 @@
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 CHUNK = 1 << 20
+
+
+def sha256_lane() -> ThreadPoolExecutor:
+    """A thread of its own for sha256 (see ``Digests``); its thread starts with the first chunk given to it."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
 
 
 class Digests:
     """sha256 and md5 fed from the same chunks.
 
-    ``split=True``: for a long stream (the whole evidence), sha256 runs on a thread of its own while md5 takes the
-    same chunk on the caller's thread — hashlib releases the GIL, so the two digests of a chunk take the time of the
-    slower one on two cores. Use it as a context manager then, or call ``close`` (it ends that thread)."""
+    With a ``lane`` (``sha256_lane()``), a chunk of at least ``CHUNK`` bytes goes to sha256 on that thread while md5
+    takes it on the caller's: hashlib releases the GIL, so a long stream (the evidence, a large file) is hashed in
+    the time of the slower digest when two cores are free. One lane serves one stream at a time."""
 
-    def __init__(self, split: bool = False) -> None:
+    def __init__(self, lane: Executor | None = None) -> None:
         self._sha256 = hashlib.sha256()
         self._md5 = hashlib.md5()
         self.size = 0
-        self._lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") if split else None
+        self._lane = lane
 
     def update(self, chunk: bytes) -> None:
         if self._lane is not None and len(chunk) >= CHUNK:
@@ -29,18 +34,6 @@ class Digests:
             self._sha256.update(chunk)
             self._md5.update(chunk)
         self.size += len(chunk)
-
-    def __enter__(self) -> "Digests":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Ends the sha256 thread of a split instance (the digests stay readable)."""
-        if self._lane is not None:
-            self._lane.shutdown()
-            self._lane = None
 
     @property
     def sha256(self) -> str:

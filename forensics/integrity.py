@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from forensics.evidence import Evidence
-from forensics.hashing import Digests
+from forensics.hashing import Digests, sha256_lane
 
 
 def hash_evidence(evidence: Evidence) -> dict:
@@ -20,7 +20,8 @@ def hash_evidence(evidence: Evidence) -> dict:
 
     ``hash_verified`` is True/False when the container stores a hash (E01), None when there is nothing to compare.
     """
-    with Digests(split=True) as digests:
+    with sha256_lane() as lane:
+        digests = Digests(lane)
         for chunk in evidence.byte_chunks():
             digests.update(chunk)
     stored = evidence.stored_hashes()

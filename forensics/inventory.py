@@ -19,7 +19,7 @@ import magic
 from artifacts import timestamps
 from forensics.confidential import open_private, private_dir
 from forensics.entries import FILE, FileEntry
-from forensics.hashing import CHUNK, Digests
+from forensics.hashing import CHUNK, Digests, sha256_lane
 
 # How much of a file libmagic sees. Binary formats are recognised by signatures within the first KiB (tar's at 257,
 # an APK's first members); libmagic's text tests cost in proportion to the bytes given, and text formats (XML,
@@ -99,12 +99,12 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
     batch: list[_Item] = []
     batch_bytes = 0
     pending: deque[Future] = deque()  # futures of the batches handed over, oldest first
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inventory") as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inventory") as pool, sha256_lane() as lane:
         for _partition, source in sources:
             for entry in source:
                 if on_entry is not None:
                     on_entry(entry)
-                item = _inventory_entry(entry, wanted, spool)
+                item = _inventory_entry(entry, wanted, spool, lane)
                 batch.append(item)
                 batch_bytes += item.held
                 if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
@@ -211,7 +211,7 @@ def _text_name(value: str | None) -> tuple[str | None, str | None]:
         return raw.decode("utf-8", "backslashreplace"), f"name is not valid UTF-8, its bytes (hex): {raw.hex()}"
 
 
-def _inventory_entry(entry: FileEntry, wanted, spool: _Spool) -> _Item:
+def _inventory_entry(entry: FileEntry, wanted, spool: _Spool, lane=None) -> _Item:
     """The row (without hashes and MIME type) and the file's bytes read, for a worker to finish."""
     path, odd = _text_name(entry.path)
     if odd:
@@ -240,7 +240,7 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool) -> _Item:
         row["note"] = _join(row["note"], f"not copied for the parsers: {entry.size} bytes is over the working-copy "
                                          f"limit of {spool_limit()} bytes (FORENSICS_SPOOL_MAX_BYTES)")
         target = None
-    read = _read(entry, target)
+    read = _read(entry, target, lane)
     complete = read.error is None and read.size == entry.size
     if read.error is not None:
         row["note"] = _join(row["note"], f"read error: {read.error}")
@@ -272,10 +272,10 @@ class _Read:
         self.error: str | None = None
 
 
-def _read(entry: FileEntry, target: Path | None) -> _Read:
+def _read(entry: FileEntry, target: Path | None, lane=None) -> _Read:
     """Read the file once, writing the working copy to ``target`` as it goes. Its bytes are kept while they are
-    at most ``IN_MEMORY_MAX``; past that they are hashed here, chunk by chunk. Any failure of a hostile stream is
-    returned in ``error``, never raised."""
+    at most ``IN_MEMORY_MAX``; past that they are hashed here, chunk by chunk (sha256 on ``lane`` when given). Any
+    failure of a hostile stream is returned in ``error``, never raised."""
     read = _Read()
     out = None
     try:
@@ -294,7 +294,7 @@ def _read(entry: FileEntry, target: Path | None) -> _Read:
                 if read.digests is not None:
                     read.digests.update(chunk)
                 elif read.size > IN_MEMORY_MAX:
-                    read.digests = Digests(split=True)
+                    read.digests = Digests(lane)
                     for held in read.chunks:
                         read.digests.update(held)
                     read.digests.update(chunk)
@@ -308,8 +308,6 @@ def _read(entry: FileEntry, target: Path | None) -> _Read:
     except Exception as exc:  # any failure of a hostile stream is recorded on the row, never fatal
         read.error = f"{type(exc).__name__}: {exc}"
     finally:
-        if read.digests is not None:
-            read.digests.close()
         if out is not None:
             out.close()
     return read
