@@ -7,6 +7,7 @@ hashing and typing of what it read run on worker threads (see ``inventory``), so
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -77,13 +78,14 @@ def spool_path(spool_dir: Path, partition: str, path: str) -> Path:
 
 
 # The inventory's pipeline. The walking thread reads every file once and hands the bytes of a batch of files to a
-# small pool of threads that hash them (sha256 and md5) and identify their type: hashlib and libmagic (through
-# ctypes) release the GIL, so reading, hashing and typing run on every core while the evidence hash runs beside them.
-WORKERS = 2
+# pool of threads (one per core this process may use, 2 to 8) that hash them (sha256 and md5) and identify their type:
+# hashlib and libmagic (through ctypes) release the GIL, so reading, hashing and typing run on every core while the
+# evidence hash runs beside them.
+WORKERS = min(8, max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2))
 BATCH_FILES = 64  # files per batch handed to a worker
 BATCH_BYTES = 4 << 20  # ... or fewer, once their bytes reach this
 IN_MEMORY_MAX = 8 << 20  # a larger file is hashed as it is read (never held whole), sha256 beside md5 on two threads
-MAX_PENDING = 4  # batches handed over and not yet collected; the walk waits beyond that (bounds the bytes held)
+MAX_PENDING = WORKERS + 2  # batches handed over, not yet collected; the walk waits beyond that (bounds the bytes held)
 
 
 def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callable[[str], bool],
