@@ -11,14 +11,32 @@ import dataclasses
 import functools
 import json
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Iterable
 
-import sqlite_utils
 
-from artifacts import timestamps
-from artifacts.records import RECORD_TYPES, Record, column_kinds
-from artifacts.sql_quoting import ident, sqlite_uri
+def _import_sqlite_utils():
+    """sqlite-utils imports pandas and numpy when they are installed, only to map their scalar types to columns;
+    no row here holds one, and the import cost a third of a second of every command. They are hidden from it while
+    it loads (anything that imports them later gets them as usual)."""
+    hidden = [name for name in ("pandas", "numpy") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # an import of it raises ImportError, which sqlite-utils expects
+    try:
+        import sqlite_utils
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+    return sqlite_utils
+
+
+sqlite_utils = _import_sqlite_utils()
+
+from artifacts import timestamps  # noqa: E402  (after the import above, which must come first)
+from artifacts.records import RECORD_TYPES, Record, column_kinds  # noqa: E402
+from artifacts.sql_quoting import ident, sqlite_uri  # noqa: E402
 
 _SQL_TYPES = {"text": str, "int": int, "float": float, "bool": int, "json": str}
 

@@ -106,8 +106,7 @@ def _fresh_store(store: Store, partial: Path) -> Store:
 
 def _process(device_id, paths, store: Store, work: Path, password, on_bytes, result: DeviceResult,
              record_keys: bool = False) -> None:
-    specs = load_parsers()
-    wanted = wanted_paths(specs)
+    specs = wanted = None  # loaded once the first evidence hash has started: the imports overlap with it
     spooled = []
     found: list[dict] = []
     facts = result.facts
@@ -124,6 +123,9 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
         hasher = BackgroundHash(evidence)
         hasher.start()
         try:
+            if specs is None:
+                specs = load_parsers()
+                wanted = wanted_paths(specs)
             rows = []
             notify = (lambda entry: on_bytes(entry.size)) if on_bytes else None
             for row, copy in inventory(evidence.sources(), wanted, work / "spool" / f"e{number}", notify):

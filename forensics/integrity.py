@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from forensics.evidence import Evidence
-from forensics.hashing import Digests
+from forensics.hashing import Digests, sha256_lane
 
 
 def hash_evidence(evidence: Evidence) -> dict:
@@ -21,12 +21,13 @@ def hash_evidence(evidence: Evidence) -> dict:
     ``hash_verified`` is True/False when the container stores a hash (E01), None when there is nothing to compare;
     ``damaged`` lists the sector ranges of an E01 whose chunks fail their checksum (``forensics.ewf``).
     """
-    digests = Digests()
     watch = evidence.chunk_watch()  # E01: which chunks fail their checksum (forensics/ewf.py)
-    for chunk in evidence.byte_chunks():
-        digests.update(chunk)
-        if watch is not None:
-            watch.update(chunk)
+    with sha256_lane() as lane:
+        digests = Digests(lane)
+        for chunk in evidence.byte_chunks():
+            digests.update(chunk)
+            if watch is not None:
+                watch.update(chunk)
     stored = evidence.stored_hashes()
     result = {"sha256": digests.sha256 if digests.size or evidence._reader else None,
               "md5": digests.md5 if digests.size or evidence._reader else None,
@@ -39,7 +40,9 @@ def hash_evidence(evidence: Evidence) -> dict:
 
 
 class BackgroundHash(threading.Thread):
-    """Hashes the evidence on a second core while the inventory walks it (hashlib releases the GIL)."""
+    """Hashes the evidence beside the inventory's walk (hashlib releases the GIL). It runs at the same priority as
+    the walk: the ingest waits for both, and a thread at the lowest priority was starved while the walk's threads
+    kept both cores busy, then ran alone at the end."""
 
     def __init__(self, evidence: Evidence):
         super().__init__(daemon=True)
@@ -48,12 +51,6 @@ class BackgroundHash(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        try:
-            # Lowest CPU priority for this thread alone: it only has to finish by the end of the walk, while the
-            # walk and the MIME identification are what the examiner waits for.
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except (AttributeError, OSError):
-            pass
         try:
             self.result = hash_evidence(self.evidence)
         except BaseException as exc:  # surfaced to the caller by wait()

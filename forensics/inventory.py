@@ -2,10 +2,13 @@
 
 Each file's bytes are read exactly once: the same chunks feed sha256, md5, the MIME sniffer (first chunk only) and,
 for the files some parser asked for, a working copy in the spool folder. Parsers later read those copies, so an
-archive is never decompressed twice and the evidence itself is never opened by a parser.
+archive is never decompressed twice and the evidence itself is never opened by a parser. The walk only reads; the
+hashing and typing of what it read run on worker threads (see ``inventory``), so they use every core.
 """
 from __future__ import annotations
 
+import os
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -17,7 +20,7 @@ import magic
 from artifacts import timestamps
 from forensics.confidential import open_private, private_dir
 from forensics.entries import FILE, FileEntry
-from forensics.hashing import CHUNK, Digests
+from forensics.hashing import CHUNK, Digests, sha256_lane
 
 # How much of a file libmagic sees. Binary formats are recognised by signatures within the first KiB (tar's at 257,
 # an APK's first members); libmagic's text tests cost in proportion to the bytes given, and text formats (XML,
@@ -74,7 +77,15 @@ def spool_path(spool_dir: Path, partition: str, path: str) -> Path:
     return spool_dir.joinpath(partition, *parts) if parts else spool_dir / partition / "_"
 
 
-MIME_BATCH = 64
+# The inventory's pipeline. The walking thread reads every file once and hands the bytes of a batch of files to a
+# pool of threads (one per core this process may use, 2 to 8) that hash them (sha256 and md5) and identify their type:
+# hashlib and libmagic (through ctypes) release the GIL, so reading, hashing and typing run on every core while the
+# evidence hash runs beside them.
+WORKERS = min(8, max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2))
+BATCH_FILES = 64  # files per batch handed to a worker
+BATCH_BYTES = 4 << 20  # ... or fewer, once their bytes reach this
+IN_MEMORY_MAX = 8 << 20  # a larger file is hashed as it is read (never held whole), sha256 beside md5 on two threads
+MAX_PENDING = WORKERS + 2  # batches handed over, not yet collected; the walk waits beyond that (bounds the bytes held)
 
 
 def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callable[[str], bool],
@@ -82,37 +93,72 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
               ) -> Iterator[tuple[dict, SpooledFile | None]]:
     """Yield (file row, spooled copy or None) for every entry of every source, in order, reading each file once.
 
-    MIME identification runs on a second thread, a batch of files at a time (libmagic is called through ctypes,
-    which releases the GIL), so it overlaps with reading and hashing the next files instead of adding to them.
+    The walk reads each file's bytes (and writes the working copy of a wanted one); the hashes and the MIME type
+    are computed by worker threads, a batch of files at a time, and the rows come back in walk order.
     """
-    sniff = MimeSniffer()
     spool = _Spool(spool_dir)
-    batch: list = []  # (row, spooled, head) not yet handed to the MIME thread
-    pending: deque = deque()  # (batch, future of its MIME types), oldest first
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mime") as pool:
+    sniffers = threading.local()
+    batch: list[_Item] = []
+    batch_bytes = 0
+    pending: deque[Future] = deque()  # futures of the batches handed over, oldest first
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inventory") as pool, sha256_lane() as lane:
         for _partition, source in sources:
             for entry in source:
                 if on_entry is not None:
                     on_entry(entry)
-                batch.append(_inventory_entry(entry, wanted, spool))
-                if len(batch) >= MIME_BATCH:
-                    pending.append((batch, pool.submit(_identify, sniff, batch)))
-                    batch = []
-                while pending and (len(pending) > 8 or pending[0][1].done()):
-                    yield from _finished(*pending.popleft())
+                item = _inventory_entry(entry, wanted, spool, lane)
+                batch.append(item)
+                batch_bytes += item.held
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                    pending.append(pool.submit(_digest_batch, sniffers, batch))
+                    batch, batch_bytes = [], 0
+                while pending and (len(pending) > MAX_PENDING or pending[0].done()):
+                    yield from _finished(pending.popleft().result())
         if batch:
-            pending.append((batch, pool.submit(_identify, sniff, batch)))
+            pending.append(pool.submit(_digest_batch, sniffers, batch))
         while pending:
-            yield from _finished(*pending.popleft())
+            yield from _finished(pending.popleft().result())
 
 
-def _identify(sniff: MimeSniffer, batch: list) -> list[str | None]:
-    return [None if head is None else sniff(head, row["size"]) for row, _spooled, head in batch]
+class _Item:
+    """One entry on its way through the pipeline: its row, and what is left to do on a worker."""
+
+    __slots__ = ("row", "target", "head", "chunks", "held", "digests")
+
+    def __init__(self, row: dict, target: Path | None = None, head: bytes | None = None,
+                 chunks: list[bytes] | None = None, digests: Digests | None = None):
+        self.row = row
+        self.target = target  # the working copy written, for a file read without error
+        self.head = head  # the bytes to identify; None: nothing read (no MIME type)
+        self.chunks = chunks  # the file's bytes, still to hash; None: hashed already (or nothing to hash)
+        self.held = sum(map(len, chunks)) if chunks else 0
+        self.digests = digests
 
 
-def _finished(batch: list, mime: Future) -> Iterator[tuple[dict, SpooledFile | None]]:
-    for (row, spooled, _head), mime_type in zip(batch, mime.result()):
-        row["mime_type"] = mime_type
+def _digest_batch(sniffers: threading.local, batch: list[_Item]) -> list[_Item]:
+    """On a worker: hash the bytes read and identify the type of every file of ``batch``."""
+    sniff = getattr(sniffers, "sniff", None)
+    if sniff is None:
+        sniff = sniffers.sniff = MimeSniffer()  # one libmagic handle per thread: a handle is not thread-safe
+    for item in batch:
+        if item.chunks is not None:
+            item.digests = Digests()
+            for chunk in item.chunks:
+                item.digests.update(chunk)
+            item.chunks = None
+        if item.head is not None:
+            item.row["mime_type"] = sniff(item.head, item.row["size"])
+    return batch
+
+
+def _finished(batch: list[_Item]) -> Iterator[tuple[dict, SpooledFile | None]]:
+    for item in batch:
+        row, spooled = item.row, None
+        if item.digests is not None:
+            row["sha256"], row["md5"] = item.digests.sha256, item.digests.md5
+            if item.target is not None:
+                spooled = SpooledFile(item.target, row["partition"], row["path"], row["inode"], row["size"],
+                                      row["allocated"], sha256=row["sha256"])
         yield row, spooled
 
 
@@ -167,8 +213,8 @@ def _text_name(value: str | None) -> tuple[str | None, str | None]:
         return raw.decode("utf-8", "backslashreplace"), f"name is not valid UTF-8, its bytes (hex): {raw.hex()}"
 
 
-def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
-    """The row (without its MIME type), the spooled copy, and the head bytes to identify (None: nothing read)."""
+def _inventory_entry(entry: FileEntry, wanted, spool: _Spool, lane=None) -> _Item:
+    """The row (without hashes and MIME type) and the file's bytes read, for a worker to finish."""
     path, odd = _text_name(entry.path)
     if odd:
         entry = replace(entry, path=path, note=_join(entry.note, odd) if entry.note else odd)
@@ -190,34 +236,49 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
     if entry.kind != FILE or entry.open is None:
         if not entry.allocated and entry.kind == FILE:
             row["recoverable"] = False
-        return row, None, None
+        return _Item(row)
     target = spool.target(entry.partition, entry.path) if wanted(entry.path) else None
     if target is not None and entry.size > spool_limit():
         row["note"] = _join(row["note"], f"not copied for the parsers: {entry.size} bytes is over the working-copy "
                                          f"limit of {spool_limit()} bytes (FORENSICS_SPOOL_MAX_BYTES)")
         target = None
-    digests, head, error = _read(entry, target)
-    complete = error is None and digests.size == entry.size
-    if error is not None:
-        row["note"] = _join(row["note"], f"read error: {error}")
-    elif digests.size != entry.size:
-        row["note"] = _join(row["note"], f"read {digests.size} of {entry.size} bytes")
-    if error is None:
-        row["sha256"], row["md5"], row["size"] = digests.sha256, digests.md5, digests.size
+    read = _read(entry, target, lane)
+    complete = read.error is None and read.size == entry.size
+    if read.error is not None:
+        row["note"] = _join(row["note"], f"read error: {read.error}")
+    elif read.size != entry.size:
+        row["note"] = _join(row["note"], f"read {read.size} of {entry.size} bytes")
+    if read.error is None:
+        row["size"] = read.size
     if not entry.allocated:
         row["recoverable"] = complete and entry.size > 0
-    spooled = None
-    if target is not None and error is None:
-        spooled = SpooledFile(target, entry.partition, entry.path, entry.inode, digests.size, entry.allocated,
-                              sha256=digests.sha256)
-    elif target is not None:
-        target.unlink(missing_ok=True)
-    return row, spooled, head if error is None else None
+    if read.error is not None:
+        if target is not None:
+            target.unlink(missing_ok=True)
+        return _Item(row)
+    if read.chunks is None:  # hashed while read
+        return _Item(row, target, read.head, digests=read.digests)
+    return _Item(row, target, read.head, chunks=read.chunks)
 
 
-def _read(entry: FileEntry, target: Path | None) -> tuple[Digests, bytes, str | None]:
-    digests = Digests()
-    head = b""
+class _Read:
+    """What reading one file gave: its bytes (kept for a worker to hash) or, for a large file, its digests."""
+
+    __slots__ = ("chunks", "digests", "head", "size", "error")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] | None = []
+        self.digests: Digests | None = None
+        self.head = b""
+        self.size = 0
+        self.error: str | None = None
+
+
+def _read(entry: FileEntry, target: Path | None, lane=None) -> _Read:
+    """Read the file once, writing the working copy to ``target`` as it goes. Its bytes are kept while they are
+    at most ``IN_MEMORY_MAX``; past that they are hashed here, chunk by chunk (sha256 on ``lane`` when given). Any
+    failure of a hostile stream is returned in ``error``, never raised."""
+    read = _Read()
     out = None
     try:
         if target is not None:
@@ -229,19 +290,29 @@ def _read(entry: FileEntry, target: Path | None) -> tuple[Digests, bytes, str | 
                 chunk = stream.read(CHUNK)
                 if not chunk:
                     break
-                if not head:
-                    head = chunk[:MIME_HEAD_BINARY]
-                digests.update(chunk)
+                if not read.head:
+                    read.head = chunk[:MIME_HEAD_BINARY]
+                read.size += len(chunk)
+                if read.digests is not None:
+                    read.digests.update(chunk)
+                elif read.size > IN_MEMORY_MAX:
+                    read.digests = Digests(lane)
+                    for held in read.chunks:
+                        read.digests.update(held)
+                    read.digests.update(chunk)
+                    read.chunks = None
+                else:
+                    read.chunks.append(chunk)
                 if out is not None:
                     out.write(chunk)
         finally:
             stream.close()
     except Exception as exc:  # any failure of a hostile stream is recorded on the row, never fatal
-        return digests, head, f"{type(exc).__name__}: {exc}"
+        read.error = f"{type(exc).__name__}: {exc}"
     finally:
         if out is not None:
             out.close()
-    return digests, head, None
+    return read
 
 
 def _join(a: str | None, b: str) -> str:
