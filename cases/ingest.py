@@ -22,7 +22,7 @@ from forensics.confidential import create_private, private_dir
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
 from forensics.inventory import inventory
-from parsers.framework import load_parsers, run_parsers, wanted_paths
+from parsers.framework import load_parsers, packable_paths, run_parsers, wanted_paths
 
 log = logging.getLogger(__name__)
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -107,6 +107,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
              record_keys: bool = False) -> None:
     specs = load_parsers()
     wanted = wanted_paths(specs)
+    packable = packable_paths(specs)
     spooled = []
     found: list[dict] = []
     facts = result.facts
@@ -125,7 +126,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
         try:
             rows = []
             notify = (lambda entry: on_bytes(entry.size)) if on_bytes else None
-            for row, copy in inventory(evidence.sources(), wanted, work / "spool" / f"e{number}", notify):
+            for row, copy in inventory(evidence.sources(), wanted, work / "spool" / f"e{number}", notify, packable):
                 row.update(device_id=device_id, evidence_id=evidence_id)
                 rows.append(row)
                 if copy is not None:

@@ -6,6 +6,7 @@ archive is never decompressed twice and the evidence itself is never opened by a
 """
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from artifacts import timestamps
 from forensics.confidential import open_private, private_dir
 from forensics.entries import FILE, FileEntry
 from forensics.hashing import CHUNK, Digests
+from forensics.pack import Pack, PackSlot, open_section
 
 # How much of a file libmagic sees. Binary formats are recognised by signatures within the first KiB (tar's at 257,
 # an APK's first members); libmagic's text tests cost in proportion to the bytes given, and text formats (XML,
@@ -38,6 +40,13 @@ class SpooledFile:
     allocated: bool
     evidence_id: str = ""
     sha256: str | None = None  # the inventory's hash of these bytes, so a parser that reports it need not re-read
+    offset: int | None = None  # not None: the copy is ``size`` bytes at this offset of the pack file ``local``
+
+    def open(self):
+        """The working copy as a seekable binary stream, whether it is a file of its own or a section of a pack."""
+        if self.offset is None:
+            return open(self.local, "rb")
+        return open_section(self.local, self.offset, self.size)
 
 
 MAGIC_NO_CHECK_SIMH = 0x0800000  # libmagic >= 5.38: SIMH tape images, a slow scan of every buffer
@@ -78,18 +87,21 @@ MIME_BATCH = 64
 
 
 def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callable[[str], bool],
-              spool_dir: Path, on_entry: Callable[[FileEntry], None] | None = None
-              ) -> Iterator[tuple[dict, SpooledFile | None]]:
+              spool_dir: Path, on_entry: Callable[[FileEntry], None] | None = None,
+              packable: Callable[[str], bool] | None = None) -> Iterator[tuple[dict, SpooledFile | None]]:
     """Yield (file row, spooled copy or None) for every entry of every source, in order, reading each file once.
+
+    A wanted file for which ``packable`` says yes (only parsers that read it as a stream want it: photos) is copied
+    into the one pack file beside ``spool_dir`` (``forensics.pack``) rather than to a file of its own.
 
     MIME identification runs on a second thread, a batch of files at a time (libmagic is called through ctypes,
     which releases the GIL), so it overlaps with reading and hashing the next files instead of adding to them.
     """
     sniff = MimeSniffer()
-    spool = _Spool(spool_dir)
+    spool = _Spool(spool_dir, packable)
     batch: list = []  # (row, spooled, head) not yet handed to the MIME thread
     pending: deque = deque()  # (batch, future of its MIME types), oldest first
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mime") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mime") as pool, contextlib.closing(spool):
         for _partition, source in sources:
             for entry in source:
                 if on_entry is not None:
@@ -102,6 +114,7 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
                     yield from _finished(*pending.popleft())
         if batch:
             pending.append((batch, pool.submit(_identify, sniff, batch)))
+        spool.close()  # every copy written before the last rows are handed over
         while pending:
             yield from _finished(*pending.popleft())
 
@@ -125,12 +138,16 @@ class _Spool:
     another and every parser run keeps the provenance of the member it read; a database's -wal/-shm/-journal
     follows the latest occurrence of its database."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, packable: Callable[[str], bool] | None = None):
         self.root = root
         self.seen: dict[tuple[str, str], int] = {}
+        self.packable = packable
+        self.pack = Pack(root.with_name(root.name + ".pack"))
 
-    def target(self, partition: str, path: str) -> Path:
+    def target(self, partition: str, path: str) -> Path | PackSlot:
         sidecar = path.endswith(_SIDECARS)
+        if not sidecar and self.packable is not None and self.packable(path):
+            return self.pack.slot()
         key = (partition, path.rsplit("-", 1)[0] if sidecar else path)
         if sidecar:
             occurrence = max(self.seen.get(key, 1) - 1, 0)
@@ -139,6 +156,9 @@ class _Spool:
             self.seen[key] = occurrence + 1
         root = self.root if occurrence == 0 else self.root / f"duplicate-{occurrence}"
         return spool_path(root, partition, path)
+
+    def close(self) -> None:
+        self.pack.close()
 
 
 SPOOL_MAX_BYTES = 8 << 30  # a working copy larger than this is not made (its file is still hashed and listed)
@@ -208,8 +228,10 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
         row["recoverable"] = complete and entry.size > 0
     spooled = None
     if target is not None and error is None:
-        spooled = SpooledFile(target, entry.partition, entry.path, entry.inode, digests.size, entry.allocated,
-                              sha256=digests.sha256)
+        packed = isinstance(target, PackSlot)
+        spooled = SpooledFile(target.pack.path if packed else target, entry.partition, entry.path, entry.inode,
+                              digests.size, entry.allocated, sha256=digests.sha256,
+                              offset=target.offset if packed else None)
     elif target is not None:
         target.unlink(missing_ok=True)
     return row, spooled, head if error is None else None
@@ -220,7 +242,9 @@ def _read(entry: FileEntry, target: Path | None) -> tuple[Digests, bytes, str | 
     head = b""
     out = None
     try:
-        if target is not None:
+        if isinstance(target, PackSlot):
+            out = target
+        elif target is not None:
             private_dir(target.parent)
             out = open_private(target, binary=True)
         stream = entry.open()

@@ -12,7 +12,9 @@ A parser module only declares what it wants and how rows map to records::
             yield Message(app=ctx.app, ..., ts=timestamps.unix_ms(row["date"]), prov=ctx.prov("sms", row["_id"]))
 
 ``db`` is a read-only ``sqlite3.Connection`` (rows as ``sqlite3.Row``) for database parsers, None for file
-parsers (``requires=None``), which read ``ctx.local`` instead.
+parsers (``requires=None``), which read ``ctx.local`` instead — or, declared with ``stream=True``, only
+``ctx.open()`` (a seekable binary stream), which lets the inventory keep their files in one pack file rather than a
+working copy each (``forensics.pack``; a device's thousands of photos).
 
 Patterns are fnmatch globs matched case-insensitively against the whole path where ``*`` also crosses ``/``, and
 are unanchored: a pattern that does not start with ``*`` is matched anywhere below the root, so vendor prefixes
@@ -40,6 +42,7 @@ from typing import Callable, Iterable
 
 from artifacts.records import Provenance, Record
 from artifacts.sql_quoting import ident, sqlite_uri
+from forensics.confidential import open_private
 from forensics.inventory import SpooledFile
 from parsers.decoders import sqlcipher
 from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, SQLITE_MAGIC, is_sqlcipher
@@ -94,6 +97,7 @@ class ParserSpec:
     source: str = UNVERIFIED
     cipher: Cipher | None = None
     carve: tuple[str, ...] = ()
+    stream: bool = False
     _regex: re.Pattern | None = field(default=None, repr=False)
 
     @property
@@ -111,7 +115,7 @@ _REGISTRY: dict[str, ParserSpec] = {}
 
 def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
            platform: str | None = None, version: str = "1", description: str = "", source: str = "",
-           cipher: Cipher | None = None, carve: Iterable[str] = ()):
+           cipher: Cipher | None = None, carve: Iterable[str] = (), stream: bool = False):
     """Register a parser function; see the module docstring for the contract.
 
     ``source`` says where the parser's schema facts come from — a public tool's query, a public test file or the
@@ -121,7 +125,10 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
     ``Cipher``).
 
     ``carve`` names the tables whose deleted rows are carved from the database's free space and old WAL frames and
-    mapped by this same function (``parsers.carving``; docs/recovery.md); none by default."""
+    mapped by this same function (``parsers.carving``; docs/recovery.md); none by default.
+
+    ``stream``: a file parser that reads its file only through ``ctx.open()``, never ``ctx.local`` (which is None
+    for a file kept in the pack)."""
 
     def register(func: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
@@ -130,7 +137,7 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
                                      description or (func.__doc__ or "").strip().splitlines()[0]
                                      if func.__doc__ else description,
                                      source or getattr(sys.modules.get(func.__module__), "SOURCE", None) or UNVERIFIED,
-                                     cipher, tuple(carve))
+                                     cipher, tuple(carve), stream)
         return func
 
     return register
@@ -165,6 +172,18 @@ def wanted_paths(specs: list[ParserSpec]) -> Callable[[str], bool]:
         return any(spec.matches(path) for spec in candidates(path))
 
     return wanted
+
+
+def packable_paths(specs: list[ParserSpec]) -> Callable[[str], bool]:
+    """Whether every parser that wants a path reads it as a stream (``stream=True``), so its working copy may be a
+    section of the inventory's pack file (``forensics.inventory``)."""
+    candidates = _candidate_specs(specs)
+
+    def packable(path: str) -> bool:
+        matching = [spec for spec in candidates(path) if spec.matches(path)]
+        return bool(matching) and all(spec.stream for spec in matching)
+
+    return packable
 
 
 def _without_sidecar(name: str) -> str:
@@ -214,6 +233,7 @@ class RunContext:
     recovered: bool = False
     store: object = None
     attached: list[str] = field(default_factory=list)
+    scratch: Path | None = None  # the device's work folder: where a packed file ``find`` returns is copied out
     _base_fields: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -236,6 +256,13 @@ class RunContext:
         fields["source_row"] = None if row_id is None else str(row_id)
         fields["recovered"] = self.recovered
         return p
+
+    def open(self):
+        """The file being parsed as a seekable binary stream (a file parser's way in; the only one for a
+        ``stream=True`` parser, whose file may be a section of the pack rather than a file of its own)."""
+        if self.source.offset is not None and (self.local is None or self.local == self.source.local):
+            return self.source.open()
+        return open(self.local, "rb")
 
     def attach_source(self) -> None:
         """The database being parsed, readable as ``src`` by Bulk queries."""
@@ -272,7 +299,19 @@ class RunContext:
         first, in path order; sidecars excluded."""
         regex = compile_patterns([pattern])
         hits = [s for s in self.spooled if regex.match(s.path.lower()) and not s.path.endswith(SIDECARS)]
-        return sorted(hits, key=lambda s: (s.partition != self.source.partition, s.path))
+        return [self._own_file(s) for s in sorted(hits, key=lambda s: (s.partition != self.source.partition, s.path))]
+
+    def _own_file(self, spooled: SpooledFile) -> SpooledFile:
+        """``spooled`` with a working copy of its own: a section of the pack is copied out to the scratch folder
+        (rare: a parser looking for another parser's photos), so ``local`` is always a file."""
+        if spooled.offset is None:
+            return spooled
+        folder = Path(tempfile.mkdtemp(dir=self.scratch))
+        name = spooled.path.rsplit("/", 1)[-1].replace("\x00", "_")
+        copy = folder / (name if name not in ("", ".", "..") else "_")
+        with spooled.open() as src, open_private(copy, binary=True) as out:
+            shutil.copyfileobj(src, out)
+        return replace(spooled, local=copy, offset=None)
 
 
 def columns(db: sqlite3.Connection, table: str) -> set[str]:
@@ -583,7 +622,8 @@ def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, 
     prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
                    source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
                    parser=spec.name, parser_version=spec.version)
-    ctx = RunContext(spec, source, source.local, prov, spooled, store=store)
+    ctx = RunContext(spec, source, source.local if source.offset is None else None, prov, spooled, store=store,
+                     scratch=work)
     try:
         return _attempt(spec, ctx, store, work)
     except _Malformed as exc:
