@@ -91,7 +91,9 @@ def process_device(device_id: str, paths: list[Path], shard_path: Path, work: Pa
         store.upsert("devices", _device_row(device_id, result))
     finally:
         store.close()
+        started = time.monotonic()
         shutil.rmtree(work, ignore_errors=True)
+        log.info("work folder removed in %.2f s", time.monotonic() - started)
     partial.replace(shard_path)
     return result
 
@@ -179,7 +181,9 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
             facts.setdefault(fact["key"], fact["value"])
     if facts.get("time_zone"):
         _file_times_in_device_zone(store, device_id, str(facts["time_zone"]))
-    sightings.record_device(store, device_id, facts)  # identifiers named by the records, per device, in the shard
+    started = time.monotonic()
+    count = sightings.record_device(store, device_id, facts)  # identifiers named by the records, in the shard
+    log.info("%d sightings in %.2f s", count, time.monotonic() - started)
 
 
 def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:
