@@ -52,17 +52,25 @@ def mms(db, ctx):
     part_cols = columns(db, "part")
     data_col = "_data" if "_data" in part_cols else "NULL"
     name_col = "cl" if "cl" in part_cols else "NULL"
+    # addr and part have no index on their message id: each message's rows are looked up in indexed copies in the
+    # connection's own temp schema (the working copy is not changed), not by a scan of both tables per message
+    for table, select, key in (("mms_addr", "SELECT msg_id, _rowid_ AS rid, address, type FROM addr", "msg_id, rid"),
+                               ("mms_part", f"SELECT mid, seq, _rowid_ AS rid, ct, text, {data_col} AS data, "
+                                            f"{name_col} AS name FROM part", "mid, seq, rid")):
+        db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        db.execute(f"CREATE TEMP TABLE {table} AS {select}")
+        db.execute(f"CREATE INDEX temp.{table}_key ON {table} ({key})")
     for pdu in db.execute("SELECT _id, thread_id, date, msg_box FROM pdu ORDER BY _id"):
         direction, status = _SMS_TYPES.get(pdu["msg_box"], (None, f"msg_box {pdu['msg_box']}"))
         sender, recipients = None, []
-        for addr in db.execute("SELECT address, type FROM addr WHERE msg_id = ? ORDER BY _rowid_", [pdu["_id"]]):
+        for addr in db.execute("SELECT address, type FROM temp.mms_addr WHERE msg_id = ? ORDER BY rid", [pdu["_id"]]):
             if addr["type"] == _ADDR_FROM and addr["address"] != "insert-address-token":
                 sender = addr["address"]
             elif addr["type"] in _ADDR_RECIPIENTS:
                 recipients.append(addr["address"])
         texts, attachments = [], []
-        for part in db.execute(f"SELECT ct, text, {data_col} AS data, {name_col} AS name FROM part "
-                               f"WHERE mid = ? ORDER BY seq, _rowid_", [pdu["_id"]]):
+        for part in db.execute("SELECT ct, text, data, name FROM temp.mms_part WHERE mid = ? ORDER BY seq, rid",
+                               [pdu["_id"]]):
             if part["ct"] == "application/smil":
                 continue
             if part["ct"] == "text/plain" and part["text"] is not None:

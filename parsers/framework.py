@@ -859,7 +859,15 @@ class GuardedConnection:
     def __init__(self, conn: sqlite3.Connection, skip: set):
         self._conn = conn
         self.skip = skip
-        self.last = None
+        self._last = None  # (query state, index, row) of the last row fetched; described only when asked
+
+    @property
+    def last(self):
+        """((query, position), table, row id) of the last row fetched, or None."""
+        if self._last is None:
+            return None
+        (query, table, names), index, row = self._last
+        return (query, index), table, _row_id(row, names, index)
 
     def execute(self, sql: str, params=()):
         return _GuardedCursor(self, self._conn.cursor()).execute(sql, params)
@@ -873,7 +881,8 @@ class GuardedConnection:
 
 class _GuardedCursor:
     def __init__(self, owner: GuardedConnection, cursor: sqlite3.Cursor):
-        self._owner, self._cursor, self._query, self._index, self._sql = owner, cursor, None, -1, ""
+        self._owner, self._cursor, self._query, self._index = owner, cursor, None, -1
+        self._state = (None, None, ())
 
     @property
     def row_factory(self):
@@ -885,20 +894,23 @@ class _GuardedCursor:
 
     def execute(self, sql: str, params=()):
         self._cursor.execute(sql, params)
-        self._query, self._index, self._sql = (sql, repr(params)), -1, sql
+        self._query, self._index = (sql, repr(params)), -1
+        # what describes this query's rows, once per query rather than once per row
+        self._state = (self._query, _table_of(sql), [d[0] for d in self._cursor.description or ()])
         return self
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        while True:
+        row = next(self._cursor)
+        self._index += 1
+        skip = self._owner.skip
+        while skip and (self._query, self._index) in skip:
             row = next(self._cursor)
             self._index += 1
-            where = (self._query, self._index)
-            if where not in self._owner.skip:
-                self._owner.last = (where, _table_of(self._sql), _row_id(row, self._cursor, self._index))
-                return row
+        self._owner._last = (self._state, self._index, row)
+        return row
 
     def fetchone(self):
         return next(self, None)
@@ -918,9 +930,8 @@ def _table_of(sql: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _row_id(row, cursor, index: int) -> str:
+def _row_id(row, names: list[str], index: int) -> str:
     """The failing row's id where the query selected one, else its position in the query's result."""
-    names = [d[0] for d in cursor.description or ()]
     for key in _ROW_KEYS:
         if key in names:
             return str(row[names.index(key)])
