@@ -536,13 +536,13 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
     outcomes = []
     candidates = _candidate_specs(specs)
     batch = _FileRunBatch(store)
+    plan = [(source, [spec for spec in candidates(source.path) if spec.matches(source.path)])
+            for source in sorted(spooled, key=lambda s: (s.partition, s.path)) if not source.path.endswith(SIDECARS)]
     try:
         for deferred in (False, True):
-            for source in sorted(spooled, key=lambda s: (s.partition, s.path)):
-                if source.path.endswith(SIDECARS):
-                    continue
-                for spec in candidates(source.path):
-                    if (spec.cipher is not None) == deferred and spec.matches(source.path):
+            for source, matching in plan:
+                for spec in matching:
+                    if (spec.cipher is not None) == deferred:
                         batch.enter(file_parser=spec.requires is None)
                         outcomes.append(_run(spec, source, base, spooled, store, work, record_keys))
                         if progress:
