@@ -538,20 +538,160 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
     batch = _FileRunBatch(store)
     plan = [(source, [spec for spec in candidates(source.path) if spec.matches(source.path)])
             for source in sorted(spooled, key=lambda s: (s.partition, s.path)) if not source.path.endswith(SIDECARS)]
+    ahead = _StreamsAhead.start([(spec, source) for source, matching in plan for spec in matching
+                                 if spec.stream and spec.cipher is None], base, spooled, work)
     try:
         for deferred in (False, True):
             for source, matching in plan:
                 for spec in matching:
                     if (spec.cipher is not None) == deferred:
                         batch.enter(file_parser=spec.requires is None)
-                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys))
+                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys, ahead))
                         if progress:
                             progress()
     except BaseException:
         batch.end(commit=False)
         raise
+    finally:
+        if ahead is not None:
+            ahead.close()
     batch.end(commit=True)
     return outcomes
+
+
+# Stream parsers (a device's thousands of photos) are run ahead, in a forked worker process, in the order the device's
+# runs will reach them, while this process runs the database parsers; each run's records (or exception) are then
+# written here, in order, through the same path as a run done here — so the store is the same byte for byte. Only
+# worth it, and only done, for at least this many runs.
+STREAMS_AHEAD_MIN = 64
+STREAMS_AHEAD_CHUNK = 128
+STREAMS_AHEAD_CHUNKS = 64  # chunks handed to the worker and not yet collected: bounds the records held (~25 MB)
+_AHEAD_STATE: tuple | None = None  # (base, spooled, work) for the forked worker, set just before it starts
+
+
+class _NeedsStore(Exception):
+    """A stream parser in the worker reached for the store: that run is done in the main process instead."""
+
+
+class _NoStore:
+    def __getattr__(self, name):
+        raise _NeedsStore(name)
+
+
+def _parse_ahead(jobs: list[tuple[str, int]]) -> list[tuple]:
+    """In the worker: ("ok", records, exception or None) per (parser name, index in ``spooled``), or ("here",)
+    where the run must be done in the main process (it used the store, or what it gave cannot be sent back)."""
+    import pickle
+
+    base, spooled, work = _AHEAD_STATE
+    results = []
+    for name, index in jobs:
+        spec, source = _REGISTRY.get(name), spooled[index]
+        if spec is None:
+            results.append(("here",))
+            continue
+        ctx = RunContext(spec, source, source.local if source.offset is None else None,
+                         _run_provenance(base, spec, source), spooled, store=_NoStore(), scratch=work)
+        records, error = [], None
+        try:
+            for item in spec.func(None, ctx) or ():
+                if isinstance(item, Bulk):
+                    raise _NeedsStore("bulk")
+                records.append(item)
+        except _NeedsStore:
+            results.append(("here",))
+            continue
+        except Exception as exc:  # the parser's own failure: raised again where the run is written
+            error = exc
+        try:
+            pickle.dumps((records, error))
+        except Exception:
+            results.append(("here",))
+            continue
+        results.append(("ok", records, error))
+    return results
+
+
+class _StreamsAhead:
+    """The worker and its results, taken in the order the runs were planned."""
+
+    @classmethod
+    def start(cls, runs: list[tuple[ParserSpec, SpooledFile]], base: Provenance, spooled: list[SpooledFile],
+              work: Path) -> "_StreamsAhead | None":
+        if len(runs) < STREAMS_AHEAD_MIN:
+            return None
+        global _AHEAD_STATE
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _AHEAD_STATE = (base, spooled, work)
+        try:
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        except (OSError, ValueError):
+            _AHEAD_STATE = None
+            return None
+        return cls(pool, runs, spooled)
+
+    def __init__(self, pool, runs, spooled):
+        index = {id(s): i for i, s in enumerate(spooled)}
+        self.pool = pool
+        self.keys = [(spec.name, id(source)) for spec, source in runs]
+        self.jobs = [(spec.name, index[id(source)]) for spec, source in runs]
+        self.pending: list = []  # [first run number, runs, future, results] of chunks handed over, oldest first
+        self.results: list = []
+        self.taken = 0  # runs whose result was taken
+        self.submitted = 0
+        self.broken = False
+        self._fill()
+
+    def _fill(self) -> None:
+        while not self.broken and self.submitted < len(self.jobs) and len(self.pending) < STREAMS_AHEAD_CHUNKS:
+            chunk = self.jobs[self.submitted:self.submitted + STREAMS_AHEAD_CHUNK]
+            try:
+                self.pending.append([self.submitted, len(chunk), self.pool.submit(_parse_ahead, chunk), None])
+            except Exception:  # the worker is gone: every later run is done here
+                self.broken = True
+                return
+            self.submitted += len(chunk)
+
+    def take(self, spec: ParserSpec, source: SpooledFile) -> tuple | None:
+        """The worker's result for this run, or None when the run is to be done here."""
+        if self.taken >= len(self.keys) or self.keys[self.taken] != (spec.name, id(source)):
+            return None
+        number = self.taken
+        self.taken += 1
+        while self.pending and not (self.pending[0][0] <= number < self.pending[0][0] + self.pending[0][1]):
+            self.pending.pop(0)
+        if not self.pending:
+            return None
+        chunk = self.pending[0]
+        first, size, future, results = chunk
+        if results is None:
+            try:
+                results = chunk[3] = future.result()
+            except Exception:  # the worker died or could not send the chunk back: these runs are done here
+                results = chunk[3] = [("here",)] * size
+        result = results[number - first]
+        if number == first + size - 1:
+            self.pending.pop(0)
+            self._fill()
+        return result if result[0] == "ok" else None
+
+    def close(self) -> None:
+        global _AHEAD_STATE
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        _AHEAD_STATE = None
+
+
+def _replay(records: list, error: Exception | None) -> Callable:
+    """A parser function giving what the worker's run gave: its records, then its exception if it failed."""
+
+    def replay(db, ctx):
+        yield from records
+        if error is not None:
+            raise error
+
+    return replay
 
 
 class _FileRunBatch:
@@ -606,10 +746,13 @@ def _candidate_specs(specs: list[ParserSpec]) -> Callable[[str], list[ParserSpec
 
 
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,
-         record_keys: bool = False) -> Outcome:
+         record_keys: bool = False, ahead: _StreamsAhead | None = None) -> Outcome:
     """One parser on one file, its outcome and time in the device's log (how a key was obtained, never the key)."""
     started = time.monotonic()
-    outcome = _run_once(spec, source, base, spooled, store, work)
+    done = ahead.take(spec, source) if ahead is not None and spec.stream else None
+    run_spec = replace(spec, func=_replay(done[1], done[2])) if done is not None else spec
+    outcome = _run_once(run_spec, source, base, spooled, store, work)
+    outcome.spec = spec
     if not record_keys:
         outcome.key = None
     log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition, source.path,
@@ -618,10 +761,14 @@ def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store
     return outcome
 
 
-def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
-    prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
+def _run_provenance(base: Provenance, spec: ParserSpec, source: SpooledFile) -> Provenance:
+    return replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
                    source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
                    parser=spec.name, parser_version=spec.version)
+
+
+def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
+    prov = _run_provenance(base, spec, source)
     ctx = RunContext(spec, source, source.local if source.offset is None else None, prov, spooled, store=store,
                      scratch=work)
     try:

@@ -112,3 +112,49 @@ def test_a_parser_finding_a_packed_photo_gets_a_file_of_its_own(tmp_path):
     finally:
         framework._REGISTRY.pop("test-photo-finder", None)
     assert bodies == ["/media/0/DCIM/Camera/IMG_2.JPEG ffd8ff None"]
+
+
+def test_stream_runs_done_ahead_in_a_worker_write_what_runs_done_here_write(tmp_path, monkeypatch):
+    """Stream-parser runs done ahead in the forked worker give the same outcomes and rows, in the same order, as the
+    same runs done in this process: records, a parser's own error (no rows, its message), and a run that reaches
+    for the store (done here instead)."""
+    @framework.parser(name="test-stream-notes", app="org.test", paths=["*/org.test/notes/*.txt"], stream=True)
+    def notes(db, ctx):
+        with ctx.open() as f:
+            text = f.read().decode()
+        if "facts" in text:
+            text += " " + ",".join(ctx.device_facts("imei"))
+        for number, line in enumerate(text.splitlines()):
+            if line == "boom":
+                raise ValueError(f"bad line in {ctx.source.path.rsplit('/', 1)[-1]}")
+            yield Message(app=ctx.app, body=line, prov=ctx.prov(None, number))
+
+    members = {f"media/0/DCIM/Camera/IMG_{i:03d}.jpg": jpeg_with_exif("Cam", f"M{i}", "2021:03:04 05:06:07",
+                                                                      *((10.5, 20.25) if i % 3 else ()))
+               for i in range(80)}
+    members.update({f"data/org.test/notes/{i:03d}.txt": text.encode() for i, text in
+                    enumerate(["one\ntwo", "three\nboom", "facts", "four"] * 20)})
+    try:
+        specs, spooled = _inventory(tmp_path, members)
+        specs = [s for s in specs if s.name in ("exif-media", "test-stream-notes")]
+        results = []
+        for minimum in (framework.STREAMS_AHEAD_MIN, 10 ** 9):
+            monkeypatch.setattr(framework, "STREAMS_AHEAD_MIN", minimum)
+            monkeypatch.setattr(framework, "STREAMS_AHEAD_CHUNK", 16)
+            store = Store(tmp_path / f"shard-{minimum}.sqlite")
+            try:
+                store.put("device_facts", {"device_id": "d", "key": "imei", "value": "490154203237518"})
+                outcomes = framework.run_parsers(specs, spooled, Provenance(device_id="d", evidence_id="d:e1"),
+                                                 store, tmp_path / "work")
+                results.append(([(o.spec.name, o.source.path, o.outcome, o.records, o.message) for o in outcomes],
+                                {t: list(store.rows(t)) for t in ("media", "locations", "messages")}))
+            finally:
+                store.close()
+    finally:
+        framework._REGISTRY.pop("test-stream-notes", None)
+    assert results[0] == results[1]
+    outcomes, rows = results[0]
+    assert len(outcomes) == 160 and len(rows["media"]) == 80 and len(rows["locations"]) == 53
+    assert ("test-stream-notes", "/data/org.test/notes/001.txt", "error", 0,
+            "error: ValueError: bad line in 001.txt") in outcomes
+    assert [m["body"] for m in rows["messages"][:4]] == ["one", "two", "facts 490154203237518", "four"]
