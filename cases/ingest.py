@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -164,6 +165,22 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     started = time.monotonic()
     outcomes = run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
     log.info("%d parser runs in %.2f s", len(outcomes), time.monotonic() - started)
+    # no parser reads the photos' pack files any more: the kernel frees their blocks while the sightings are made
+    removing = threading.Thread(target=_remove_packs, args=(work / "spool",), name="remove-packs")
+    removing.start()
+    try:
+        _after_parsers(device_id, store, base, outcomes, found, facts, result)
+    finally:
+        removing.join()
+
+
+def _remove_packs(spool: Path) -> None:
+    for pack in spool.glob("*.pack"):
+        pack.unlink(missing_ok=True)
+
+
+def _after_parsers(device_id: str, store: Store, base: Provenance, outcomes, found: list[dict], facts: dict,
+                   result: DeviceResult) -> None:
     store.insert_rows("parser_runs", [o.row(base) for o in outcomes])
     keys = [o.key_row(base) for o in outcomes if o.key_how]
     store.insert_rows("database_keys", keys)
