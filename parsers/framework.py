@@ -566,7 +566,7 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
 STREAMS_AHEAD_MIN = 64
 STREAMS_AHEAD_CHUNK = 128
 STREAMS_AHEAD_CHUNKS = 64  # chunks handed to the worker and not yet collected: bounds the records held (~25 MB)
-_AHEAD_STATE: tuple | None = None  # (base, spooled, work) for the forked worker, set just before it starts
+_AHEAD_STATE: tuple | None = None  # (specs, base, spooled, work) for the forked worker, set just before it starts
 
 
 class _NeedsStore(Exception):
@@ -578,18 +578,16 @@ class _NoStore:
         raise _NeedsStore(name)
 
 
-def _parse_ahead(jobs: list[tuple[str, int]]) -> list[tuple]:
-    """In the worker: ("ok", records, exception or None) per (parser name, index in ``spooled``), or ("here",)
-    where the run must be done in the main process (it used the store, or what it gave cannot be sent back)."""
+def _parse_ahead(jobs: list[tuple[int, int]]) -> list[tuple]:
+    """In the worker: ("ok", records, exception or None) per (index of the parser, index in ``spooled``), or
+    ("here",) where the run must be done in the main process (it used the store, or what it gave cannot be sent
+    back)."""
     import pickle
 
-    base, spooled, work = _AHEAD_STATE
+    specs, base, spooled, work = _AHEAD_STATE
     results = []
-    for name, index in jobs:
-        spec, source = _REGISTRY.get(name), spooled[index]
-        if spec is None:
-            results.append(("here",))
-            continue
+    for spec_index, index in jobs:
+        spec, source = specs[spec_index], spooled[index]
         ctx = RunContext(spec, source, source.local if source.offset is None else None,
                          _run_provenance(base, spec, source), spooled, store=_NoStore(), scratch=work)
         records, error = [], None
@@ -624,21 +622,22 @@ class _StreamsAhead:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        _AHEAD_STATE = (base, spooled, work)
+        specs = list({id(spec): spec for spec, _ in runs}.values())
+        _AHEAD_STATE = (specs, base, spooled, work)
         try:
             pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         except (OSError, ValueError):
             _AHEAD_STATE = None
             return None
-        return cls(pool, runs, spooled)
+        return cls(pool, runs, specs, spooled)
 
-    def __init__(self, pool, runs, spooled):
+    def __init__(self, pool, runs, specs, spooled):
         index = {id(s): i for i, s in enumerate(spooled)}
+        spec_index = {id(spec): i for i, spec in enumerate(specs)}
         self.pool = pool
-        self.keys = [(spec.name, id(source)) for spec, source in runs]
-        self.jobs = [(spec.name, index[id(source)]) for spec, source in runs]
+        self.keys = [(id(spec), id(source)) for spec, source in runs]
+        self.jobs = [(spec_index[id(spec)], index[id(source)]) for spec, source in runs]
         self.pending: list = []  # [first run number, runs, future, results] of chunks handed over, oldest first
-        self.results: list = []
         self.taken = 0  # runs whose result was taken
         self.submitted = 0
         self.broken = False
@@ -656,7 +655,7 @@ class _StreamsAhead:
 
     def take(self, spec: ParserSpec, source: SpooledFile) -> tuple | None:
         """The worker's result for this run, or None when the run is to be done here."""
-        if self.taken >= len(self.keys) or self.keys[self.taken] != (spec.name, id(source)):
+        if self.taken >= len(self.keys) or self.keys[self.taken] != (id(spec), id(source)):
             return None
         number = self.taken
         self.taken += 1
