@@ -146,22 +146,46 @@ class _Extractor:
                                ("contacts", self._contact), ("messages", self._message),
                                ("web_visits", self._visit), ("downloads", self._visit),
                                ("searches", self._search)):
+            columns = ", ".join(f"[{c}]" for c in ("id", *_PROV, "app", "ts", *_READ[table]))
             if table == "messages":
                 self.flush()
                 self._addressed()
-            columns = ", ".join(f"[{c}]" for c in ("id", *_PROV, "app", "ts", *_READ[table]))
-            where = " WHERE [body] IS NOT NULL AND [body] != ''" if table == "messages" else ""
-            cursor = self.store.db.conn.execute(f"SELECT {columns} FROM [{table}]{where} ORDER BY id")
+                self._mentioned(columns)
+                continue
+            cursor = self.store.db.conn.execute(f"SELECT {columns} FROM [{table}] ORDER BY id")
             names = [d[0] for d in cursor.description]
             for values in cursor:
                 row = dict(zip(names, values))
                 try:
                     found = handler(row)
                 except Exception as exc:  # one bad value fails one record, never the device
-                    self.failures.append((row["evidence_id"], row["partition"], row["source_path"],
-                                          f"{table} {row['id']}: {type(exc).__name__}: {exc}"))
+                    self._failed(table, row, exc)
                     continue
                 self._emit(table, row, found)
+
+    def _failed(self, table: str, row: dict, exc: Exception) -> None:
+        self.failures.append((row["evidence_id"], row["partition"], row["source_path"],
+                              f"{table} {row['id']}: {type(exc).__name__}: {exc}"))
+
+    def _mentioned(self, columns: str) -> None:
+        """Identifiers written in message bodies. Only the body is read for every message (most name nothing);
+        the whole row only for a message that names something."""
+        conn = self.store.db.conn
+        for record_id, body in conn.execute("SELECT id, [body] FROM [messages] WHERE [body] IS NOT NULL AND "
+                                            "[body] != '' ORDER BY id"):
+            try:
+                found = self._message({"body": body})
+                exc = None
+            except Exception as error:  # one bad value fails one record, never the device
+                found, exc = None, error
+            if not found and exc is None:
+                continue
+            cursor = conn.execute(f"SELECT {columns} FROM [messages] WHERE id = ?", (record_id,))
+            row = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+            if exc is not None:
+                self._failed("messages", row, exc)
+            else:
+                self._emit("messages", row, found)
 
     def _account(self, row):
         plat = row["platform"]

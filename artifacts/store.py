@@ -209,6 +209,7 @@ class Store:
         self.db = sqlite_utils.Database(sqlite3.connect(sqlite_uri(self.path, readonly=False), uri=True))
         self.db.conn.isolation_level = None  # explicit transactions: one parser run is all or nothing
         timestamps.register_sql_functions(self.db.conn)
+        _register_sql_functions(self.db.conn)
         if scratch:
             self.db.execute("PRAGMA journal_mode=MEMORY")
             self.db.execute("PRAGMA synchronous=OFF")
@@ -502,6 +503,16 @@ class RecordWriter:
 
     def __exit__(self, *exc) -> None:
         self.flush()
+
+
+def _register_sql_functions(conn: sqlite3.Connection) -> None:
+    """For Bulk mappings that must give exactly what a Python mapping gives, on the rare values SQL would write
+    differently (reals, blobs): ``py_str(v)`` is ``str(v)``; ``json_list_of(v)`` and ``json_object_of(k, v)`` are
+    ``[v]`` and ``{k: v}`` as the record writer encodes them."""
+    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+    conn.create_function("py_str", 1, lambda v: None if v is None else str(v), deterministic=True)
+    conn.create_function("json_list_of", 1, lambda v: dumps([v]), deterministic=True)
+    conn.create_function("json_object_of", 2, lambda k, v: dumps({k: v}), deterministic=True)
 
 
 def _encode(table: str, row: dict) -> dict:

@@ -20,8 +20,8 @@ line as ``name=value`` pairs.
 from __future__ import annotations
 
 import argparse
+import os
 import random
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -226,12 +226,18 @@ def run_ingest(tar_path: Path, case: Path) -> tuple[float, int, float]:
     shutil.rmtree(case, ignore_errors=True)
     forensics = Path(sys.executable).with_name("forensics")
     subprocess.run([str(forensics), "case", "init", str(case)], check=True, capture_output=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run([str(forensics), "ingest", str(case), str(tar_path), "--device-id", "phone", "--quiet"],
-                   check=True, capture_output=True)
-    elapsed = time.perf_counter() - start
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        ingest = subprocess.Popen([str(forensics), "ingest", str(case), str(tar_path), "--device-id", "phone",
+                                   "--quiet"], stdout=subprocess.DEVNULL, stderr=errors)
+        # this process's own peak (and its worker's): RUSAGE_CHILDREN would report ALEAPP's, run before it
+        _pid, status, usage = os.wait4(ingest.pid, 0)
+        elapsed = time.perf_counter() - start
+        ingest.returncode = os.waitstatus_to_exitcode(status)
+        if ingest.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"error: forensics ingest failed:\n{errors.read().decode(errors='replace')[-2000:]}")
+    peak = usage.ru_maxrss / 1024
     db = sqlite3.connect(f"file:{case / 'case.sqlite'}?mode=ro", uri=True)
     try:
         messages = db.execute("SELECT count(*) FROM messages").fetchone()[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from forensics.confidential import create_private, private_dir
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
 from forensics.inventory import inventory
-from parsers.framework import load_parsers, run_parsers, wanted_paths
+from parsers.framework import load_parsers, packable_paths, run_parsers, wanted_paths
 
 log = logging.getLogger(__name__)
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -92,7 +93,9 @@ def process_device(device_id: str, paths: list[Path], shard_path: Path, work: Pa
         store.upsert("devices", _device_row(device_id, result))
     finally:
         store.close()
+        started = time.monotonic()
         shutil.rmtree(work, ignore_errors=True)
+        log.info("work folder removed in %.2f s", time.monotonic() - started)
     partial.replace(shard_path)
     return result
 
@@ -106,7 +109,7 @@ def _fresh_store(store: Store, partial: Path) -> Store:
 
 def _process(device_id, paths, store: Store, work: Path, password, on_bytes, result: DeviceResult,
              record_keys: bool = False) -> None:
-    specs = wanted = None  # loaded once the first evidence hash has started: the imports overlap with it
+    specs = wanted = packable = None  # loaded once the first evidence hash has started: the imports overlap with it
     spooled = []
     found: list[dict] = []
     facts = result.facts
@@ -126,9 +129,10 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
             if specs is None:
                 specs = load_parsers()
                 wanted = wanted_paths(specs)
+                packable = packable_paths(specs)
             rows = []
             notify = (lambda entry: on_bytes(entry.size)) if on_bytes else None
-            for row, copy in inventory(evidence.sources(), wanted, work / "spool" / f"e{number}", notify):
+            for row, copy in inventory(evidence.sources(), wanted, work / "spool" / f"e{number}", notify, packable):
                 row.update(device_id=device_id, evidence_id=evidence_id)
                 rows.append(row)
                 if copy is not None:
@@ -169,6 +173,22 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     started = time.monotonic()
     outcomes = run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
     log.info("%d parser runs in %.2f s", len(outcomes), time.monotonic() - started)
+    # no parser reads the photos' pack files any more: the kernel frees their blocks while the sightings are made
+    removing = threading.Thread(target=_remove_packs, args=(work / "spool",), name="remove-packs")
+    removing.start()
+    try:
+        _after_parsers(device_id, store, base, outcomes, found, facts, result)
+    finally:
+        removing.join()
+
+
+def _remove_packs(spool: Path) -> None:
+    for pack in spool.glob("*.pack"):
+        pack.unlink(missing_ok=True)
+
+
+def _after_parsers(device_id: str, store: Store, base: Provenance, outcomes, found: list[dict], facts: dict,
+                   result: DeviceResult) -> None:
     store.insert_rows("parser_runs", [o.row(base) for o in outcomes])
     keys = [o.key_row(base) for o in outcomes if o.key_how]
     store.insert_rows("database_keys", keys)
@@ -186,7 +206,9 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
             facts.setdefault(fact["key"], fact["value"])
     if facts.get("time_zone"):
         _file_times_in_device_zone(store, device_id, str(facts["time_zone"]))
-    sightings.record_device(store, device_id, facts)  # identifiers named by the records, per device, in the shard
+    started = time.monotonic()
+    count = sightings.record_device(store, device_id, facts)  # identifiers named by the records, in the shard
+    log.info("%d sightings in %.2f s", count, time.monotonic() - started)
 
 
 def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:

@@ -7,6 +7,7 @@ hashing and typing of what it read run on worker threads (see ``inventory``), so
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import deque
@@ -21,6 +22,7 @@ from artifacts import timestamps
 from forensics.confidential import open_private, private_dir
 from forensics.entries import FILE, FileEntry
 from forensics.hashing import CHUNK, Digests, sha256_lane
+from forensics.pack import Pack, PackSlot, open_section
 
 # How much of a file libmagic sees. Binary formats are recognised by signatures within the first KiB (tar's at 257,
 # an APK's first members); libmagic's text tests cost in proportion to the bytes given, and text formats (XML,
@@ -41,6 +43,13 @@ class SpooledFile:
     allocated: bool
     evidence_id: str = ""
     sha256: str | None = None  # the inventory's hash of these bytes, so a parser that reports it need not re-read
+    offset: int | None = None  # not None: the copy is ``size`` bytes at this offset of the pack file ``local``
+
+    def open(self):
+        """The working copy as a seekable binary stream, whether it is a file of its own or a section of a pack."""
+        if self.offset is None:
+            return open(self.local, "rb")
+        return open_section(self.local, self.offset, self.size)
 
 
 MAGIC_NO_CHECK_SIMH = 0x0800000  # libmagic >= 5.38: SIMH tape images, a slow scan of every buffer
@@ -89,19 +98,23 @@ MAX_PENDING = WORKERS + 2  # batches handed over, not yet collected; the walk wa
 
 
 def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callable[[str], bool],
-              spool_dir: Path, on_entry: Callable[[FileEntry], None] | None = None
-              ) -> Iterator[tuple[dict, SpooledFile | None]]:
+              spool_dir: Path, on_entry: Callable[[FileEntry], None] | None = None,
+              packable: Callable[[str], bool] | None = None) -> Iterator[tuple[dict, SpooledFile | None]]:
     """Yield (file row, spooled copy or None) for every entry of every source, in order, reading each file once.
 
     The walk reads each file's bytes (and writes the working copy of a wanted one); the hashes and the MIME type
     are computed by worker threads, a batch of files at a time, and the rows come back in walk order.
+
+    A wanted file for which ``packable`` says yes (only parsers that read it as a stream want it: photos) is copied
+    into the one pack file beside ``spool_dir`` (``forensics.pack``) rather than to a file of its own.
     """
-    spool = _Spool(spool_dir)
+    spool = _Spool(spool_dir, packable)
     sniffers = threading.local()
     batch: list[_Item] = []
     batch_bytes = 0
     pending: deque[Future] = deque()  # futures of the batches handed over, oldest first
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inventory") as pool, sha256_lane() as lane:
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inventory") as pool, sha256_lane() as lane, \
+            contextlib.closing(spool):
         for _partition, source in sources:
             for entry in source:
                 if on_entry is not None:
@@ -116,6 +129,7 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
                     yield from _finished(pending.popleft().result())
         if batch:
             pending.append(pool.submit(_digest_batch, sniffers, batch))
+        spool.close()  # every copy written before the last rows are handed over
         while pending:
             yield from _finished(pending.popleft().result())
 
@@ -157,8 +171,10 @@ def _finished(batch: list[_Item]) -> Iterator[tuple[dict, SpooledFile | None]]:
         if item.digests is not None:
             row["sha256"], row["md5"] = item.digests.sha256, item.digests.md5
             if item.target is not None:
-                spooled = SpooledFile(item.target, row["partition"], row["path"], row["inode"], row["size"],
-                                      row["allocated"], sha256=row["sha256"])
+                packed = isinstance(item.target, PackSlot)
+                spooled = SpooledFile(item.target.pack.path if packed else item.target, row["partition"],
+                                      row["path"], row["inode"], row["size"], row["allocated"], sha256=row["sha256"],
+                                      offset=item.target.offset if packed else None)
         yield row, spooled
 
 
@@ -171,12 +187,16 @@ class _Spool:
     another and every parser run keeps the provenance of the member it read; a database's -wal/-shm/-journal
     follows the latest occurrence of its database."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, packable: Callable[[str], bool] | None = None):
         self.root = root
         self.seen: dict[tuple[str, str], int] = {}
+        self.packable = packable
+        self.pack = Pack(root.with_name(root.name + ".pack"))
 
-    def target(self, partition: str, path: str) -> Path:
+    def target(self, partition: str, path: str) -> Path | PackSlot:
         sidecar = path.endswith(_SIDECARS)
+        if not sidecar and self.packable is not None and self.packable(path):
+            return self.pack.slot()
         key = (partition, path.rsplit("-", 1)[0] if sidecar else path)
         if sidecar:
             occurrence = max(self.seen.get(key, 1) - 1, 0)
@@ -185,6 +205,9 @@ class _Spool:
             self.seen[key] = occurrence + 1
         root = self.root if occurrence == 0 else self.root / f"duplicate-{occurrence}"
         return spool_path(root, partition, path)
+
+    def close(self) -> None:
+        self.pack.close()
 
 
 SPOOL_MAX_BYTES = 8 << 30  # a working copy larger than this is not made (its file is still hashed and listed)
@@ -281,7 +304,9 @@ def _read(entry: FileEntry, target: Path | None, lane=None) -> _Read:
     read = _Read()
     out = None
     try:
-        if target is not None:
+        if isinstance(target, PackSlot):
+            out = target
+        elif target is not None:
             private_dir(target.parent)
             out = open_private(target, binary=True)
         stream = entry.open()

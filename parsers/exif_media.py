@@ -50,10 +50,10 @@ _EXIF_TIME = re.compile(r"(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 
 
-@parser(name="exif-media", app="system", paths=["*.jpg", "*.jpeg", "*.heic", "*.heif"])
+@parser(name="exif-media", app="system", paths=["*.jpg", "*.jpeg", "*.heic", "*.heif"], stream=True)
 def exif_media(db, ctx):
     """Photo metadata (camera, capture time, GPS) from the EXIF of JPEG and HEIC/HEIF files."""
-    with open(ctx.local, "rb") as f:
+    with ctx.open() as f:  # stream=True: a photo's copy may be a section of the inventory's pack file
         head = f.read(32)
         mime = _mime_type(head)
         if mime is None:
@@ -75,7 +75,7 @@ def exif_media(db, ctx):
         extra["gps_time"] = gps_ts.iso
     if local is None and (raw := _text(tags, "EXIF DateTimeOriginal")) is not None:
         extra["datetime_original"] = raw  # present but not a valid EXIF date and time
-    sha256 = ctx.source.sha256 or _sha256(ctx.local)  # the inventory hashed these bytes when it spooled them
+    sha256 = ctx.source.sha256 or _sha256(ctx)  # the inventory hashed these bytes when it spooled them
     yield Media(app=app, media_path=ctx.source.path, sha256=sha256, mime_type=mime,
                 camera_make=_text(tags, "Image Make"), camera_model=_text(tags, "Image Model"), local_time=local,
                 ts=offset_ts or gps_ts, latitude=lat, longitude=lon, altitude=alt, extra=extra, prov=ctx.prov())
@@ -116,9 +116,9 @@ def _exif_tags(f, mime: str) -> dict:
     return exifread.process_file(io.BytesIO(tiff), details=False, extract_thumbnail=False) if tiff else {}
 
 
-def _sha256(path) -> str:
+def _sha256(ctx) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with ctx.open() as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

@@ -12,7 +12,9 @@ A parser module only declares what it wants and how rows map to records::
             yield Message(app=ctx.app, ..., ts=timestamps.unix_ms(row["date"]), prov=ctx.prov("sms", row["_id"]))
 
 ``db`` is a read-only ``sqlite3.Connection`` (rows as ``sqlite3.Row``) for database parsers, None for file
-parsers (``requires=None``), which read ``ctx.local`` instead.
+parsers (``requires=None``), which read ``ctx.local`` instead — or, declared with ``stream=True``, only
+``ctx.open()`` (a seekable binary stream), which lets the inventory keep their files in one pack file rather than a
+working copy each (``forensics.pack``; a device's thousands of photos).
 
 Patterns are fnmatch globs matched case-insensitively against the whole path where ``*`` also crosses ``/``, and
 are unanchored: a pattern that does not start with ``*`` is matched anywhere below the root, so vendor prefixes
@@ -40,6 +42,7 @@ from typing import Callable, Iterable
 
 from artifacts.records import Provenance, Record
 from artifacts.sql_quoting import ident, sqlite_uri
+from forensics.confidential import open_private
 from forensics.inventory import SpooledFile
 from parsers.decoders import sqlcipher
 from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, SQLITE_MAGIC, is_sqlcipher
@@ -94,6 +97,7 @@ class ParserSpec:
     source: str = UNVERIFIED
     cipher: Cipher | None = None
     carve: tuple[str, ...] = ()
+    stream: bool = False
     _regex: re.Pattern | None = field(default=None, repr=False)
 
     @property
@@ -111,7 +115,7 @@ _REGISTRY: dict[str, ParserSpec] = {}
 
 def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
            platform: str | None = None, version: str = "1", description: str = "", source: str = "",
-           cipher: Cipher | None = None, carve: Iterable[str] = ()):
+           cipher: Cipher | None = None, carve: Iterable[str] = (), stream: bool = False):
     """Register a parser function; see the module docstring for the contract.
 
     ``source`` says where the parser's schema facts come from — a public tool's query, a public test file or the
@@ -121,7 +125,10 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
     ``Cipher``).
 
     ``carve`` names the tables whose deleted rows are carved from the database's free space and old WAL frames and
-    mapped by this same function (``parsers.carving``; docs/recovery.md); none by default."""
+    mapped by this same function (``parsers.carving``; docs/recovery.md); none by default.
+
+    ``stream``: a file parser that reads its file only through ``ctx.open()``, never ``ctx.local`` (which is None
+    for a file kept in the pack)."""
 
     def register(func: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
@@ -130,7 +137,7 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
                                      description or (func.__doc__ or "").strip().splitlines()[0]
                                      if func.__doc__ else description,
                                      source or getattr(sys.modules.get(func.__module__), "SOURCE", None) or UNVERIFIED,
-                                     cipher, tuple(carve))
+                                     cipher, tuple(carve), stream)
         return func
 
     return register
@@ -165,6 +172,18 @@ def wanted_paths(specs: list[ParserSpec]) -> Callable[[str], bool]:
         return any(spec.matches(path) for spec in candidates(path))
 
     return wanted
+
+
+def packable_paths(specs: list[ParserSpec]) -> Callable[[str], bool]:
+    """Whether every parser that wants a path reads it as a stream (``stream=True``), so its working copy may be a
+    section of the inventory's pack file (``forensics.inventory``)."""
+    candidates = _candidate_specs(specs)
+
+    def packable(path: str) -> bool:
+        matching = [spec for spec in candidates(path) if spec.matches(path)]
+        return bool(matching) and all(spec.stream for spec in matching)
+
+    return packable
 
 
 def _without_sidecar(name: str) -> str:
@@ -214,6 +233,7 @@ class RunContext:
     recovered: bool = False
     store: object = None
     attached: list[str] = field(default_factory=list)
+    scratch: Path | None = None  # the device's work folder: where a packed file ``find`` returns is copied out
     _base_fields: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -236,6 +256,13 @@ class RunContext:
         fields["source_row"] = None if row_id is None else str(row_id)
         fields["recovered"] = self.recovered
         return p
+
+    def open(self):
+        """The file being parsed as a seekable binary stream (a file parser's way in; the only one for a
+        ``stream=True`` parser, whose file may be a section of the pack rather than a file of its own)."""
+        if self.source.offset is not None and (self.local is None or self.local == self.source.local):
+            return self.source.open()
+        return open(self.local, "rb")
 
     def attach_source(self) -> None:
         """The database being parsed, readable as ``src`` by Bulk queries."""
@@ -272,7 +299,19 @@ class RunContext:
         first, in path order; sidecars excluded."""
         regex = compile_patterns([pattern])
         hits = [s for s in self.spooled if regex.match(s.path.lower()) and not s.path.endswith(SIDECARS)]
-        return sorted(hits, key=lambda s: (s.partition != self.source.partition, s.path))
+        return [self._own_file(s) for s in sorted(hits, key=lambda s: (s.partition != self.source.partition, s.path))]
+
+    def _own_file(self, spooled: SpooledFile) -> SpooledFile:
+        """``spooled`` with a working copy of its own: a section of the pack is copied out to the scratch folder
+        (rare: a parser looking for another parser's photos), so ``local`` is always a file."""
+        if spooled.offset is None:
+            return spooled
+        folder = Path(tempfile.mkdtemp(dir=self.scratch))
+        name = spooled.path.rsplit("/", 1)[-1].replace("\x00", "_")
+        copy = folder / (name if name not in ("", ".", "..") else "_")
+        with spooled.open() as src, open_private(copy, binary=True) as out:
+            shutil.copyfileobj(src, out)
+        return replace(spooled, local=copy, offset=None)
 
 
 def columns(db: sqlite3.Connection, table: str) -> set[str]:
@@ -497,22 +536,161 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
     outcomes = []
     candidates = _candidate_specs(specs)
     batch = _FileRunBatch(store)
+    plan = [(source, [spec for spec in candidates(source.path) if spec.matches(source.path)])
+            for source in sorted(spooled, key=lambda s: (s.partition, s.path)) if not source.path.endswith(SIDECARS)]
+    ahead = _StreamsAhead.start([(spec, source) for source, matching in plan for spec in matching
+                                 if spec.stream and spec.cipher is None], base, spooled, work)
     try:
         for deferred in (False, True):
-            for source in sorted(spooled, key=lambda s: (s.partition, s.path)):
-                if source.path.endswith(SIDECARS):
-                    continue
-                for spec in candidates(source.path):
-                    if (spec.cipher is not None) == deferred and spec.matches(source.path):
+            for source, matching in plan:
+                for spec in matching:
+                    if (spec.cipher is not None) == deferred:
                         batch.enter(file_parser=spec.requires is None)
-                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys))
+                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys, ahead))
                         if progress:
                             progress()
     except BaseException:
         batch.end(commit=False)
         raise
+    finally:
+        if ahead is not None:
+            ahead.close()
     batch.end(commit=True)
     return outcomes
+
+
+# Stream parsers (a device's thousands of photos) are run ahead, in a forked worker process, in the order the device's
+# runs will reach them, while this process runs the database parsers; each run's records (or exception) are then
+# written here, in order, through the same path as a run done here — so the store is the same byte for byte. Only
+# worth it, and only done, for at least this many runs.
+STREAMS_AHEAD_MIN = 64
+STREAMS_AHEAD_CHUNK = 128
+STREAMS_AHEAD_CHUNKS = 64  # chunks handed to the worker and not yet collected: bounds the records held (~25 MB)
+_AHEAD_STATE: tuple | None = None  # (specs, base, spooled, work) for the forked worker, set just before it starts
+
+
+class _NeedsStore(Exception):
+    """A stream parser in the worker reached for the store: that run is done in the main process instead."""
+
+
+class _NoStore:
+    def __getattr__(self, name):
+        raise _NeedsStore(name)
+
+
+def _parse_ahead(jobs: list[tuple[int, int]]) -> list[tuple]:
+    """In the worker: ("ok", records, exception or None) per (index of the parser, index in ``spooled``), or
+    ("here",) where the run must be done in the main process (it used the store, or what it gave cannot be sent
+    back)."""
+    import pickle
+
+    specs, base, spooled, work = _AHEAD_STATE
+    results = []
+    for spec_index, index in jobs:
+        spec, source = specs[spec_index], spooled[index]
+        ctx = RunContext(spec, source, source.local if source.offset is None else None,
+                         _run_provenance(base, spec, source), spooled, store=_NoStore(), scratch=work)
+        records, error = [], None
+        try:
+            for item in spec.func(None, ctx) or ():
+                if isinstance(item, Bulk):
+                    raise _NeedsStore("bulk")
+                records.append(item)
+        except _NeedsStore:
+            results.append(("here",))
+            continue
+        except Exception as exc:  # the parser's own failure: raised again where the run is written
+            error = exc
+        try:
+            pickle.dumps((records, error))
+        except Exception:
+            results.append(("here",))
+            continue
+        results.append(("ok", records, error))
+    return results
+
+
+class _StreamsAhead:
+    """The worker and its results, taken in the order the runs were planned."""
+
+    @classmethod
+    def start(cls, runs: list[tuple[ParserSpec, SpooledFile]], base: Provenance, spooled: list[SpooledFile],
+              work: Path) -> "_StreamsAhead | None":
+        if len(runs) < STREAMS_AHEAD_MIN:
+            return None
+        global _AHEAD_STATE
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        specs = list({id(spec): spec for spec, _ in runs}.values())
+        _AHEAD_STATE = (specs, base, spooled, work)
+        try:
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        except (OSError, ValueError):
+            _AHEAD_STATE = None
+            return None
+        return cls(pool, runs, specs, spooled)
+
+    def __init__(self, pool, runs, specs, spooled):
+        index = {id(s): i for i, s in enumerate(spooled)}
+        spec_index = {id(spec): i for i, spec in enumerate(specs)}
+        self.pool = pool
+        self.keys = [(id(spec), id(source)) for spec, source in runs]
+        self.jobs = [(spec_index[id(spec)], index[id(source)]) for spec, source in runs]
+        self.pending: list = []  # [first run number, runs, future, results] of chunks handed over, oldest first
+        self.taken = 0  # runs whose result was taken
+        self.submitted = 0
+        self.broken = False
+        self._fill()
+
+    def _fill(self) -> None:
+        while not self.broken and self.submitted < len(self.jobs) and len(self.pending) < STREAMS_AHEAD_CHUNKS:
+            chunk = self.jobs[self.submitted:self.submitted + STREAMS_AHEAD_CHUNK]
+            try:
+                self.pending.append([self.submitted, len(chunk), self.pool.submit(_parse_ahead, chunk), None])
+            except Exception:  # the worker is gone: every later run is done here
+                self.broken = True
+                return
+            self.submitted += len(chunk)
+
+    def take(self, spec: ParserSpec, source: SpooledFile) -> tuple | None:
+        """The worker's result for this run, or None when the run is to be done here."""
+        if self.taken >= len(self.keys) or self.keys[self.taken] != (id(spec), id(source)):
+            return None
+        number = self.taken
+        self.taken += 1
+        while self.pending and not (self.pending[0][0] <= number < self.pending[0][0] + self.pending[0][1]):
+            self.pending.pop(0)
+        if not self.pending:
+            return None
+        chunk = self.pending[0]
+        first, size, future, results = chunk
+        if results is None:
+            try:
+                results = chunk[3] = future.result()
+            except Exception:  # the worker died or could not send the chunk back: these runs are done here
+                results = chunk[3] = [("here",)] * size
+        result = results[number - first]
+        if number == first + size - 1:
+            self.pending.pop(0)
+            self._fill()
+        return result if result[0] == "ok" else None
+
+    def close(self) -> None:
+        global _AHEAD_STATE
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        _AHEAD_STATE = None
+
+
+def _replay(records: list, error: Exception | None) -> Callable:
+    """A parser function giving what the worker's run gave: its records, then its exception if it failed."""
+
+    def replay(db, ctx):
+        yield from records
+        if error is not None:
+            raise error
+
+    return replay
 
 
 class _FileRunBatch:
@@ -567,10 +745,13 @@ def _candidate_specs(specs: list[ParserSpec]) -> Callable[[str], list[ParserSpec
 
 
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,
-         record_keys: bool = False) -> Outcome:
+         record_keys: bool = False, ahead: _StreamsAhead | None = None) -> Outcome:
     """One parser on one file, its outcome and time in the device's log (how a key was obtained, never the key)."""
     started = time.monotonic()
-    outcome = _run_once(spec, source, base, spooled, store, work)
+    done = ahead.take(spec, source) if ahead is not None and spec.stream else None
+    run_spec = replace(spec, func=_replay(done[1], done[2])) if done is not None else spec
+    outcome = _run_once(run_spec, source, base, spooled, store, work)
+    outcome.spec = spec
     if not record_keys:
         outcome.key = None
     log.info("parser %s on %s %s: %s, %d records, %.3f s%s", spec.name, source.partition, source.path,
@@ -579,11 +760,16 @@ def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store
     return outcome
 
 
-def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
-    prov = replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
+def _run_provenance(base: Provenance, spec: ParserSpec, source: SpooledFile) -> Provenance:
+    return replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
                    source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
                    parser=spec.name, parser_version=spec.version)
-    ctx = RunContext(spec, source, source.local, prov, spooled, store=store)
+
+
+def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
+    prov = _run_provenance(base, spec, source)
+    ctx = RunContext(spec, source, source.local if source.offset is None else None, prov, spooled, store=store,
+                     scratch=work)
     try:
         return _attempt(spec, ctx, store, work)
     except _Malformed as exc:
@@ -819,7 +1005,15 @@ class GuardedConnection:
     def __init__(self, conn: sqlite3.Connection, skip: set):
         self._conn = conn
         self.skip = skip
-        self.last = None
+        self._last = None  # (query state, index, row) of the last row fetched; described only when asked
+
+    @property
+    def last(self):
+        """((query, position), table, row id) of the last row fetched, or None."""
+        if self._last is None:
+            return None
+        (query, table, names), index, row = self._last
+        return (query, index), table, _row_id(row, names, index)
 
     def execute(self, sql: str, params=()):
         return _GuardedCursor(self, self._conn.cursor()).execute(sql, params)
@@ -833,7 +1027,8 @@ class GuardedConnection:
 
 class _GuardedCursor:
     def __init__(self, owner: GuardedConnection, cursor: sqlite3.Cursor):
-        self._owner, self._cursor, self._query, self._index, self._sql = owner, cursor, None, -1, ""
+        self._owner, self._cursor, self._query, self._index = owner, cursor, None, -1
+        self._state = (None, None, ())
 
     @property
     def row_factory(self):
@@ -845,20 +1040,23 @@ class _GuardedCursor:
 
     def execute(self, sql: str, params=()):
         self._cursor.execute(sql, params)
-        self._query, self._index, self._sql = (sql, repr(params)), -1, sql
+        self._query, self._index = (sql, repr(params)), -1
+        # what describes this query's rows, once per query rather than once per row
+        self._state = (self._query, _table_of(sql), [d[0] for d in self._cursor.description or ()])
         return self
 
     def __iter__(self):
         return self
 
     def __next__(self):
-        while True:
+        row = next(self._cursor)
+        self._index += 1
+        skip = self._owner.skip
+        while skip and (self._query, self._index) in skip:
             row = next(self._cursor)
             self._index += 1
-            where = (self._query, self._index)
-            if where not in self._owner.skip:
-                self._owner.last = (where, _table_of(self._sql), _row_id(row, self._cursor, self._index))
-                return row
+        self._owner._last = (self._state, self._index, row)
+        return row
 
     def fetchone(self):
         return next(self, None)
@@ -878,9 +1076,8 @@ def _table_of(sql: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _row_id(row, cursor, index: int) -> str:
+def _row_id(row, names: list[str], index: int) -> str:
     """The failing row's id where the query selected one, else its position in the query's result."""
-    names = [d[0] for d in cursor.description or ()]
     for key in _ROW_KEYS:
         if key in names:
             return str(row[names.index(key)])

@@ -97,3 +97,71 @@ def test_schema_variant_without_date_sent(tmp_path):
     assert {o.spec.name: o.outcome for o in outcomes} == {"android-sms": "parsed",
                                                           "android-mms": "unsupported version"}
     assert rows["messages"][0]["body"] == "old schema"
+
+
+def _row_by_row_sms(db, ctx):
+    """The SMS mapping as it was written row by row in Python, kept as the reference the SQL mapping must equal."""
+    from artifacts import timestamps
+    from artifacts.records import Message
+    from parsers.android_sms import _SMS_TYPES
+    from parsers.framework import columns
+
+    optional = columns(db, "sms")
+    date_sent = "date_sent" if "date_sent" in optional else "NULL"
+    read = "read" if "read" in optional else "NULL"
+    for row in db.execute(f"SELECT _id, thread_id, address, date, {date_sent} AS date_sent, {read} AS read, "
+                          f"type, body FROM sms ORDER BY _id"):
+        direction, status = _SMS_TYPES.get(row["type"], (None, f"type {row['type']}"))
+        address = row["address"]
+        received = timestamps.unix_ms(row["date"])
+        sent = timestamps.unix_ms(row["date_sent"])
+        yield Message(
+            app=ctx.app, platform=ctx.platform, thread_id=None if row["thread_id"] is None else str(row["thread_id"]),
+            body=row["body"], direction=direction, status=status, message_type="sms",
+            sender=address if direction == "incoming" else None,
+            recipients=[address] if direction == "outgoing" and address else [],
+            ts=sent if direction == "incoming" and sent else received,
+            received_ts=received if direction == "incoming" else None,
+            extra={"read": row["read"]} if row["read"] is not None else {}, prov=ctx.prov("sms", row["_id"]))
+
+
+@pytest.mark.parametrize("with_optional", [True, False])
+def test_sms_mapped_in_sql_equals_the_row_by_row_mapping(tmp_path, with_optional):
+    """Odd values in columns without affinity (types as text, reals, blobs, zero and text times, empty addresses,
+    quotes and control characters) give the same records from the SQL mapping as from a row-by-row Python one."""
+    from parsers import framework
+
+    values = [
+        (1, "+15550001", 1700000000123, 1700000000000, 1, 1, 'hi "there"\n\ttab'),
+        (2, "+15550002", 1700000001000, 0, 0, 2, "sent"),
+        ("7", "", 1700000002000, None, None, 3, None),
+        (4.5, None, "1700000003000", "1700000002500", "yes", 2.0, "real type"),
+        (b"\x01\x02", b"\xff\x00", 0, 1700000004000, 2.5, "1", "text type"),
+        (None, 0, None, None, b"\x00", None, "null type"),
+        (9, 5551234, -5, 1700000005000, 1, 7, "unknown type"),
+        (10, 1.5, 1e12, 1700000006000.5, 3, 1.5, "real address"),
+        (11, "a'b\\c\u2028\U0001F600", 10 ** 18, 9 * 10 ** 18, -1, 5, "far future"),
+    ]
+    columns = "thread_id, address, date, date_sent, read, type, body" if with_optional else \
+        "thread_id, address, date, type, body"
+    db = tmp_path / "mmssms.db"
+    conn = sqlite3.connect(db)
+    conn.execute(f"CREATE TABLE sms (_id INTEGER PRIMARY KEY, {columns})")
+    for number, row in enumerate(values, start=1):
+        kept = row if with_optional else (row[0], row[1], row[2], row[5], row[6])
+        conn.execute(f"INSERT INTO sms VALUES ({', '.join('?' * (len(kept) + 1))})", (number, *kept))
+    conn.commit()
+    conn.close()
+    framework.parser(name="test-sms-row-by-row", app="com.android.providers.telephony", platform="SMS",
+                     paths=["*/com.android.providers.telephony/databases/mmssms.db"],
+                     requires={"sms": {"_id", "thread_id", "address", "date", "type", "body"}})(_row_by_row_sms)
+    try:
+        outcomes, rows = parser_harness.run(tmp_path / "run", {SMS_PATH: db}, ["android-sms", "test-sms-row-by-row"])
+    finally:
+        framework._REGISTRY.pop("test-sms-row-by-row", None)
+    assert [(o.outcome, o.records, o.message) for o in outcomes] == [("parsed", 9, None)] * 2
+    by_parser = {}
+    for message in rows["messages"]:
+        by_parser.setdefault(message.pop("parser"), []).append({k: v for k, v in message.items() if k != "id"})
+    assert by_parser["android-sms"] == by_parser["test-sms-row-by-row"]
+    assert by_parser["android-sms"][0]["extra"] == ({"read": 1} if with_optional else {})
