@@ -21,8 +21,8 @@ from cases import problems
 from forensics.confidential import create_private, private_dir
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
-from forensics.inventory import inventory
-from parsers.framework import load_parsers, run_parsers, wanted_paths
+from forensics.inventory import SpooledFile, inventory, spool_limit
+from parsers.framework import load_parsers, parsed_at_once, run_parsers, wanted_paths
 
 log = logging.getLogger(__name__)
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -107,6 +107,8 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
              record_keys: bool = False) -> None:
     specs = load_parsers()
     wanted = wanted_paths(specs)
+    base = Provenance(device_id=device_id, evidence_id=f"{device_id}:e1")
+    at_once = _AtOnce(specs, base, store, work, record_keys)
     spooled = []
     found: list[dict] = []
     facts = result.facts
@@ -129,11 +131,14 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                 row.update(device_id=device_id, evidence_id=evidence_id)
                 rows.append(row)
                 if copy is not None:
-                    spooled.append(replace(copy, evidence_id=evidence_id))
+                    copy = replace(copy, evidence_id=evidence_id)
+                    if not at_once.take(copy):
+                        spooled.append(copy)
                 if len(rows) >= 2000:
                     store.insert_rows("files", rows)
                     rows = []
             store.insert_rows("files", rows)
+            at_once.flush()
             hashes = hasher.wait()
             result.anomalies += evidence.collect_anomalies()
         finally:
@@ -156,10 +161,10 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                           "where": str(group[0]), "what": f"stored md5 {hashes['stored_md5']} differs from the "
                                                           f"md5 of the evidence read, {hashes['md5']}"})
     result.files = store.count("files")
-    log.info("%d files inventoried, %d copied for the parsers", result.files, len(spooled))
-    base = Provenance(device_id=device_id, evidence_id=f"{device_id}:e1")
+    log.info("%d files inventoried, %d copied for the parsers and kept, %d parsed as they were read", result.files,
+             len(spooled), at_once.files)
     started = time.monotonic()
-    outcomes = run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
+    outcomes = at_once.outcomes + run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
     log.info("%d parser runs in %.2f s", len(outcomes), time.monotonic() - started)
     store.insert_rows("parser_runs", [o.row(base) for o in outcomes])
     keys = [o.key_row(base) for o in outcomes if o.key_how]
@@ -179,6 +184,45 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     if facts.get("time_zone"):
         _file_times_in_device_zone(store, device_id, str(facts["time_zone"]))
     sightings.record_device(store, device_id, facts)  # identifiers named by the records, per device, in the shard
+
+
+class _AtOnce:
+    """Working copies whose parsers need nothing else (photos: ``standalone`` parsers) are parsed a few at a time
+    while the inventory goes on, and deleted: the work folder holds at most ``AT_ONCE_BYTES`` (or one copy, when
+    larger) of them, whatever the number of photos. The others stay until all of the device's files are read."""
+
+    FILES = 256
+
+    def __init__(self, specs, base: Provenance, store: Store, work: Path, record_keys: bool):
+        self.specs, self.base, self.store, self.work, self.record_keys = specs, base, store, work, record_keys
+        self.wanted = parsed_at_once(specs)
+        self.waiting: list[SpooledFile] = []
+        self.bytes = 0
+        self.files = 0
+        self.outcomes: list = []
+
+    def take(self, copy: SpooledFile) -> bool:
+        if not self.wanted(copy.path):
+            return False
+        self.waiting.append(copy)
+        self.bytes += copy.size
+        self.files += 1
+        if len(self.waiting) >= self.FILES or self.bytes >= min(spool_limit(), AT_ONCE_BYTES):
+            self.flush()
+        return True
+
+    def flush(self) -> None:
+        waiting, self.waiting, self.bytes = self.waiting, [], 0
+        try:
+            if waiting:
+                self.outcomes += run_parsers(self.specs, waiting, self.base, self.store, self.work,
+                                             record_keys=self.record_keys)
+        finally:
+            for copy in waiting:
+                copy.local.unlink(missing_ok=True)
+
+
+AT_ONCE_BYTES = 256 << 20
 
 
 def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:

@@ -21,6 +21,7 @@ _NOTE_KINDS = [
     ("special member, not read", "special-file"),
     ("not a regular file", "special-file"),
     ("read error", "read-error"),
+    ("no scratch space", "no-scratch-space"),
     ("not copied for the parsers", "too-large-to-parse"),
     ("bytes", "short-read"),  # "read N of M bytes"
     ("cannot decrypt", "encrypted-file"),

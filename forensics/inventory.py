@@ -89,17 +89,21 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
     spool = _Spool(spool_dir)
     batch: list = []  # (row, spooled, head) not yet handed to the MIME thread
     pending: deque = deque()  # (batch, future of its MIME types), oldest first
+    held = 0  # bytes of working copies made but not yet handed over (the caller may parse and delete them)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mime") as pool:
         for _partition, source in sources:
             for entry in source:
                 if on_entry is not None:
                     on_entry(entry)
                 batch.append(_inventory_entry(entry, wanted, spool))
-                if len(batch) >= MIME_BATCH:
+                held += batch[-1][1].size if batch[-1][1] is not None else 0
+                if len(batch) >= MIME_BATCH or (held > spool_limit() and batch):
                     pending.append((batch, pool.submit(_identify, sniff, batch)))
                     batch = []
-                while pending and (len(pending) > 8 or pending[0][1].done()):
-                    yield from _finished(*pending.popleft())
+                while pending and (len(pending) > 8 or pending[0][1].done() or held > spool_limit()):
+                    done = pending.popleft()
+                    held -= sum(s.size for _row, s, _head in done[0] if s is not None)
+                    yield from _finished(*done)
         if batch:
             pending.append((batch, pool.submit(_identify, sniff, batch)))
         while pending:
@@ -154,6 +158,32 @@ def spool_limit() -> int:
         return SPOOL_MAX_BYTES
 
 
+SCRATCH_RESERVE_BYTES = 1 << 30  # a working copy is not made when it would leave less free on the work folder's disk
+
+
+def _scratch_short(root: Path, size: int) -> str | None:
+    """Why a copy of ``size`` bytes is not made on ``root``'s disk (``FORENSICS_SCRATCH_RESERVE_BYTES`` must stay
+    free), or None: a full disk would fail the case's store and every other device, a skipped copy fails one file."""
+    import os
+    import shutil
+
+    try:
+        reserve = max(int(os.environ.get("FORENSICS_SCRATCH_RESERVE_BYTES", SCRATCH_RESERVE_BYTES)), 0)
+    except ValueError:
+        reserve = SCRATCH_RESERVE_BYTES
+    folder = root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    if free - size >= reserve:
+        return None
+    return (f"not copied for the parsers: no scratch space, {size} bytes would leave less than {reserve} bytes "
+            f"free on the work folder's disk ({free} free, FORENSICS_SCRATCH_RESERVE_BYTES)")
+
+
 def _text_name(value: str | None) -> tuple[str | None, str | None]:
     """A name as storable text, and a note when it had to change: bytes that are not UTF-8 (kept by the sources
     as surrogate escapes) are written ``\\xNN`` and the note gives the exact bytes in hex, so nothing is lost."""
@@ -195,6 +225,9 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool):
     if target is not None and entry.size > spool_limit():
         row["note"] = _join(row["note"], f"not copied for the parsers: {entry.size} bytes is over the working-copy "
                                          f"limit of {spool_limit()} bytes (FORENSICS_SPOOL_MAX_BYTES)")
+        target = None
+    elif target is not None and (short := _scratch_short(spool.root, entry.size)):
+        row["note"] = _join(row["note"], short)
         target = None
     digests, head, error = _read(entry, target)
     complete = error is None and digests.size == entry.size

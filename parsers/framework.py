@@ -95,6 +95,7 @@ class ParserSpec:
     cipher: Cipher | None = None
     carve: tuple[str, ...] = ()
     _regex: re.Pattern | None = field(default=None, repr=False)
+    standalone: bool = False
 
     @property
     def regex(self) -> re.Pattern:
@@ -111,7 +112,7 @@ _REGISTRY: dict[str, ParserSpec] = {}
 
 def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
            platform: str | None = None, version: str = "1", description: str = "", source: str = "",
-           cipher: Cipher | None = None, carve: Iterable[str] = ()):
+           cipher: Cipher | None = None, carve: Iterable[str] = (), standalone: bool = False):
     """Register a parser function; see the module docstring for the contract.
 
     ``source`` says where the parser's schema facts come from — a public tool's query, a public test file or the
@@ -121,7 +122,11 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
     ``Cipher``).
 
     ``carve`` names the tables whose deleted rows are carved from the database's free space and old WAL frames and
-    mapped by this same function (``parsers.carving``; docs/recovery.md); none by default."""
+    mapped by this same function (``parsers.carving``; docs/recovery.md); none by default.
+
+    ``standalone`` (file parsers only): the parser needs nothing but its own file — no other working copy, no
+    device fact — so its runs happen while the inventory goes on and each working copy is deleted right after
+    (``parsed_at_once``): a device's 50 GB of photos never sit in the work folder at once."""
 
     def register(func: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
@@ -130,7 +135,8 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
                                      description or (func.__doc__ or "").strip().splitlines()[0]
                                      if func.__doc__ else description,
                                      source or getattr(sys.modules.get(func.__module__), "SOURCE", None) or UNVERIFIED,
-                                     cipher, tuple(carve))
+                                     cipher, tuple(carve),
+                                     standalone=standalone and requires is None and cipher is None)
         return func
 
     return register
@@ -172,6 +178,20 @@ def _without_sidecar(name: str) -> str:
         if name.endswith(sidecar):
             return name[: -len(sidecar)]
     return name
+
+
+def parsed_at_once(specs: list[ParserSpec]) -> Callable[[str], bool]:
+    """Whether a working copy can be parsed as soon as it is made and then deleted: every parser that wants its path
+    is ``standalone`` (a photo: EXIF), it is no database sidecar and no other parser looks it up."""
+    candidates = _candidate_specs(specs)
+
+    def at_once(path: str) -> bool:
+        if path.endswith(SIDECARS):
+            return False
+        hits = [spec for spec in candidates(path) if spec.matches(path)]
+        return bool(hits) and all(spec.standalone for spec in hits)
+
+    return at_once
 
 
 def load_parsers() -> list[ParserSpec]:
@@ -600,6 +620,8 @@ def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, 
         except _Malformed as again:
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({again})",
                            recovered=True)
+        finally:
+            rebuilt.unlink(missing_ok=True)  # the work folder holds one rebuilt database at a time
         outcome.recovered = True
         if outcome.outcome in (PARSED, NO_DATA):
             outcome.message = "database was damaged; rows come from what the sqlite3 CLI recovered"
