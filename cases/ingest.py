@@ -191,7 +191,7 @@ class _AtOnce:
     while the inventory goes on, and deleted: the work folder holds at most ``AT_ONCE_BYTES`` (or one copy, when
     larger) of them, whatever the number of photos. The others stay until all of the device's files are read."""
 
-    FILES = 256
+    FILES = 64
 
     def __init__(self, specs, base: Provenance, store: Store, work: Path, record_keys: bool):
         self.specs, self.base, self.store, self.work, self.record_keys = specs, base, store, work, record_keys
@@ -222,7 +222,7 @@ class _AtOnce:
                 copy.local.unlink(missing_ok=True)
 
 
-AT_ONCE_BYTES = 256 << 20
+AT_ONCE_BYTES = 64 << 20
 
 
 def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:
