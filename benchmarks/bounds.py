@@ -4,8 +4,8 @@ Builds a folder extraction holding a sparse file of ``--big-gb`` GB named like a
 default 8 GiB working-copy limit, so it is hashed as a stream and listed as a ``too-large-to-parse`` problem) and
 ``--photos`` real JPEGs of ``--photo-mb`` MiB each (EXIF parsed, working copies deleted as they go), then runs
 ``forensics ingest`` in a fresh process for it and for a one-photo extraction. Prints the peak RSS of both (the
-ingest process's own ``ru_maxrss``), the peak size of the case's work folder (polled every 5 ms) against the
-photos' total and the working-copy limit, and the time; the last line is ``name=value`` pairs:
+ingest process's own high-water mark, ``VmHWM``), the peak size of the case's work folder (polled every 5 ms)
+against the photos' total and the working-copy limit, and the time; the last line is ``name=value`` pairs:
 ``rss_ratio`` (peak RSS against the one-photo ingest; target <= 2) and ``scratch_ratio`` (peak scratch against the
 photos' total; target well below 1: photos never sit in the work folder at once).
 
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 _INGEST = """
-import resource, sys
+import sys
 from click.testing import CliRunner
 from cli import main
 case, evidence = sys.argv[1], sys.argv[2]
@@ -34,7 +34,7 @@ runner = CliRunner()
 assert runner.invoke(main, ["case", "init", case]).exit_code == 0
 result = runner.invoke(main, ["ingest", case, evidence, "--device-id", "d", "--quiet"])
 print(result.exit_code, (result.output.splitlines() or [""])[0])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]))  # peak RSS, KiB
 """
 
 
