@@ -23,8 +23,9 @@ from forensics import damage
 from forensics.confidential import create_private, private_dir
 from forensics.evidence import EvidenceError, group_paths, open_evidence
 from forensics.integrity import BackgroundHash, file_state
-from forensics.inventory import inventory
-from parsers.framework import load_parsers, packable_paths, run_parsers, wanted_paths
+from forensics.inventory import SpooledFile, inventory, spool_limit
+from forensics.pack import done_before
+from parsers.framework import load_parsers, packable_paths, parsed_at_once, run_parsers, wanted_paths
 
 log = logging.getLogger(__name__)
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -109,7 +110,8 @@ def _fresh_store(store: Store, partial: Path) -> Store:
 
 def _process(device_id, paths, store: Store, work: Path, password, on_bytes, result: DeviceResult,
              record_keys: bool = False) -> None:
-    specs = wanted = packable = None  # loaded once the first evidence hash has started: the imports overlap with it
+    specs = wanted = packable = at_once = None  # loaded once the first evidence hash has started (imports overlap)
+    base = Provenance(device_id=device_id, evidence_id=f"{device_id}:e1")
     spooled = []
     found: list[dict] = []
     facts = result.facts
@@ -130,17 +132,21 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                 specs = load_parsers()
                 wanted = wanted_paths(specs)
                 packable = packable_paths(specs)
+                at_once = _AtOnce(specs, base, store, work, record_keys)
             rows = []
             notify = (lambda entry: on_bytes(entry.size)) if on_bytes else None
             for row, copy in inventory(evidence.sources(), wanted, work / "spool" / f"e{number}", notify, packable):
                 row.update(device_id=device_id, evidence_id=evidence_id)
                 rows.append(row)
                 if copy is not None:
-                    spooled.append(replace(copy, evidence_id=evidence_id))
+                    copy = replace(copy, evidence_id=evidence_id)
+                    if not at_once.take(copy):
+                        spooled.append(copy)
                 if len(rows) >= 2000:
                     store.insert_rows("files", rows)
                     rows = []
             store.insert_rows("files", rows)
+            at_once.flush()
             hashes = hasher.wait()
             result.anomalies += evidence.collect_anomalies()
             damaged = damage.problems(evidence, hashes.get("damaged") or [])  # while its file systems are open
@@ -168,10 +174,10 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                                                            "data rewritten with valid checksums, differ")})
         found += [dict(p, device_id=device_id, evidence_id=evidence_id) for p in damaged]
     result.files = store.count("files")
-    log.info("%d files inventoried, %d copied for the parsers", result.files, len(spooled))
-    base = Provenance(device_id=device_id, evidence_id=f"{device_id}:e1")
+    log.info("%d files inventoried, %d copied for the parsers and kept, %d parsed as they were read", result.files,
+             len(spooled), at_once.files)
     started = time.monotonic()
-    outcomes = run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
+    outcomes = at_once.outcomes + run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
     log.info("%d parser runs in %.2f s", len(outcomes), time.monotonic() - started)
     # no parser reads the photos' pack files any more: the kernel frees their blocks while the sightings are made
     removing = threading.Thread(target=_remove_packs, args=(work / "spool",), name="remove-packs")
@@ -209,6 +215,50 @@ def _after_parsers(device_id: str, store: Store, base: Provenance, outcomes, fou
     started = time.monotonic()
     count = sightings.record_device(store, device_id, facts)  # identifiers named by the records, in the shard
     log.info("%d sightings in %.2f s", count, time.monotonic() - started)
+
+
+class _AtOnce:
+    """Working copies whose parsers need nothing else (photos: ``standalone`` parsers) are parsed a few at a time
+    while the inventory goes on, and deleted: the work folder holds at most ``AT_ONCE_BYTES`` (or one copy, when
+    larger) of them, whatever the number of photos. The others stay until all of the device's files are read."""
+
+    FILES = 64
+
+    def __init__(self, specs, base: Provenance, store: Store, work: Path, record_keys: bool):
+        self.specs, self.base, self.store, self.work, self.record_keys = specs, base, store, work, record_keys
+        self.wanted = parsed_at_once(specs)
+        self.waiting: list[SpooledFile] = []
+        self.bytes = 0
+        self.files = 0
+        self.outcomes: list = []
+
+    def take(self, copy: SpooledFile) -> bool:
+        if not self.wanted(copy.path):
+            return False
+        self.waiting.append(copy)
+        self.bytes += copy.size
+        self.files += 1
+        if len(self.waiting) >= self.FILES or self.bytes >= min(spool_limit(), AT_ONCE_BYTES):
+            self.flush()
+        return True
+
+    def flush(self) -> None:
+        waiting, self.waiting, self.bytes = self.waiting, [], 0
+        try:
+            if waiting:
+                self.outcomes += run_parsers(self.specs, waiting, self.base, self.store, self.work,
+                                             record_keys=self.record_keys, ahead=False)
+        finally:
+            for copy in waiting:
+                if copy.offset is None:
+                    copy.local.unlink(missing_ok=True)
+            packed = [copy.local for copy in waiting if copy.offset is not None]
+            if packed:  # the packs before the last one read hold no copy still to parse
+                for pack in done_before(packed[-1]):
+                    pack.unlink(missing_ok=True)
+
+
+AT_ONCE_BYTES = 64 << 20
 
 
 def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:

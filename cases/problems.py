@@ -21,6 +21,7 @@ _NOTE_KINDS = [
     ("special member, not read", "special-file"),
     ("not a regular file", "special-file"),
     ("read error", "read-error"),
+    ("no scratch space", "no-scratch-space"),
     ("not copied for the parsers", "too-large-to-parse"),
     ("bytes", "short-read"),  # "read N of M bytes"
     ("cannot decrypt", "encrypted-file"),
@@ -34,8 +35,10 @@ _READ = re.compile(r"^read \d+ of \d+ bytes$")
 def note_kinds(note: str) -> list[tuple[str, str]]:
     """(kind, what) for each part of a file row's note that is a problem."""
     found = []
+    for phrase in _NOT_PROBLEMS:  # itself holds "; ": taken out whole before the note is split into its parts
+        note = note.replace(phrase, "")
     for part in note.split("; "):
-        if part in _NOT_PROBLEMS:
+        if not part:
             continue
         kind = next((k for fragment, k in _NOTE_KINDS if fragment in part), "file-note")
         if kind == "short-read" and not _READ.match(part):

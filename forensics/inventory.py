@@ -22,7 +22,7 @@ from artifacts import timestamps
 from forensics.confidential import open_private, private_dir
 from forensics.entries import FILE, FileEntry
 from forensics.hashing import CHUNK, Digests, sha256_lane
-from forensics.pack import Pack, PackSlot, open_section
+from forensics.pack import PACK_BYTES, Pack, PackSlot, open_section
 
 # How much of a file libmagic sees. Binary formats are recognised by signatures within the first KiB (tar's at 257,
 # an APK's first members); libmagic's text tests cost in proportion to the bytes given, and text formats (XML,
@@ -113,6 +113,7 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
     batch: list[_Item] = []
     batch_bytes = 0
     pending: deque[Future] = deque()  # futures of the batches handed over, oldest first
+    held = 0  # bytes of working copies made but not yet handed over (the caller may parse and delete them)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inventory") as pool, sha256_lane() as lane, \
             contextlib.closing(spool):
         for _partition, source in sources:
@@ -122,11 +123,14 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
                 item = _inventory_entry(entry, wanted, spool, lane)
                 batch.append(item)
                 batch_bytes += item.held
-                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                held += item.copied
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES or held > spool_limit():
                     pending.append(pool.submit(_digest_batch, sniffers, batch))
                     batch, batch_bytes = [], 0
-                while pending and (len(pending) > MAX_PENDING or pending[0].done()):
-                    yield from _finished(pending.popleft().result())
+                while pending and (len(pending) > MAX_PENDING or pending[0].done() or held > spool_limit()):
+                    done = pending.popleft().result()
+                    held -= sum(item.copied for item in done)
+                    yield from _finished(done)
         if batch:
             pending.append(pool.submit(_digest_batch, sniffers, batch))
         spool.close()  # every copy written before the last rows are handed over
@@ -137,7 +141,7 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
 class _Item:
     """One entry on its way through the pipeline: its row, and what is left to do on a worker."""
 
-    __slots__ = ("row", "target", "head", "chunks", "held", "digests")
+    __slots__ = ("row", "target", "head", "chunks", "held", "digests", "copied")
 
     def __init__(self, row: dict, target: Path | None = None, head: bytes | None = None,
                  chunks: list[bytes] | None = None, digests: Digests | None = None):
@@ -147,6 +151,7 @@ class _Item:
         self.chunks = chunks  # the file's bytes, still to hash; None: hashed already (or nothing to hash)
         self.held = sum(map(len, chunks)) if chunks else 0
         self.digests = digests
+        self.copied = row["size"] if target is not None else 0  # bytes of working copy made for this file
 
 
 def _digest_batch(sniffers: threading.local, batch: list[_Item]) -> list[_Item]:
@@ -172,7 +177,7 @@ def _finished(batch: list[_Item]) -> Iterator[tuple[dict, SpooledFile | None]]:
             row["sha256"], row["md5"] = item.digests.sha256, item.digests.md5
             if item.target is not None:
                 packed = isinstance(item.target, PackSlot)
-                spooled = SpooledFile(item.target.pack.path if packed else item.target, row["partition"],
+                spooled = SpooledFile(item.target.path if packed else item.target, row["partition"],
                                       row["path"], row["inode"], row["size"], row["allocated"], sha256=row["sha256"],
                                       offset=item.target.offset if packed else None)
         yield row, spooled
@@ -191,7 +196,9 @@ class _Spool:
         self.root = root
         self.seen: dict[tuple[str, str], int] = {}
         self.packable = packable
-        self.pack = Pack(root.with_name(root.name + ".pack"))
+        # packs of at most half a working copy's limit: the one being parsed, the next and the copies read ahead
+        # together stay within a few copies' worth of scratch
+        self.pack = Pack(root.with_name(root.name + ".pack"), min(PACK_BYTES, spool_limit() // 2))
 
     def target(self, partition: str, path: str) -> Path | PackSlot:
         sidecar = path.endswith(_SIDECARS)
@@ -221,6 +228,32 @@ def spool_limit() -> int:
         return max(int(os.environ.get("FORENSICS_SPOOL_MAX_BYTES", SPOOL_MAX_BYTES)), 0)
     except ValueError:
         return SPOOL_MAX_BYTES
+
+
+SCRATCH_RESERVE_BYTES = 1 << 30  # a working copy is not made when it would leave less free on the work folder's disk
+
+
+def _scratch_short(root: Path, size: int) -> str | None:
+    """Why a copy of ``size`` bytes is not made on ``root``'s disk (``FORENSICS_SCRATCH_RESERVE_BYTES`` must stay
+    free), or None: a full disk would fail the case's store and every other device, a skipped copy fails one file."""
+    import os
+    import shutil
+
+    try:
+        reserve = max(int(os.environ.get("FORENSICS_SCRATCH_RESERVE_BYTES", SCRATCH_RESERVE_BYTES)), 0)
+    except ValueError:
+        reserve = SCRATCH_RESERVE_BYTES
+    folder = root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    if free - size >= reserve:
+        return None
+    return (f"not copied for the parsers: no scratch space, {size} bytes would leave less than {reserve} bytes "
+            f"free on the work folder's disk ({free} free, FORENSICS_SCRATCH_RESERVE_BYTES)")
 
 
 def _text_name(value: str | None) -> tuple[str | None, str | None]:
@@ -264,6 +297,9 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool, lane=None) -> _Ite
     if target is not None and entry.size > spool_limit():
         row["note"] = _join(row["note"], f"not copied for the parsers: {entry.size} bytes is over the working-copy "
                                          f"limit of {spool_limit()} bytes (FORENSICS_SPOOL_MAX_BYTES)")
+        target = None
+    elif target is not None and (short := _scratch_short(spool.root, entry.size)):
+        row["note"] = _join(row["note"], short)
         target = None
     read = _read(entry, target, lane)
     complete = read.error is None and read.size == entry.size

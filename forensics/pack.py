@@ -16,23 +16,44 @@ from pathlib import Path
 from forensics.confidential import open_private, private_dir
 
 
-class Pack:
-    """The pack file being written: ``slot()`` before each file's bytes, ``write`` them, ``close`` at the end."""
+PACK_BYTES = 64 << 20  # a pack file is closed and the next one started past this size (see ``Pack``)
 
-    def __init__(self, path: Path):
+
+class Pack:
+    """The pack files being written: ``slot()`` before each file's bytes, ``write`` them, ``close`` at the end.
+
+    Copies go to ``<name>.pack``, then, once it holds ``size`` bytes, to ``<name>-1.pack``, ``<name>-2.pack``...:
+    the photos are parsed a batch at a time while the inventory goes on, and a pack whose every copy was parsed is
+    deleted (``done_before``), so the work folder never holds more than a few packs whatever the number of photos.
+    Each copy is flushed when its file ends, so a section can be read while the pack still grows."""
+
+    def __init__(self, path: Path, size: int = PACK_BYTES):
+        self.size = max(size, 1)  # bytes after which the next pack is started
+        self.first = path
         self.path = path
+        self.number = 0
         self._out = None
         self._offset = 0
 
     def slot(self) -> "PackSlot":
+        if self._out is not None and self._offset >= self.size:
+            self._out.close()
+            self._out = None
+            self.number += 1
+            self.path = self.first.with_name(f"{self.first.stem}-{self.number}{self.first.suffix}")
+            self._offset = 0
         if self._out is None:
             private_dir(self.path.parent)
             self._out = open_private(self.path, binary=True)
-        return PackSlot(self, self._offset)
+        return PackSlot(self, self.path, self._offset)
 
     def write(self, chunk: bytes) -> None:
         self._out.write(chunk)
         self._offset += len(chunk)
+
+    def flush(self) -> None:
+        if self._out is not None:
+            self._out.flush()
 
     def close(self) -> None:
         if self._out is not None:
@@ -40,19 +61,36 @@ class Pack:
             self._out = None
 
 
-class PackSlot:
-    """Where one file's copy goes in the pack: a writer with ``write`` and ``close`` like a file's (``close`` leaves
-    the pack open), and ``unlink`` like a path's (the bytes of a copy that failed stay, unreferenced)."""
+def pack_number(path: Path) -> int:
+    """Which pack of its series ``path`` is (0 for ``<name>.pack``, n for ``<name>-n.pack``)."""
+    stem = path.stem
+    head, _, tail = stem.rpartition("-")
+    return int(tail) if head and tail.isdigit() else 0
 
-    def __init__(self, pack: Pack, offset: int):
+
+def done_before(path: Path) -> list[Path]:
+    """The packs of ``path``'s series written before it: once a copy in ``path`` is parsed, every copy in them was
+    (copies are handed over in the order they were written)."""
+    number = pack_number(path)
+    first = path if number == 0 else path.with_name(path.name.rsplit("-", 1)[0] + path.suffix)
+    return [first] + [path.with_name(f"{first.stem}-{n}{first.suffix}") for n in range(1, number)] if number else []
+
+
+class PackSlot:
+    """Where one file's copy goes in the pack: a writer with ``write`` and ``close`` like a file's (``close``
+    flushes it and leaves the pack open), and ``unlink`` like a path's (the bytes of a copy that failed stay,
+    unreferenced)."""
+
+    def __init__(self, pack: Pack, path: Path, offset: int):
         self.pack = pack
+        self.path = path
         self.offset = offset
 
     def write(self, chunk: bytes) -> None:
         self.pack.write(chunk)
 
     def close(self) -> None:
-        pass
+        self.pack.flush()
 
     def unlink(self, missing_ok: bool = False) -> None:
         pass

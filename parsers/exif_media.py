@@ -50,7 +50,8 @@ _EXIF_TIME = re.compile(r"(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 
 
-@parser(name="exif-media", app="system", paths=["*.jpg", "*.jpeg", "*.heic", "*.heif"], stream=True)
+@parser(name="exif-media", app="system", paths=["*.jpg", "*.jpeg", "*.heic", "*.heif"], stream=True,
+        standalone=True)
 def exif_media(db, ctx):
     """Photo metadata (camera, capture time, GPS) from the EXIF of JPEG and HEIC/HEIF files."""
     with ctx.open() as f:  # stream=True: a photo's copy may be a section of the inventory's pack file

@@ -99,6 +99,7 @@ class ParserSpec:
     carve: tuple[str, ...] = ()
     stream: bool = False
     _regex: re.Pattern | None = field(default=None, repr=False)
+    standalone: bool = False
 
     @property
     def regex(self) -> re.Pattern:
@@ -115,7 +116,8 @@ _REGISTRY: dict[str, ParserSpec] = {}
 
 def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str]] | None = None,
            platform: str | None = None, version: str = "1", description: str = "", source: str = "",
-           cipher: Cipher | None = None, carve: Iterable[str] = (), stream: bool = False):
+           cipher: Cipher | None = None, carve: Iterable[str] = (), stream: bool = False,
+           standalone: bool = False):
     """Register a parser function; see the module docstring for the contract.
 
     ``source`` says where the parser's schema facts come from — a public tool's query, a public test file or the
@@ -128,7 +130,11 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
     mapped by this same function (``parsers.carving``; docs/recovery.md); none by default.
 
     ``stream``: a file parser that reads its file only through ``ctx.open()``, never ``ctx.local`` (which is None
-    for a file kept in the pack)."""
+    for a file kept in the pack).
+
+    ``standalone`` (file parsers only): the parser needs nothing but its own file — no other working copy, no
+    device fact — so its runs happen while the inventory goes on and each working copy is deleted right after
+    (``parsed_at_once``): a device's 50 GB of photos never sit in the work folder at once."""
 
     def register(func: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
@@ -137,7 +143,8 @@ def parser(*, name: str, app: str, paths: list[str], requires: dict[str, set[str
                                      description or (func.__doc__ or "").strip().splitlines()[0]
                                      if func.__doc__ else description,
                                      source or getattr(sys.modules.get(func.__module__), "SOURCE", None) or UNVERIFIED,
-                                     cipher, tuple(carve), stream)
+                                     cipher, tuple(carve), stream,
+                                     standalone=standalone and requires is None and cipher is None)
         return func
 
     return register
@@ -191,6 +198,20 @@ def _without_sidecar(name: str) -> str:
         if name.endswith(sidecar):
             return name[: -len(sidecar)]
     return name
+
+
+def parsed_at_once(specs: list[ParserSpec]) -> Callable[[str], bool]:
+    """Whether a working copy can be parsed as soon as it is made and then deleted: every parser that wants its path
+    is ``standalone`` (a photo: EXIF), it is no database sidecar and no other parser looks it up."""
+    candidates = _candidate_specs(specs)
+
+    def at_once(path: str) -> bool:
+        if path.endswith(SIDECARS):
+            return False
+        hits = [spec for spec in candidates(path) if spec.matches(path)]
+        return bool(hits) and all(spec.standalone for spec in hits)
+
+    return at_once
 
 
 def load_parsers() -> list[ParserSpec]:
@@ -528,17 +549,19 @@ class Outcome:
 
 
 def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Provenance, store, work: Path,
-                progress: Callable[[], None] | None = None, record_keys: bool = False) -> list[Outcome]:
+                progress: Callable[[], None] | None = None, record_keys: bool = False,
+                ahead: bool = True) -> list[Outcome]:
     """Run every matching parser on every spooled file, in a fixed order, each run all-or-nothing in the store.
     Parsers of encrypted databases (``cipher``) run last, so the device facts their keys may need are stored.
     A decrypted database's outcome says how its key was obtained (``key_how``); the key itself (``key``) is kept
-    only with ``record_keys``."""
+    only with ``record_keys``. ``ahead=False`` runs stream parsers here rather than in a forked worker (the batches
+    parsed while the inventory's threads run)."""
     outcomes = []
     candidates = _candidate_specs(specs)
     batch = _FileRunBatch(store)
     plan = [(source, [spec for spec in candidates(source.path) if spec.matches(source.path)])
             for source in sorted(spooled, key=lambda s: (s.partition, s.path)) if not source.path.endswith(SIDECARS)]
-    ahead = _StreamsAhead.start([(spec, source) for source, matching in plan for spec in matching
+    ahead = None if not ahead else _StreamsAhead.start([(spec, source) for source, matching in plan for spec in matching
                                  if spec.stream and spec.cipher is None], base, spooled, work)
     try:
         for deferred in (False, True):
@@ -786,6 +809,8 @@ def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, 
         except _Malformed as again:
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({again})",
                            recovered=True)
+        finally:
+            rebuilt.unlink(missing_ok=True)  # the work folder holds one rebuilt database at a time
         outcome.recovered = True
         if outcome.outcome in (PARSED, NO_DATA):
             outcome.message = "database was damaged; rows come from what the sqlite3 CLI recovered"

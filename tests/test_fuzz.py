@@ -257,3 +257,61 @@ def test_regressions(name, data, tmp_path):
         _open_and_walk(path)
     else:
         _decode(name, data)
+
+
+# -- one entry point per target, shared with the coverage-guided harness (benchmarks/fuzz_atheris.py) -------------
+
+TARGETS = sorted(DECODERS) + ["typedstream", "zip", "tar", "image"] + [f"parser:{p}" for p in sorted(SQLITE_SEEDS)]
+CRASHES = Path(__file__).parent / "fuzz_crashes"  # <target, '/' as '+'>/<input>: every crashing input, kept
+
+
+def seed_of(target: str) -> bytes:
+    """The real input a target's mutations start from (third-party data: FileNotFoundError when absent)."""
+    if target in DECODERS:
+        return DECODERS[target][0]()
+    if target == "typedstream":
+        return _typedstream_seed()
+    if target in ("zip", "tar"):
+        return _zip_seed() if target == "zip" else _tar_seed()
+    if target == "image":
+        return (TESTDATA / "log2timeline+plaso/test_data/tsk_volume_system.raw").read_bytes()[:256 * 1024]
+    return (TESTDATA / SQLITE_SEEDS[target.removeprefix("parser:")]).read_bytes()
+
+
+def replay(target: str, data: bytes, folder: Path) -> None:
+    """Feed one input to one target; returns when it was handled, raises what no caller would have caught."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown fuzz target {target!r}; one of {', '.join(TARGETS)}")
+    if target in DECODERS:
+        _decode(target, data)
+    elif target == "typedstream":
+        import typedstream
+
+        from parsers.ios_sms import _UNDECODABLE
+
+        try:
+            typedstream.unarchive_from_data(data)
+        except _UNDECODABLE:
+            pass
+    elif target in ("zip", "tar", "image"):
+        path = folder / f"evidence.{target}"
+        path.write_bytes(data)
+        _open_and_walk(path)
+    else:
+        from tests import parser_harness
+
+        work = folder / "run"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        outcomes, _ = parser_harness.run(work, {target.removeprefix("parser:"): data})
+        assert outcomes and all(o.outcome in ("parsed", "no data", "error", "encrypted", "unsupported version")
+                                for o in outcomes)
+
+
+def _crash_files() -> list[Path]:
+    return sorted(p for p in CRASHES.glob("*/*") if p.is_file())
+
+
+@pytest.mark.parametrize("crash", _crash_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_crashing_inputs_found_by_the_coverage_guided_fuzzer(crash, tmp_path):
+    replay(crash.parent.name.replace("+", "/"), crash.read_bytes(), tmp_path)
