@@ -178,6 +178,8 @@ class Timeline:
         ``FIELD_LIMIT`` bytes; in ``csv`` mode: the line is longer than that) and the event's key (artifact, record
         id, time column).
         """
+        if mode == "csv":
+            return self._csv_sql()
         selects, args = [], []
         for rank, (table, column, desc) in enumerate(self.parts()):
             present = set(self.store.db[table].columns_dict)
@@ -185,27 +187,39 @@ class Timeline:
             raw = [f"{self._value(name, table, column, desc, present)} AS [{name}]" for name in COLUMNS]
             inner = (f"SELECT {', '.join(raw)} FROM [{table}] AS r WHERE {where} LIMIT -1 OFFSET 0")
             filled = [name for name in COLUMNS if self._value(name, table, column, desc, present) != "NULL"]
-            if mode == "csv":
-                shaped = [self._csv_line(table, column, desc, present) + " AS __line"]
-                long = f"length(CAST(__line AS BLOB)) > {FIELD_LIMIT}"
-            else:
-                shaped = [(_spreadsheet_safe(f"q.[{name}]", name in BOOL_FIELDS) if mode == "spreadsheet"
-                           else f"q.[{name}]") + f" AS [{name}]" for name in COLUMNS]
-                lengths = [f"coalesce(length(CAST(q.[{name}] AS BLOB)), 0)" for name in filled]
-                long = f"max({', '.join(lengths)}, 0) > {FIELD_LIMIT}"
+            shaped = [(_spreadsheet_safe(f"q.[{name}]", name in BOOL_FIELDS) if mode == "spreadsheet"
+                       else f"q.[{name}]") + f" AS [{name}]" for name in COLUMNS]
+            lengths = [f"coalesce(length(CAST(q.[{name}] AS BLOB)), 0)" for name in filled]
+            long = f"max({', '.join(lengths)}, 0) > {FIELD_LIMIT}"
             keys = (f"q.[datetime] AS __dt, q.[device_id] AS __device, q.[artifact] AS __artifact, "
                     f"q.[record_id] AS __id, {rank} AS __rank, '{column}' AS __column")
             selects.append(f"SELECT {', '.join(shaped)}, {keys} FROM ({inner}) AS q LIMIT -1 OFFSET 0")
             args += where_args
-            if mode == "csv":
-                selects[-1] = (f"SELECT __line, {long} AS __long, __dt, __device, __artifact, __id, __rank, "
-                               f"__column FROM ({selects[-1]})")
-            else:
-                selects[-1] = selects[-1].replace(f", {keys} FROM", f", {long} AS __long, {keys} FROM", 1)
+            selects[-1] = selects[-1].replace(f", {keys} FROM", f", {long} AS __long, {keys} FROM", 1)
         if not selects:
-            width = 1 if mode == "csv" else len(COLUMNS)
-            return "SELECT " + ", ".join(["NULL"] * width) + ", 0, 0, 0, 0, 0, 0, 0 WHERE 0", []
+            return "SELECT " + ", ".join(["NULL"] * len(COLUMNS)) + ", 0, 0, 0, 0, 0, 0, 0 WHERE 0", []
         union = " UNION ALL ".join(f"SELECT * FROM ({branch})" for branch in selects)
+        return f"SELECT * FROM ({union}) ORDER BY __dt, __device, __artifact, __id, __rank", args
+
+    def _csv_sql(self) -> tuple[str, list]:
+        """The ``csv`` mode of ``sql``: per event, its finished CSV line and its key (time, device, artifact, record
+        id, rank of the event kind, time column), in timeline order.
+
+        Each branch reads its table directly (no subquery: a value read from a subquery is copied, and that copy
+        cost more than all the rest). The stored times all have one fixed-width format (``...ffffffZ``), so the
+        stored text orders as the ``datetime`` column does."""
+        selects, args = [], []
+        for rank, (table, column, desc) in enumerate(self.parts()):
+            present = set(self.store.db[table].columns_dict)
+            where, where_args = self._where(table, column, present)
+            device = self._value("device_id", table, column, desc, present)
+            selects.append(f"SELECT {self._csv_line(table, column, desc, present)} AS __line, r.[{column}] AS __dt, "
+                           f"{device} AS __device, '{table}' AS __artifact, r.id AS __id, {rank} AS __rank, "
+                           f"'{column}' AS __column FROM [{table}] AS r WHERE {where}")
+            args += where_args
+        if not selects:
+            return "SELECT NULL, 0, 0, 0, 0, 0, 0 WHERE 0", []
+        union = " UNION ALL ".join(selects)
         return f"SELECT * FROM ({union}) ORDER BY __dt, __device, __artifact, __id, __rank", args
 
     def _value(self, name: str, table: str, column: str, desc: str, present: set[str]) -> str:
@@ -306,17 +320,13 @@ class Timeline:
         try:
             cursor = conn.execute(sql, args)
             while rows := cursor.fetchmany(size):
-                if not any(row[1] for row in rows):
-                    yield b"".join([row[0] for row in rows]), len(rows)
-                    continue
-                lines = []
-                for row in rows:
-                    if row[1]:
-                        conn.text_factory = factory
-                        lines.append(self._cut_line(*row[2:]).encode("utf-8", "surrogateescape"))
-                        conn.text_factory = bytes
-                    else:
-                        lines.append(row[0])
+                lines = [row[0] for row in rows]
+                if max(map(len, lines)) > FIELD_LIMIT:
+                    for i, row in enumerate(rows):
+                        if len(row[0]) > FIELD_LIMIT:
+                            conn.text_factory = factory
+                            lines[i] = self._cut_line(*row[1:]).encode("utf-8", "surrogateescape")
+                            conn.text_factory = bytes
                 yield b"".join(lines), len(lines)
         finally:
             conn.text_factory = factory
@@ -331,17 +341,23 @@ class Timeline:
                 parts.append("")
             elif re.fullmatch(r"'[^']*'", value):
                 parts.append(_csv_quote(value[1:-1]).replace("%", "%%"))
-            else:
+            elif name in BOOL_FIELDS:
                 parts.append("%s")
-                if name in BOOL_FIELDS:
-                    args.append(f"(CASE q.[{name}] WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)")
-                elif name in _OWN_TEXT:
-                    args.append(f"coalesce(q.[{name}], '')")  # written by this program: no comma, quote or formula
-                else:
-                    source = re.fullmatch(r"r\.\[(\w+)\]", value)
-                    numeric = name in ("timestamp", "record_id") or (
-                        source is not None and ALL_TABLES[table].get(source.group(1)) in (int, float))
-                    args.append(_csv_cell_sql(f"q.[{name}]", numeric))
+                args.append(f"(CASE {value} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)")
+            elif name in _OWN_TEXT:
+                parts.append("%s")
+                args.append(value)  # written by this program: no comma, quote or formula; NULL is empty
+            elif name == "message":
+                # the summary starts with constant words, never a formula; a summary that cannot be built (a part
+                # it needs is missing, so it is NULL) is an empty quoted cell here (evaluated once: it is long)
+                parts.append('"%w"')
+                args.append(f"ifnull({value}, '')")
+            else:
+                source = re.fullmatch(r"r\.\[(\w+)\]", value)
+                numeric = source is not None and ALL_TABLES[table].get(source.group(1)) in (int, float)
+                cell, cell_args = _csv_cell_sql(value, numeric)
+                parts.append(cell)
+                args += cell_args
         fmt = ",".join(parts).replace("'", "''")
         return f"printf('{fmt},\n', {', '.join(args)})"  # the last cell: truncated_fields, empty
 
@@ -395,16 +411,22 @@ def _spreadsheet_safe(value: str, flag: bool) -> str:
             f"THEN '''' || {value} ELSE {value} END)")
 
 
-def _csv_cell_sql(ref: str, numeric: bool) -> str:
-    """SQL for one CSV cell: empty for NULL, numbers as SQLite writes them, text always quoted (RFC 4180) with a
-    ``'`` before a first character a spreadsheet would run as a formula (= + - @ tab CR). One ``printf`` per cell:
-    a chain of ``||`` copies the growing string again at every step."""
-    text = (f"printf('\"%s%s\"', CASE WHEN unicode({ref}) IN (61, 43, 45, 64, 9, 13) THEN '''' ELSE '' END, "
-            f"replace({ref}, '\"', '\"\"'))")
+def _csv_cell_sql(ref: str, numeric: bool) -> tuple[str, list[str]]:
+    """One CSV cell as a piece of the line's ``printf`` format and its arguments: empty for NULL, numbers as SQLite
+    writes them, text always quoted (RFC 4180: ``%w`` doubles the double quotes) with a ``'`` before a first
+    character a spreadsheet would run as a formula (= + - @ tab CR).
+
+    No function runs per cell but ``printf``'s own ``%w``: the opening quote (with the ``'`` when needed) and the
+    closing one are arguments chosen by comparisons. Text from ``A`` up — most text — is safe at once; digits and
+    ``./:;<`` too; only the rest is looked at with ``unicode()``. In SQLite's order numbers sort before any text
+    (``x < ''``) and blobs after it (``x >= x''``)."""
+    opening = (f"WHEN {ref} >= 'A' AND {ref} < x'' THEN '\"' WHEN {ref} >= '.' AND {ref} < '=' THEN '\"' "
+               f"WHEN unicode({ref}) IN (61, 43, 45, 64, 9, 13) THEN '\"''' ELSE '\"' END")
     if numeric:
-        return (f"(CASE typeof({ref}) WHEN 'null' THEN '' WHEN 'integer' THEN CAST({ref} AS TEXT) "
-                f"WHEN 'real' THEN CAST({ref} AS TEXT) ELSE {text} END)")
-    return f"(CASE WHEN {ref} IS NULL THEN '' ELSE {text} END)"
+        return "%s%w%s", [f"CASE WHEN {ref} IS NULL OR {ref} < '' THEN '' {opening}", f"ifnull({ref}, '')",
+                          f"CASE WHEN {ref} IS NULL OR {ref} < '' THEN '' ELSE '\"' END"]
+    return "%s%w%s", [f"CASE WHEN {ref} IS NULL THEN '' {opening}", f"ifnull({ref}, '')",
+                      f"CASE WHEN {ref} IS NULL THEN '' ELSE '\"' END"]
 
 
 def _csv_quote(text: str) -> str:
