@@ -97,6 +97,8 @@ _OWN_TEXT = {"datetime", "timestamp", "record_id", "device_id", "evidence_id", "
 BOOL_FIELDS = {"from_wal", "recovered", "source_deleted", "wal_deleted", "deleted", "answered", "allocated"}
 # First characters a spreadsheet runs as a formula (as cases.exports.FORMULA_PREFIXES), as SQL literals.
 _FORMULA_SQL = "'=', '+', '-', '@', char(9), char(13)"
+# SQLite's default limit on a function's arguments is 127 (SQLITE_MAX_FUNCTION_ARG): the CSV line's printf stays under
+_MAX_PRINTF_ARGS = 120
 
 
 class TimelineError(ValueError):
@@ -332,34 +334,40 @@ class Timeline:
             conn.text_factory = factory
 
     def _csv_line(self, table: str, column: str, desc: str, present: set[str]) -> str:
-        """SQL for this branch's finished CSV line: one ``printf`` whose format holds the constant cells (empty
-        columns, the artifact's name...) and a ``%s`` for each cell computed per row (see ``_csv_cell_sql``)."""
-        parts, args = [], []
+        """SQL for this branch's finished CSV line: a ``printf`` whose format holds the constant cells (empty
+        columns, the artifact's name...) and conversions for the cells computed per row (see ``_csv_cell_sql``);
+        several joined by ``||`` if the arguments would pass SQLite's limit on a function's arguments."""
+        cells: list[tuple[str, list[str]]] = []
         for name in COLUMNS:
             value = self._value(name, table, column, desc, present)
             if value == "NULL":
-                parts.append("")
+                cells.append(("", []))
             elif re.fullmatch(r"'[^']*'", value):
-                parts.append(_csv_quote(value[1:-1]).replace("%", "%%"))
+                cells.append((_csv_quote(value[1:-1]).replace("%", "%%"), []))
             elif name in BOOL_FIELDS:
-                parts.append("%s")
-                args.append(f"(CASE {value} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)")
+                cells.append(("%s", [f"(CASE {value} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)"]))
             elif name in _OWN_TEXT:
-                parts.append("%s")
-                args.append(value)  # written by this program: no comma, quote or formula; NULL is empty
+                cells.append(("%s", [value]))  # written by this program: no comma, quote or formula; NULL is empty
             elif name == "message":
                 # the summary starts with constant words, never a formula; a summary that cannot be built (a part
                 # it needs is missing, so it is NULL) is an empty quoted cell here (evaluated once: it is long)
-                parts.append('"%w"')
-                args.append(f"ifnull({value}, '')")
+                cells.append(('"%w"', [f"ifnull({value}, '')"]))
             else:
                 source = re.fullmatch(r"r\.\[(\w+)\]", value)
                 numeric = source is not None and ALL_TABLES[table].get(source.group(1)) in (int, float)
-                cell, cell_args = _csv_cell_sql(value, numeric)
-                parts.append(cell)
-                args += cell_args
-        fmt = ",".join(parts).replace("'", "''")
-        return f"printf('{fmt},\n', {', '.join(args)})"  # the last cell: truncated_fields, empty
+                cells.append(_csv_cell_sql(value, numeric))
+        cells.append(("\n", []))  # after the last cell, truncated_fields, which is empty here
+        groups: list[tuple[list[str], list[str]]] = [([], [])]
+        for i, (piece, args) in enumerate(cells):
+            if len(groups[-1][1]) + len(args) > _MAX_PRINTF_ARGS:
+                groups.append(([], []))
+            groups[-1][0].append(("," if i else "") + piece)
+            groups[-1][1].extend(args)
+        calls = []
+        for pieces, args in groups:
+            fmt = "".join(pieces).replace("'", "''")
+            calls.append(f"printf('{fmt}'{''.join(', ' + a for a in args)})")
+        return " || ".join(calls)
 
     def _cut_line(self, _dt, _device, _artifact, record_id, rank, _column) -> str:
         """The CSV line of one event (the ``rank``-th event kind of record ``record_id``) with long values cut."""
