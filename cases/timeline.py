@@ -99,6 +99,9 @@ BOOL_FIELDS = {"from_wal", "recovered", "source_deleted", "wal_deleted", "delete
 _FORMULA_SQL = "'=', '+', '-', '@', char(9), char(13)"
 # SQLite's default limit on a function's arguments is 127 (SQLITE_MAX_FUNCTION_ARG): the CSV line's printf stays under
 _MAX_PRINTF_ARGS = 120
+# csv_chunks builds a timeline in parallel time spans from this many events; one record in this many is sampled
+_PARALLEL_FROM = 100_000
+_SAMPLE_EVERY = 500
 
 
 class TimelineError(ValueError):
@@ -203,7 +206,89 @@ class Timeline:
         union = " UNION ALL ".join(f"SELECT * FROM ({branch})" for branch in selects)
         return f"SELECT * FROM ({union}) ORDER BY __dt, __device, __artifact, __id, __rank", args
 
-    def _csv_sql(self) -> tuple[str, list]:
+    def csv_chunks(self, size: int = 2_000, workers: int | None = None) -> Iterator[tuple[bytes, int]]:
+        """The events as finished UTF-8 CSV lines (``OUTPUT_COLUMNS``, without the header), built in SQL and read as
+        bytes, ``size`` at a time: (the lines joined, how many). No Python runs per cell, and per line only the
+        check for a value over ``FIELD_LIMIT`` bytes — the rare such event is rebuilt in Python with it cut.
+
+        A large timeline is cut into consecutive time spans (``_time_splits``), one per processor up to
+        ``workers`` (default: up to 4): the first span streams from this connection while threads, each with its
+        own read-only connection, build and sort the later ones into temporary files that follow it in order. The
+        bytes are the same whatever the number of spans."""
+        self.count_left_out()
+        splits = self._time_splits(workers)
+        spans = list(zip([None, *splits], [*splits, None]))
+        later = [_SpanWorker(self, span, size) for span in spans[1:]]
+        try:
+            for worker in later:
+                worker.start()
+            yield from self._span_chunks(self.store.db.conn, *self._csv_sql(spans[0]), size, self._cut_bytes)
+            for worker in later:
+                yield from worker.replay(self._cut_bytes)
+        finally:
+            for worker in later:
+                worker.stop()
+
+    def _span_chunks(self, conn, sql: str, args: list, size: int, cut) -> Iterator[tuple[bytes, int]]:
+        """The CSV chunks of ``_csv_sql`` (of one time span) read through ``conn``; ``cut(key)`` gives the line of an event whose line is too long, or None to yield the
+        key (a tuple) in its place."""
+        factory, conn.text_factory = conn.text_factory, bytes
+        try:
+            cursor = conn.execute(sql, args)
+            while rows := cursor.fetchmany(size):
+                lines = [row[0] for row in rows]
+                if max(map(len, lines)) <= FIELD_LIMIT:
+                    yield b"".join(lines), len(lines)
+                    continue
+                start = 0
+                for i, row in enumerate(rows):
+                    if len(row[0]) > FIELD_LIMIT:
+                        conn.text_factory = factory
+                        line = cut(tuple(row[1:]))
+                        conn.text_factory = bytes
+                        if line is None:
+                            if start < i:
+                                yield b"".join(lines[start:i]), i - start
+                            yield tuple(row[1:]), 1
+                            start = i + 1
+                        else:
+                            lines[i] = line
+                if start < len(lines):
+                    yield b"".join(lines[start:]), len(lines) - start
+        finally:
+            conn.text_factory = factory
+
+    def _cut_bytes(self, key: tuple) -> bytes:
+        return self._cut_line(*key).encode("utf-8", "surrogateescape")
+
+    def _time_splits(self, workers: int | None) -> list[str]:
+        """Stored times that cut the timeline into spans of about equal numbers of events, for building them in
+        parallel: quantiles of a sample of the events (evenly spaced record ids of each event kind, filters
+        applied). None when the timeline is small, there is one processor, or the store is not a plain file."""
+        import json
+        import os
+
+        count = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        conn = self.store.db.conn
+        if count < 2 or conn.in_transaction or not self.store.path.is_file():
+            return []
+        sample: list[str] = []
+        for table, column, desc in self.parts():
+            top = conn.execute(f"SELECT max(rowid) FROM [{table}]").fetchone()[0] or 0
+            if top < _SAMPLE_EVERY:
+                continue
+            present = set(self.store.db[table].columns_dict)
+            where, args = self._where(table, column, present)
+            ids = json.dumps(list(range(1, top + 1, _SAMPLE_EVERY)))
+            sample += [v for (v,) in conn.execute(
+                f"SELECT r.[{column}] FROM [{table}] AS r WHERE r.rowid IN (SELECT value FROM json_each(?)) AND "
+                f"{where}", [ids, *args])]
+        if len(sample) * _SAMPLE_EVERY < _PARALLEL_FROM:
+            return []
+        sample.sort()
+        return sorted({sample[len(sample) * k // count] for k in range(1, count)})
+
+    def _csv_sql(self, span: tuple[str | None, str | None] = (None, None)) -> tuple[str, list]:
         """The ``csv`` mode of ``sql``: per event, its finished CSV line and its key (time, device, artifact, record
         id, rank of the event kind, time column), in timeline order.
 
@@ -214,6 +299,10 @@ class Timeline:
         for rank, (table, column, desc) in enumerate(self.parts()):
             present = set(self.store.db[table].columns_dict)
             where, where_args = self._where(table, column, present)
+            for bound, op in zip(span, (">=", "<")):
+                if bound is not None:
+                    where += f" AND r.[{column}] {op} ?"
+                    where_args.append(bound)
             device = self._value("device_id", table, column, desc, present)
             selects.append(f"SELECT {self._csv_line(table, column, desc, present)} AS __line, r.[{column}] AS __dt, "
                            f"{device} AS __device, '{table}' AS __artifact, r.id AS __id, {rank} AS __rank, "
@@ -310,28 +399,6 @@ class Timeline:
                 yield _cut(row[:width])
             else:
                 yield row[:width] + (None,)
-
-    def csv_chunks(self, size: int = 10_000) -> Iterator[tuple[bytes, int]]:
-        """The events as finished UTF-8 CSV lines (``OUTPUT_COLUMNS``, without the header), built in SQL and read as
-        bytes, ``size`` at a time: (the lines joined, how many). No Python runs per cell, and per line only the
-        check for a value over ``FIELD_LIMIT`` bytes — the rare such event is rebuilt in Python with it cut."""
-        self.count_left_out()
-        sql, args = self.sql("csv")
-        conn = self.store.db.conn
-        factory, conn.text_factory = conn.text_factory, bytes
-        try:
-            cursor = conn.execute(sql, args)
-            while rows := cursor.fetchmany(size):
-                lines = [row[0] for row in rows]
-                if max(map(len, lines)) > FIELD_LIMIT:
-                    for i, row in enumerate(rows):
-                        if len(row[0]) > FIELD_LIMIT:
-                            conn.text_factory = factory
-                            lines[i] = self._cut_line(*row[1:]).encode("utf-8", "surrogateescape")
-                            conn.text_factory = bytes
-                yield b"".join(lines), len(lines)
-        finally:
-            conn.text_factory = factory
 
     def _csv_line(self, table: str, column: str, desc: str, present: set[str]) -> str:
         """SQL for this branch's finished CSV line: a ``printf`` whose format holds the constant cells (empty
@@ -464,3 +531,68 @@ def _cut(row: tuple) -> tuple:
                 cut.append(name)
         out.append(value)
     return tuple(out) + (", ".join(cut) or None,)
+
+
+class _SpanWorker:
+    """A thread building the CSV chunks of one later time span into a temporary file, through its own read-only
+    connection (SQLite runs outside Python's lock, so spans are built at the same time); ``replay`` gives them back
+    in order once the thread is done. A line too long to copy as is is rebuilt at replay, on the caller's
+    connection."""
+
+    def __init__(self, timeline: Timeline, span, size: int):
+        import tempfile
+        import threading
+
+        self.timeline, self.size = timeline, size
+        self.sql, self.args = timeline._csv_sql(span)  # here: the store's connection is the caller thread's
+        self.file = tempfile.TemporaryFile(prefix="forensics-timeline-")
+        self.pieces: list = []  # (offset, length, lines) in the file, or (None, key, 1) of a line to rebuild
+        self.error: BaseException | None = None
+        self.conn = None
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="timeline-span", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        import sqlite3
+
+        from artifacts.sql_quoting import sqlite_uri
+
+        try:
+            self.conn = sqlite3.connect(sqlite_uri(self.timeline.store.path, readonly=True), uri=True)
+            offset = 0
+            for chunk, n in self.timeline._span_chunks(self.conn, self.sql, self.args, self.size,
+                                                          lambda key: None):
+                if self.stopped.is_set():
+                    return
+                if isinstance(chunk, tuple):
+                    self.pieces.append((None, chunk, 1))  # a key: rebuilt at replay
+                    continue
+                self.file.write(chunk)
+                self.pieces.append((offset, len(chunk), n))
+                offset += len(chunk)
+        except BaseException as exc:  # handed to the caller at replay
+            self.error = exc
+        finally:
+            if self.conn is not None:
+                self.conn.close()
+
+    def replay(self, cut) -> Iterator[tuple[bytes, int]]:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        self.file.seek(0)
+        for offset, what, n in self.pieces:
+            yield (cut(what), 1) if offset is None else (self.file.read(what), n)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.conn is not None and self.thread.is_alive():
+            try:
+                self.conn.interrupt()
+            except Exception:
+                pass
+        self.thread.join()
+        self.file.close()
