@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -97,6 +98,9 @@ _OWN_TEXT = {"datetime", "timestamp", "record_id", "device_id", "evidence_id", "
 BOOL_FIELDS = {"from_wal", "recovered", "source_deleted", "wal_deleted", "deleted", "answered", "allocated"}
 # First characters a spreadsheet runs as a formula (as cases.exports.FORMULA_PREFIXES), as SQL literals.
 _FORMULA_SQL = "'=', '+', '-', '@', char(9), char(13)"
+# Whole seconds since 1970 of a stored time's first 19 characters: unixepoch() where SQLite has it (3.38), cheaper
+_EPOCH_SECONDS = ("unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38)
+                  else "CAST(strftime('%s', {}) AS INTEGER)")
 # SQLite's default limit on a function's arguments is 127 (SQLITE_MAX_FUNCTION_ARG): the CSV line's printf stays under
 _MAX_PRINTF_ARGS = 120
 # csv_chunks builds a timeline in parallel time spans from this many events; one record in this many is sampled
@@ -319,7 +323,7 @@ class Timeline:
         if name == "datetime":
             return f"substr(r.[{column}], 1, 26) || '+00:00'"
         if name == "timestamp":
-            return (f"CAST(strftime('%s', substr(r.[{column}], 1, 19)) AS INTEGER) * 1000000 + "
+            return (f"{_EPOCH_SECONDS.format(f'substr(r.[{column}], 1, 19)')} * 1000000 + "
                     f"CAST(substr(r.[{column}], 21, 6) AS INTEGER)")
         if name == "timestamp_desc":
             return f"'{desc}'"
