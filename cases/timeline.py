@@ -182,10 +182,10 @@ class Timeline:
         Each branch first selects the event's raw values (a subquery SQLite does not flatten, so every expression is
         computed once per row), then shapes them by ``mode``:
         ``raw`` — ``COLUMNS``; ``spreadsheet`` — the same with flags as true/false and text a spreadsheet would run
-        as a formula prefixed with ``'``; ``csv`` — one finished CSV line (spreadsheet-safe, text fields quoted), so a
-        million events cost no Python per cell. Every mode ends with ``__long`` (the row holds a value longer than
-        ``FIELD_LIMIT`` bytes; in ``csv`` mode: the line is longer than that) and the event's key (artifact, record
-        id, time column).
+        as a formula prefixed with ``'``. Both end with ``__long`` (the row holds a value longer than ``FIELD_LIMIT``
+        bytes) and the event's key (time, device, artifact, record id, rank, time column). ``csv`` is ``_csv_sql``:
+        one finished CSV line (spreadsheet-safe, text fields quoted) and the key, so a million events cost no Python
+        per cell.
         """
         if mode == "csv":
             return self._csv_sql()
