@@ -586,7 +586,11 @@ class _SpanWorker:
     def replay(self, cut) -> Iterator[tuple[bytes, int]]:
         self.thread.join()
         if self.error is not None:
-            raise self.error
+            if self.pieces:
+                raise self.error
+            # nothing built (e.g. no second connection to the store could be opened): build it here instead
+            yield from self.timeline._span_chunks(self.timeline.store.db.conn, self.sql, self.args, self.size, cut)
+            return
         self.file.seek(0)
         for offset, what, n in self.pieces:
             yield (cut(what), 1) if offset is None else (self.file.read(what), n)

@@ -290,5 +290,12 @@ def test_csv_lines_built_in_sql_follow_the_rules_in_one_span_or_several(tmp_path
     monkeypatch.setattr(timeline_mod, "_SAMPLE_EVERY", 2)
     assert len(timeline._time_splits(3)) == 2
     assert csv_bytes(workers=3) == expected
+    import artifacts.sql_quoting
+
+    # a span whose thread cannot open its own connection is built on the caller's instead
+    monkeypatch.setattr(artifacts.sql_quoting, "sqlite_uri", lambda *a, **k: "file:/nonexistent/dir/x?mode=ro")
+    assert csv_bytes(workers=2) == expected
+    monkeypatch.undo()
+    monkeypatch.setattr(timeline_mod, "_PARALLEL_FROM", 0)
     monkeypatch.setattr(timeline_mod, "_MAX_PRINTF_ARGS", 6)
     assert csv_bytes(workers=1) == expected
