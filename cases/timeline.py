@@ -406,7 +406,7 @@ class Timeline:
 
     def _csv_line(self, table: str, column: str, desc: str, present: set[str]) -> str:
         """SQL for this branch's finished CSV line: a ``printf`` whose format holds the constant cells (empty
-        columns, the artifact's name...) and conversions for the cells computed per row (see ``_csv_cell_sql``);
+        columns, the artifact's name...) and conversions for the cells computed per row (see ``_csv_format``);
         several joined by ``||`` if the arguments would pass SQLite's limit on a function's arguments."""
         cells: list[tuple[str, list[str]]] = []
         for name in COLUMNS:
@@ -426,13 +426,13 @@ class Timeline:
             else:
                 source = re.fullmatch(r"r\.\[(\w+)\]", value)
                 numeric = source is not None and ALL_TABLES[table].get(source.group(1)) in (int, float)
-                cells.append(_csv_cell_sql(value, numeric))
+                cells.append(("text", value, numeric))
         cells.append(("\n", []))  # after the last cell, truncated_fields, which is empty here
         groups: list[tuple[list[str], list[str]]] = [([], [])]
-        for i, (piece, args) in enumerate(cells):
+        for piece, args in _csv_format(cells):
             if len(groups[-1][1]) + len(args) > _MAX_PRINTF_ARGS:
                 groups.append(([], []))
-            groups[-1][0].append(("," if i else "") + piece)
+            groups[-1][0].append(piece)
             groups[-1][1].extend(args)
         calls = []
         for pieces, args in groups:
@@ -490,22 +490,56 @@ def _spreadsheet_safe(value: str, flag: bool) -> str:
             f"THEN '''' || {value} ELSE {value} END)")
 
 
-def _csv_cell_sql(ref: str, numeric: bool) -> tuple[str, list[str]]:
-    """One CSV cell as a piece of the line's ``printf`` format and its arguments: empty for NULL, numbers as SQLite
-    writes them, text always quoted (RFC 4180: ``%w`` doubles the double quotes) with a ``'`` before a first
-    character a spreadsheet would run as a formula (= + - @ tab CR).
+def _csv_absent(ref: str, numeric: bool) -> str:
+    """SQL: the cell ``ref`` is written without quotes (NULL; in a number column also a number: in SQLite's order
+    numbers sort before any text)."""
+    return f"{ref} IS NULL OR {ref} < ''" if numeric else f"{ref} IS NULL"
 
-    No function runs per cell but ``printf``'s own ``%w``: the opening quote (with the ``'`` when needed) and the
-    closing one are arguments chosen by comparisons. Text from ``A`` up — most text — is safe at once; digits and
-    ``./:;<`` too; only the rest is looked at with ``unicode()``. In SQLite's order numbers sort before any text
-    (``x < ''``) and blobs after it (``x >= x''``)."""
-    opening = (f"WHEN {ref} >= 'A' AND {ref} < x'' THEN '\"' WHEN {ref} >= '.' AND {ref} < '=' THEN '\"' "
-               f"WHEN unicode({ref}) IN (61, 43, 45, 64, 9, 13) THEN '\"''' ELSE '\"' END")
-    if numeric:
-        return "%s%w%s", [f"CASE WHEN {ref} IS NULL OR {ref} < '' THEN '' {opening}", f"ifnull({ref}, '')",
-                          f"CASE WHEN {ref} IS NULL OR {ref} < '' THEN '' ELSE '\"' END"]
-    return "%s%w%s", [f"CASE WHEN {ref} IS NULL THEN '' {opening}", f"ifnull({ref}, '')",
-                      f"CASE WHEN {ref} IS NULL THEN '' ELSE '\"' END"]
+
+def _csv_opening_sql(ref: str, numeric: bool, before: str = "") -> str:
+    """SQL for the text ``before`` a cell plus the cell's opening: nothing for NULL and numbers, else ``"`` with a
+    ``'`` after it when the text starts with a character a spreadsheet would run as a formula (= + - @ tab CR).
+
+    No function runs but for rare text: text from ``A`` up — most text — is safe at once, digits and ``./:;<`` too,
+    only the rest is looked at with ``unicode()``. Blobs sort after all text (``< x''``) and are looked at too."""
+    def lit(text: str) -> str:
+        return "'" + (before + text).replace("'", "''") + "'"
+
+    return (f"CASE WHEN {_csv_absent(ref, numeric)} THEN {lit('')} "
+            f"WHEN {ref} >= 'A' AND {ref} < x'' THEN {lit(chr(34))} "
+            f"WHEN {ref} >= '.' AND {ref} < '=' THEN {lit(chr(34))} "
+            f"WHEN unicode({ref}) IN (61, 43, 45, 64, 9, 13) THEN {lit(chr(34) + chr(39))} ELSE {lit(chr(34))} END")
+
+
+def _csv_format(cells: list) -> list[tuple[str, list[str]]]:
+    """The ``printf`` pieces of a line's cells, each (format, arguments) and complete in itself (so the line can be
+    split between any two). A cell is (format, arguments) or ("text", SQL, numeric) for a value written as CSV
+    text: empty for NULL, numbers as SQLite writes them, text always quoted (RFC 4180: ``%w`` doubles the double
+    quotes) with the formula guard of ``_csv_opening_sql``. The closing quote of a text cell, the comma and the
+    opening of a text cell after it are one argument (fewer arguments are the cheaper line)."""
+    pieces: list[tuple[str, list[str]]] = []
+    open_text = None  # (SQL, numeric) of the text cell before, whose closing quote is still to write
+    for i, cell in enumerate(cells):
+        sep = "," if i else ""
+        if cell[0] == "text":
+            _, ref, numeric = cell
+            if open_text:
+                opening = (f"CASE WHEN {_csv_absent(*open_text)} THEN {_csv_opening_sql(ref, numeric, ',')} "
+                           f"ELSE {_csv_opening_sql(ref, numeric, chr(34) + ',')} END")
+                pieces.append(("%s%w", [opening, f"ifnull({ref}, '')"]))
+            else:
+                pieces.append((sep + "%s%w", [_csv_opening_sql(ref, numeric), f"ifnull({ref}, '')"]))
+            open_text = (ref, numeric)
+            continue
+        fmt, args = cell
+        if open_text:
+            pieces.append(("%s" + sep + fmt, [f"CASE WHEN {_csv_absent(*open_text)} THEN '' ELSE '\"' END", *args]))
+            open_text = None
+        else:
+            pieces.append((sep + fmt, args))
+    if open_text:
+        pieces.append(("%s", [f"CASE WHEN {_csv_absent(*open_text)} THEN '' ELSE '\"' END"]))
+    return pieces
 
 
 def _csv_quote(text: str) -> str:
