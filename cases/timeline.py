@@ -234,8 +234,9 @@ class Timeline:
                 worker.stop()
 
     def _span_chunks(self, conn, sql: str, args: list, size: int, cut) -> Iterator[tuple[bytes, int]]:
-        """The CSV chunks of ``_csv_sql`` (of one time span) read through ``conn``; ``cut(key)`` gives the line of an event whose line is too long, or None to yield the
-        key (a tuple) in its place."""
+        """The CSV chunks of ``_csv_sql`` (of one time span) read through ``conn``. ``cut(key)`` gives the line of an
+        event whose line is too long, with its long values cut; or None, to yield the event's key (a tuple) in its
+        place, as a chunk of one line."""
         factory, conn.text_factory = conn.text_factory, bytes
         try:
             cursor = conn.execute(sql, args)
@@ -268,7 +269,8 @@ class Timeline:
     def _time_splits(self, workers: int | None) -> list[str]:
         """Stored times that cut the timeline into spans of about equal numbers of events, for building them in
         parallel: quantiles of a sample of the events (evenly spaced record ids of each event kind, filters
-        applied). None when the timeline is small, there is one processor, or the store is not a plain file."""
+        applied). None when the timeline is small, there is one processor, or the store is not a plain file (or is
+        in a transaction: other connections could not see it)."""
         import json
         import os
 
@@ -594,8 +596,6 @@ class _SpanWorker:
         self.thread.start()
 
     def _run(self) -> None:
-        import sqlite3
-
         from artifacts.sql_quoting import sqlite_uri
 
         try:
