@@ -242,7 +242,8 @@ def _awkward_store(path, rows_per_table: int = 40):
 def _expected_csv(timeline) -> bytes:
     """The CSV of a timeline written from its raw rows in Python, by the rules docs/timeline.md states: text quoted
     (a formula-like start prefixed with '), numbers as SQLite writes them, empty for NULL, flags true/false, this
-    program's own columns bare, the summary (message) always quoted; a row with a cut value written by the csv module (quotes only where needed)."""
+    program's own columns bare, the summary (message) always quoted; a row with a cut value written by the csv
+    module (quotes only where needed)."""
     from cases.timeline import _OWN_TEXT, BOOL_FIELDS, OUTPUT_COLUMNS, _python_csv_cell
 
     out = io.StringIO()
