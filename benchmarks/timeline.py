@@ -6,7 +6,7 @@ for starting up) that reports its own peak memory:
   (a) the reference: the ``sqlite3`` command-line shell dumping the same message rows (``SELECT * FROM messages``)
       as CSV to a file, and
   (b) ``forensics timeline CASE --format csv -o FILE`` (ordering, summaries, provenance, spreadsheet safety; built
-      in parallel time spans, one per processor up to 4).
+      in parallel time spans, one per processor the load average leaves free, up to 4).
 Outputs of earlier runs are deleted before the clock starts. Targets: ratio b/a <= 3, peak memory <= 200 MB. The
 last line is ``name=value`` pairs.
 

@@ -215,10 +215,10 @@ class Timeline:
         bytes, ``size`` at a time: (the lines joined, how many). No Python runs per cell, and per line only the
         check for a value over ``FIELD_LIMIT`` bytes — the rare such event is rebuilt in Python with it cut.
 
-        A large timeline is cut into consecutive time spans (``_time_splits``), one per processor up to
-        ``workers`` (default: up to 4): the first span streams from this connection while threads, each with its
-        own read-only connection, build and sort the later ones into temporary files that follow it in order. The
-        bytes are the same whatever the number of spans."""
+        A large timeline is cut into consecutive time spans (``_time_splits``), ``workers`` of them (default: one
+        per processor not already busy, at most 4): the first span streams from this connection while threads,
+        each with its own read-only connection, build and sort the later ones into temporary files that follow it
+        in order. The bytes are the same whatever the number of spans."""
         self.count_left_out()
         splits = self._time_splits(workers)
         spans = list(zip([None, *splits], [*splits, None]))
@@ -274,7 +274,7 @@ class Timeline:
         import json
         import os
 
-        count = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        count = workers if workers is not None else _free_processors()
         conn = self.store.db.conn
         if count < 2 or conn.in_transaction or not self.store.path.is_file():
             return []
@@ -493,6 +493,19 @@ def _spreadsheet_safe(value: str, flag: bool) -> str:
         return f"(CASE {value} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"
     return (f"(CASE WHEN typeof({value}) = 'text' AND substr({value}, 1, 1) IN ({_FORMULA_SQL}) "
             f"THEN '''' || {value} ELSE {value} END)")
+
+
+def _free_processors() -> int:
+    """How many spans to build at once: the processors (at most 4) not already busy by the load average of the last
+    minute. Each span reads every record table, so on a busy machine more spans only cost more."""
+    import os
+
+    processors = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not known on this system
+        busy = 0.0
+    return max(1, min(4, round(processors - busy)))
 
 
 def _csv_absent(ref: str, numeric: bool) -> str:
