@@ -106,8 +106,8 @@ def main() -> None:
           f"({'met' if ours_mb <= 200 else 'NOT met'})")
     import os
 
-    # the export builds large timelines in parallel time spans, one per processor: say how many there were, and
-    # how busy the machine was (both runs slow down on a loaded machine, ours more when it has fewer free cores)
+    # the export builds large timelines in parallel spans, one per processor left free: say how many the machine
+    # has and how busy it was (a loaded machine slows both runs, and leaves ours fewer processors)
     print(f"events={lines} reference_s={ref_s:.2f} timeline_s={ours_s:.2f} ratio={ratio:.2f} "
           f"peak_rss_mib={ours_mb:.0f} cpus={os.cpu_count()} load1={os.getloadavg()[0]:.2f}")
 
