@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -97,6 +98,14 @@ _OWN_TEXT = {"datetime", "timestamp", "record_id", "device_id", "evidence_id", "
 BOOL_FIELDS = {"from_wal", "recovered", "source_deleted", "wal_deleted", "deleted", "answered", "allocated"}
 # First characters a spreadsheet runs as a formula (as cases.exports.FORMULA_PREFIXES), as SQL literals.
 _FORMULA_SQL = "'=', '+', '-', '@', char(9), char(13)"
+# Whole seconds since 1970 of a stored time's first 19 characters: unixepoch() where SQLite has it (3.38), cheaper
+_EPOCH_SECONDS = ("unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38)
+                  else "CAST(strftime('%s', {}) AS INTEGER)")
+# SQLite's default limit on a function's arguments is 127 (SQLITE_MAX_FUNCTION_ARG): the CSV line's printf stays under
+_MAX_PRINTF_ARGS = 120
+# csv_chunks builds a timeline in parallel time spans from this many events; one record in this many is sampled
+_PARALLEL_FROM = 100_000
+_SAMPLE_EVERY = 500
 
 
 class TimelineError(ValueError):
@@ -173,11 +182,13 @@ class Timeline:
         Each branch first selects the event's raw values (a subquery SQLite does not flatten, so every expression is
         computed once per row), then shapes them by ``mode``:
         ``raw`` — ``COLUMNS``; ``spreadsheet`` — the same with flags as true/false and text a spreadsheet would run
-        as a formula prefixed with ``'``; ``csv`` — one finished CSV line (spreadsheet-safe, text fields quoted), so a
-        million events cost no Python per cell. Every mode ends with ``__long`` (the row holds a value longer than
-        ``FIELD_LIMIT`` bytes; in ``csv`` mode: the line is longer than that) and the event's key (artifact, record
-        id, time column).
+        as a formula prefixed with ``'``. Both end with ``__long`` (the row holds a value longer than ``FIELD_LIMIT``
+        bytes) and the event's key (time, device, artifact, record id, rank, time column). ``csv`` is ``_csv_sql``:
+        one finished CSV line (spreadsheet-safe, text fields quoted), record id and rank, so a million events cost
+        no Python per cell.
         """
+        if mode == "csv":
+            return self._csv_sql()
         selects, args = [], []
         for rank, (table, column, desc) in enumerate(self.parts()):
             present = set(self.store.db[table].columns_dict)
@@ -185,28 +196,131 @@ class Timeline:
             raw = [f"{self._value(name, table, column, desc, present)} AS [{name}]" for name in COLUMNS]
             inner = (f"SELECT {', '.join(raw)} FROM [{table}] AS r WHERE {where} LIMIT -1 OFFSET 0")
             filled = [name for name in COLUMNS if self._value(name, table, column, desc, present) != "NULL"]
-            if mode == "csv":
-                shaped = [self._csv_line(table, column, desc, present) + " AS __line"]
-                long = f"length(CAST(__line AS BLOB)) > {FIELD_LIMIT}"
-            else:
-                shaped = [(_spreadsheet_safe(f"q.[{name}]", name in BOOL_FIELDS) if mode == "spreadsheet"
-                           else f"q.[{name}]") + f" AS [{name}]" for name in COLUMNS]
-                lengths = [f"coalesce(length(CAST(q.[{name}] AS BLOB)), 0)" for name in filled]
-                long = f"max({', '.join(lengths)}, 0) > {FIELD_LIMIT}"
+            shaped = [(_spreadsheet_safe(f"q.[{name}]", name in BOOL_FIELDS) if mode == "spreadsheet"
+                       else f"q.[{name}]") + f" AS [{name}]" for name in COLUMNS]
+            lengths = [f"coalesce(length(CAST(q.[{name}] AS BLOB)), 0)" for name in filled]
+            long = f"max({', '.join(lengths)}, 0) > {FIELD_LIMIT}"
             keys = (f"q.[datetime] AS __dt, q.[device_id] AS __device, q.[artifact] AS __artifact, "
                     f"q.[record_id] AS __id, {rank} AS __rank, '{column}' AS __column")
             selects.append(f"SELECT {', '.join(shaped)}, {keys} FROM ({inner}) AS q LIMIT -1 OFFSET 0")
             args += where_args
-            if mode == "csv":
-                selects[-1] = (f"SELECT __line, {long} AS __long, __dt, __device, __artifact, __id, __rank, "
-                               f"__column FROM ({selects[-1]})")
-            else:
-                selects[-1] = selects[-1].replace(f", {keys} FROM", f", {long} AS __long, {keys} FROM", 1)
+            selects[-1] = selects[-1].replace(f", {keys} FROM", f", {long} AS __long, {keys} FROM", 1)
         if not selects:
-            width = 1 if mode == "csv" else len(COLUMNS)
-            return "SELECT " + ", ".join(["NULL"] * width) + ", 0, 0, 0, 0, 0, 0, 0 WHERE 0", []
+            return "SELECT " + ", ".join(["NULL"] * len(COLUMNS)) + ", 0, 0, 0, 0, 0, 0, 0 WHERE 0", []
         union = " UNION ALL ".join(f"SELECT * FROM ({branch})" for branch in selects)
         return f"SELECT * FROM ({union}) ORDER BY __dt, __device, __artifact, __id, __rank", args
+
+    def csv_chunks(self, size: int = 2_000, workers: int | None = None) -> Iterator[tuple[bytes, int]]:
+        """The events as finished UTF-8 CSV lines (``OUTPUT_COLUMNS``, without the header), built in SQL and read as
+        bytes, ``size`` at a time: (the lines joined, how many). No Python runs per cell, and per line only the
+        check for a value over ``FIELD_LIMIT`` bytes — the rare such event is rebuilt in Python with it cut.
+
+        A large timeline is cut into consecutive time spans (``_time_splits``), ``workers`` of them (default: one
+        per processor not already busy, at most 4): the first span streams from this connection while threads,
+        each with its own read-only connection, build and sort the later ones into temporary files that follow it
+        in order. The bytes are the same whatever the number of spans."""
+        self.count_left_out()
+        splits = self._time_splits(workers)
+        spans = list(zip([None, *splits], [*splits, None]))
+        later = [_SpanWorker(self, span, size) for span in spans[1:]]
+        try:
+            for worker in later:
+                worker.start()
+            yield from self._span_chunks(self.store.db.conn, *self._csv_sql(spans[0]), size, self._cut_bytes)
+            for worker in later:
+                yield from worker.replay(self._cut_bytes)
+        finally:
+            for worker in later:
+                worker.stop()
+
+    def _span_chunks(self, conn, sql: str, args: list, size: int, cut) -> Iterator[tuple[bytes, int]]:
+        """The CSV chunks of ``_csv_sql`` (of one time span) read through ``conn``. ``cut(key)`` gives the line of an
+        event whose line is too long, with its long values cut; or None, to yield the event's key (a tuple) in its
+        place, as a chunk of one line."""
+        factory, conn.text_factory = conn.text_factory, bytes
+        try:
+            cursor = conn.execute(sql, args)
+            while rows := cursor.fetchmany(size):
+                lines = [row[0] for row in rows]
+                if max(map(len, lines)) <= FIELD_LIMIT:
+                    yield b"".join(lines), len(lines)
+                    continue
+                start = 0
+                for i, row in enumerate(rows):
+                    if len(row[0]) > FIELD_LIMIT:
+                        conn.text_factory = factory
+                        line = cut(tuple(row[1:]))
+                        conn.text_factory = bytes
+                        if line is None:
+                            if start < i:
+                                yield b"".join(lines[start:i]), i - start
+                            yield tuple(row[1:]), 1
+                            start = i + 1
+                        else:
+                            lines[i] = line
+                if start < len(lines):
+                    yield b"".join(lines[start:]), len(lines) - start
+        finally:
+            conn.text_factory = factory
+
+    def _cut_bytes(self, key: tuple) -> bytes:
+        return self._cut_line(*key).encode("utf-8", "surrogateescape")
+
+    def _time_splits(self, workers: int | None) -> list[str]:
+        """Stored times that cut the timeline into spans of about equal numbers of events, for building them in
+        parallel: quantiles of a sample of the events (evenly spaced record ids of each event kind, filters
+        applied). None when the timeline is small, there is one processor, or the store is not a plain file (or is
+        in a transaction: other connections could not see it)."""
+        import json
+        import os
+
+        count = workers if workers is not None else _free_processors()
+        conn = self.store.db.conn
+        if count < 2 or conn.in_transaction or not self.store.path.is_file():
+            return []
+        sample: list[str] = []
+        for table, column, desc in self.parts():
+            top = conn.execute(f"SELECT max(rowid) FROM [{table}]").fetchone()[0] or 0
+            if top < _SAMPLE_EVERY:
+                continue
+            present = set(self.store.db[table].columns_dict)
+            where, args = self._where(table, column, present)
+            ids = json.dumps(list(range(1, top + 1, _SAMPLE_EVERY)))
+            sample += [v for (v,) in conn.execute(
+                f"SELECT r.[{column}] FROM [{table}] AS r WHERE r.rowid IN (SELECT value FROM json_each(?)) AND "
+                f"{where}", [ids, *args])]
+        if len(sample) * _SAMPLE_EVERY < _PARALLEL_FROM:
+            return []
+        sample.sort()
+        return sorted({sample[len(sample) * k // count] for k in range(1, count)})
+
+    def _csv_sql(self, span: tuple[str | None, str | None] = (None, None)) -> tuple[str, list]:
+        """The ``csv`` mode of ``sql``: per event, its finished CSV line, its record id and the rank of its event
+        kind (in ``parts``), in timeline order.
+
+        Each branch reads its table directly (no subquery: a value read from a subquery is copied, and that copy
+        cost more than all the rest). The stored times all have one fixed-width format (``...ffffffZ``), so the
+        stored text orders as the ``datetime`` column does."""
+        selects, args = [], []
+        for rank, (table, column, desc) in enumerate(self.parts()):
+            present = set(self.store.db[table].columns_dict)
+            where, where_args = self._where(table, column, present)
+            for bound, op in zip(span, (">=", "<")):
+                if bound is not None:
+                    where += f" AND r.[{column}] {op} ?"
+                    where_args.append(bound)
+            device = self._value("device_id", table, column, desc, present)
+            selects.append(f"SELECT {self._csv_line(table, column, desc, present)} AS __line, r.[{column}] AS __dt, "
+                           f"{device} AS __device, '{table}' AS __artifact, r.id AS __id, {rank} AS __rank, "
+                           f"'{column}' AS __column FROM [{table}] AS r WHERE {where}")
+            args += where_args
+        if not selects:
+            return "SELECT NULL, 0, 0 WHERE 0", []
+        union = " UNION ALL ".join(selects)
+        # one sort over all branches, whose rows carry only what is read back (cheaper than SQLite's merge of a
+        # sort per branch, and fewer values for Python to make per line)
+        return (f"SELECT __line, __id, __rank FROM ({union}) ORDER BY __dt, __device, __artifact, __id, __rank",
+                args)
 
     def _value(self, name: str, table: str, column: str, desc: str, present: set[str]) -> str:
         if name == "message":
@@ -214,7 +328,7 @@ class Timeline:
         if name == "datetime":
             return f"substr(r.[{column}], 1, 26) || '+00:00'"
         if name == "timestamp":
-            return (f"CAST(strftime('%s', substr(r.[{column}], 1, 19)) AS INTEGER) * 1000000 + "
+            return (f"{_EPOCH_SECONDS.format(f'substr(r.[{column}], 1, 19)')} * 1000000 + "
                     f"CAST(substr(r.[{column}], 21, 6) AS INTEGER)")
         if name == "timestamp_desc":
             return f"'{desc}'"
@@ -295,57 +409,43 @@ class Timeline:
             else:
                 yield row[:width] + (None,)
 
-    def csv_chunks(self, size: int = 10_000) -> Iterator[tuple[bytes, int]]:
-        """The events as finished UTF-8 CSV lines (``OUTPUT_COLUMNS``, without the header), built in SQL and read as
-        bytes, ``size`` at a time: (the lines joined, how many). No Python runs per cell, and per line only the
-        check for a value over ``FIELD_LIMIT`` bytes — the rare such event is rebuilt in Python with it cut."""
-        self.count_left_out()
-        sql, args = self.sql("csv")
-        conn = self.store.db.conn
-        factory, conn.text_factory = conn.text_factory, bytes
-        try:
-            cursor = conn.execute(sql, args)
-            while rows := cursor.fetchmany(size):
-                if not any(row[1] for row in rows):
-                    yield b"".join([row[0] for row in rows]), len(rows)
-                    continue
-                lines = []
-                for row in rows:
-                    if row[1]:
-                        conn.text_factory = factory
-                        lines.append(self._cut_line(*row[2:]).encode("utf-8", "surrogateescape"))
-                        conn.text_factory = bytes
-                    else:
-                        lines.append(row[0])
-                yield b"".join(lines), len(lines)
-        finally:
-            conn.text_factory = factory
-
     def _csv_line(self, table: str, column: str, desc: str, present: set[str]) -> str:
-        """SQL for this branch's finished CSV line: one ``printf`` whose format holds the constant cells (empty
-        columns, the artifact's name...) and a ``%s`` for each cell computed per row (see ``_csv_cell_sql``)."""
-        parts, args = [], []
+        """SQL for this branch's finished CSV line: a ``printf`` whose format holds the constant cells (empty
+        columns, the artifact's name...) and conversions for the cells computed per row (see ``_csv_format``);
+        several joined by ``||`` if the arguments would pass SQLite's limit on a function's arguments."""
+        cells: list[tuple[str, list[str]]] = []
         for name in COLUMNS:
             value = self._value(name, table, column, desc, present)
             if value == "NULL":
-                parts.append("")
+                cells.append(("", []))
             elif re.fullmatch(r"'[^']*'", value):
-                parts.append(_csv_quote(value[1:-1]).replace("%", "%%"))
+                cells.append((_csv_quote(value[1:-1]).replace("%", "%%"), []))
+            elif name in BOOL_FIELDS:
+                cells.append(("%s", [f"(CASE {value} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)"]))
+            elif name in _OWN_TEXT:
+                cells.append(("%s", [value]))  # written by this program: no comma, quote or formula; NULL is empty
+            elif name == "message":
+                # the summary starts with constant words, never a formula; a summary that cannot be built (a part
+                # it needs is missing, so it is NULL) is an empty quoted cell here (evaluated once: it is long)
+                cells.append(('"%w"', [f"ifnull({value}, '')"]))
             else:
-                parts.append("%s")
-                if name in BOOL_FIELDS:
-                    args.append(f"(CASE q.[{name}] WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END)")
-                elif name in _OWN_TEXT:
-                    args.append(f"coalesce(q.[{name}], '')")  # written by this program: no comma, quote or formula
-                else:
-                    source = re.fullmatch(r"r\.\[(\w+)\]", value)
-                    numeric = name in ("timestamp", "record_id") or (
-                        source is not None and ALL_TABLES[table].get(source.group(1)) in (int, float))
-                    args.append(_csv_cell_sql(f"q.[{name}]", numeric))
-        fmt = ",".join(parts).replace("'", "''")
-        return f"printf('{fmt},\n', {', '.join(args)})"  # the last cell: truncated_fields, empty
+                source = re.fullmatch(r"r\.\[(\w+)\]", value)
+                numeric = source is not None and ALL_TABLES[table].get(source.group(1)) in (int, float)
+                cells.append(("text", value, numeric))
+        cells.append(("\n", []))  # after the last cell, truncated_fields, which is empty here
+        groups: list[tuple[list[str], list[str]]] = [([], [])]
+        for piece, args in _csv_format(cells):
+            if len(groups[-1][1]) + len(args) > _MAX_PRINTF_ARGS:
+                groups.append(([], []))
+            groups[-1][0].append(piece)
+            groups[-1][1].extend(args)
+        calls = []
+        for pieces, args in groups:
+            fmt = "".join(pieces).replace("'", "''")
+            calls.append(f"printf('{fmt}'{''.join(', ' + a for a in args)})")
+        return " || ".join(calls)
 
-    def _cut_line(self, _dt, _device, _artifact, record_id, rank, _column) -> str:
+    def _cut_line(self, record_id, rank) -> str:
         """The CSV line of one event (the ``rank``-th event kind of record ``record_id``) with long values cut."""
         import csv
         import io
@@ -395,16 +495,69 @@ def _spreadsheet_safe(value: str, flag: bool) -> str:
             f"THEN '''' || {value} ELSE {value} END)")
 
 
-def _csv_cell_sql(ref: str, numeric: bool) -> str:
-    """SQL for one CSV cell: empty for NULL, numbers as SQLite writes them, text always quoted (RFC 4180) with a
-    ``'`` before a first character a spreadsheet would run as a formula (= + - @ tab CR). One ``printf`` per cell:
-    a chain of ``||`` copies the growing string again at every step."""
-    text = (f"printf('\"%s%s\"', CASE WHEN unicode({ref}) IN (61, 43, 45, 64, 9, 13) THEN '''' ELSE '' END, "
-            f"replace({ref}, '\"', '\"\"'))")
-    if numeric:
-        return (f"(CASE typeof({ref}) WHEN 'null' THEN '' WHEN 'integer' THEN CAST({ref} AS TEXT) "
-                f"WHEN 'real' THEN CAST({ref} AS TEXT) ELSE {text} END)")
-    return f"(CASE WHEN {ref} IS NULL THEN '' ELSE {text} END)"
+def _free_processors() -> int:
+    """How many spans to build at once: the processors (at most 4) not already busy by the load average of the last
+    minute. Each span reads every record table, so on a busy machine more spans only cost more."""
+    import os
+
+    processors = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not known on this system
+        busy = 0.0
+    return max(1, min(4, round(processors - busy)))
+
+
+def _csv_absent(ref: str, numeric: bool) -> str:
+    """SQL: the cell ``ref`` is written without quotes (NULL; in a number column also a number: in SQLite's order
+    numbers sort before any text)."""
+    return f"{ref} IS NULL OR {ref} < ''" if numeric else f"{ref} IS NULL"
+
+
+def _csv_opening_sql(ref: str, numeric: bool, before: str = "") -> str:
+    """SQL for the text ``before`` a cell plus the cell's opening: nothing for NULL and numbers, else ``"`` with a
+    ``'`` after it when the text starts with a character a spreadsheet would run as a formula (= + - @ tab CR).
+
+    No function runs but for rare text: text from ``A`` up — most text — is safe at once, digits and ``./:;<`` too,
+    only the rest is looked at with ``unicode()``. Blobs sort after all text (``< x''``) and are looked at too."""
+    def lit(text: str) -> str:
+        return "'" + (before + text).replace("'", "''") + "'"
+
+    return (f"CASE WHEN {_csv_absent(ref, numeric)} THEN {lit('')} "
+            f"WHEN {ref} >= 'A' AND {ref} < x'' THEN {lit(chr(34))} "
+            f"WHEN {ref} >= '.' AND {ref} < '=' THEN {lit(chr(34))} "
+            f"WHEN unicode({ref}) IN (61, 43, 45, 64, 9, 13) THEN {lit(chr(34) + chr(39))} ELSE {lit(chr(34))} END")
+
+
+def _csv_format(cells: list) -> list[tuple[str, list[str]]]:
+    """The ``printf`` pieces of a line's cells, each (format, arguments) and complete in itself (so the line can be
+    split between any two). A cell is (format, arguments) or ("text", SQL, numeric) for a value written as CSV
+    text: empty for NULL, numbers as SQLite writes them, text always quoted (RFC 4180: ``%w`` doubles the double
+    quotes) with the formula guard of ``_csv_opening_sql``. The closing quote of a text cell, the comma and the
+    opening of a text cell after it are one argument (fewer arguments are the cheaper line)."""
+    pieces: list[tuple[str, list[str]]] = []
+    open_text = None  # (SQL, numeric) of the text cell before, whose closing quote is still to write
+    for i, cell in enumerate(cells):
+        sep = "," if i else ""
+        if cell[0] == "text":
+            _, ref, numeric = cell
+            if open_text:
+                opening = (f"CASE WHEN {_csv_absent(*open_text)} THEN {_csv_opening_sql(ref, numeric, ',')} "
+                           f"ELSE {_csv_opening_sql(ref, numeric, chr(34) + ',')} END")
+                pieces.append(("%s%w", [opening, f"ifnull({ref}, '')"]))
+            else:
+                pieces.append((sep + "%s%w", [_csv_opening_sql(ref, numeric), f"ifnull({ref}, '')"]))
+            open_text = (ref, numeric)
+            continue
+        fmt, args = cell
+        if open_text:
+            pieces.append(("%s" + sep + fmt, [f"CASE WHEN {_csv_absent(*open_text)} THEN '' ELSE '\"' END", *args]))
+            open_text = None
+        else:
+            pieces.append((sep + fmt, args))
+    if open_text:
+        pieces.append(("%s", [f"CASE WHEN {_csv_absent(*open_text)} THEN '' ELSE '\"' END"]))
+    return pieces
 
 
 def _csv_quote(text: str) -> str:
@@ -434,3 +587,70 @@ def _cut(row: tuple) -> tuple:
                 cut.append(name)
         out.append(value)
     return tuple(out) + (", ".join(cut) or None,)
+
+
+class _SpanWorker:
+    """A thread building the CSV chunks of one later time span into a temporary file, through its own read-only
+    connection (SQLite runs outside Python's lock, so spans are built at the same time); ``replay`` gives them back
+    in order once the thread is done. A line too long to copy as is is rebuilt at replay, on the caller's
+    connection."""
+
+    def __init__(self, timeline: Timeline, span, size: int):
+        import tempfile
+        import threading
+
+        self.timeline, self.size = timeline, size
+        self.sql, self.args = timeline._csv_sql(span)  # here: the store's connection is the caller thread's
+        self.file = tempfile.TemporaryFile(prefix="forensics-timeline-")
+        self.pieces: list = []  # (offset, length, lines) in the file, or (None, key, 1) of a line to rebuild
+        self.error: BaseException | None = None
+        self.conn = None
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="timeline-span", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        from artifacts.sql_quoting import sqlite_uri
+
+        try:
+            self.conn = sqlite3.connect(sqlite_uri(self.timeline.store.path, readonly=True), uri=True)
+            offset = 0
+            for chunk, n in self.timeline._span_chunks(self.conn, self.sql, self.args, self.size,
+                                                          lambda key: None):
+                if self.stopped.is_set():
+                    return
+                if isinstance(chunk, tuple):
+                    self.pieces.append((None, chunk, 1))  # a key: rebuilt at replay
+                    continue
+                self.file.write(chunk)
+                self.pieces.append((offset, len(chunk), n))
+                offset += len(chunk)
+        except BaseException as exc:  # handed to the caller at replay
+            self.error = exc
+        finally:
+            if self.conn is not None:
+                self.conn.close()
+
+    def replay(self, cut) -> Iterator[tuple[bytes, int]]:
+        self.thread.join()
+        if self.error is not None:
+            if self.pieces:
+                raise self.error
+            # nothing built (e.g. no second connection to the store could be opened): build it here instead
+            yield from self.timeline._span_chunks(self.timeline.store.db.conn, self.sql, self.args, self.size, cut)
+            return
+        self.file.seek(0)
+        for offset, what, n in self.pieces:
+            yield (cut(what), 1) if offset is None else (self.file.read(what), n)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.conn is not None and self.thread.is_alive():
+            try:
+                self.conn.interrupt()
+            except Exception:
+                pass
+        self.thread.join()
+        self.file.close()

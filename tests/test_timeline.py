@@ -193,3 +193,110 @@ def test_same_case_same_bytes(case, tmp_path):
     for fmt in ("jsonl", "csv", "l2tcsv"):
         first = _invoke("timeline", case, "--format", fmt, "--files").stdout
         assert first == _invoke("timeline", case, "--format", fmt, "--files").stdout
+
+
+# Values that stress the CSV line built in SQL: quotes, separators, line breaks, formula prefixes, text that sorts
+# just around the comparisons the SQL uses ('.', '<', '=', 'A'), numbers and text in number columns, a blob.
+_AWKWARD = [None, "", "=1+2", "+x", "-y", "@z", "\tq", "\rq", 'a"b', '"', "a,b", "line\nbreak", " lead", "0123",
+            ".", "<", "=", ">x", "?", "@", "A", "Zed", "é", "😀", "[x]", "{}", "%s%w%%", "'q", "~", "\x01c", 7, -1,
+            2.5, -2.25, b"=blob", b"ok", "x" * 33_000]
+
+
+def _awkward_store(path, rows_per_table: int = 40):
+    """A store whose record tables are filled with ``_AWKWARD`` values (times valid, some zoneless)."""
+    import random
+
+    from artifacts.store import ALL_TABLES, Store
+    from cases.timeline import BOOL_FIELDS, DESCRIPTIONS
+
+    store = Store(path)
+    rng = random.Random(3)
+    for table, times in DESCRIPTIONS.items():
+        for _ in range(rows_per_table):
+            row = {}
+            for column, kind in ALL_TABLES[table].items():
+                base = column.rsplit("_", 1)[0] if column.endswith(("_raw", "_encoding")) else column
+                if column == "id":
+                    continue
+                if column in times:
+                    row[column] = None if rng.random() < 0.2 else (
+                        f"{rng.choice([1969, 2001, 2024])}-0{rng.randrange(1, 10)}-1{rng.randrange(10)}T1"
+                        f"{rng.randrange(10)}:{rng.randrange(60):02d}:0{rng.randrange(10)}.{rng.randrange(10**6):06d}Z")
+                elif base in times and column.endswith("_encoding"):
+                    row[column] = rng.choice(["unix_ms", "fat (zone unknown)", "=x"])
+                elif column in BOOL_FIELDS:
+                    row[column] = rng.choice([None, 0, 1])
+                elif column == "device_id":
+                    row[column] = rng.choice(["phone-a", "phone-b"])
+                elif column in ("app", "platform", "path", "package", "key", "url", "term", "media_path", "peers"):
+                    row[column] = rng.choice(["app", 'a"b', "=x", "-y", "", "0"])  # the summaries need these
+                elif column in ("evidence_id", "partition", "parser", "parser_version"):
+                    row[column] = "own-1"  # written by this program
+                else:
+                    row[column] = rng.choice(_AWKWARD)
+            store.db.conn.execute(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in row)}) VALUES "
+                                  f"({', '.join('?' * len(row))})", list(row.values()))
+    return store
+
+
+def _expected_csv(timeline) -> bytes:
+    """The CSV of a timeline written from its raw rows in Python, by the rules docs/timeline.md states: text quoted
+    (a formula-like start prefixed with '), numbers as SQLite writes them, empty for NULL, flags true/false, this
+    program's own columns bare, the summary (message) always quoted; a row with a cut value written by the csv
+    module (quotes only where needed)."""
+    from cases.timeline import _OWN_TEXT, BOOL_FIELDS, OUTPUT_COLUMNS, _python_csv_cell
+
+    out = io.StringIO()
+    minimal = csv.writer(out, lineterminator="\n")
+    for row in timeline.rows():
+        if row[-1]:
+            minimal.writerow([_python_csv_cell(n, v) for n, v in zip(OUTPUT_COLUMNS, row)])
+            continue
+        cells = []
+        for name, value in zip(OUTPUT_COLUMNS, row):
+            if value is None:
+                cells.append('""' if name == "message" else "")  # a summary that could not be built: empty text
+            elif name in BOOL_FIELDS:
+                cells.append({1: "true", 0: "false"}.get(value, ""))
+            elif name in _OWN_TEXT or isinstance(value, int):
+                cells.append(str(value))
+            elif isinstance(value, float):
+                cells.append(repr(value))
+            else:
+                text = value.decode() if isinstance(value, bytes) else value
+                if name != "message" and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                    text = "'" + text
+                cells.append('"' + text.replace('"', '""') + '"')
+        out.write(",".join(cells) + "\n")
+    return out.getvalue().encode()
+
+
+def test_csv_lines_built_in_sql_follow_the_rules_in_one_span_or_several(tmp_path, monkeypatch):
+    """Byte for byte: the SQL-built CSV equals the rules applied in Python, for awkward values in every record
+    table, with file times; the same when the line's printf is split (argument limit) and when the timeline is
+    built in parallel time spans (whose long lines are rebuilt at replay)."""
+    import cases.timeline as timeline_mod
+    from cases.timeline import Filters, Timeline
+
+    store = _awkward_store(tmp_path / "case.sqlite")
+    timeline = Timeline(store, Filters(files=True))
+    expected = _expected_csv(timeline)
+    assert expected.count(b"\n") > 300 and b"[cut: " in expected and b"\"'=1+2\"" in expected
+
+    def csv_bytes(**kw):
+        return b"".join(chunk for chunk, _ in timeline.csv_chunks(size=7, **kw))
+
+    assert csv_bytes(workers=1) == expected
+    monkeypatch.setattr(timeline_mod, "_PARALLEL_FROM", 0)
+    monkeypatch.setattr(timeline_mod, "_SAMPLE_EVERY", 2)
+    assert len(timeline._time_splits(3)) == 2
+    assert csv_bytes(workers=3) == expected
+    import artifacts.sql_quoting
+
+    # a span whose thread cannot open its own connection is built on the caller's instead
+    monkeypatch.setattr(artifacts.sql_quoting, "sqlite_uri", lambda *a, **k: "file:/nonexistent/dir/x?mode=ro")
+    assert csv_bytes(workers=2) == expected
+    monkeypatch.undo()
+    monkeypatch.setattr(timeline_mod, "_PARALLEL_FROM", 0)
+    monkeypatch.setattr(timeline_mod, "_MAX_PRINTF_ARGS", 6)
+    assert csv_bytes(workers=1) == expected
