@@ -306,9 +306,6 @@ class Store:
         if unknown or "source_row" not in given or set(times) - set(given):
             raise ValueError(f"bulk query columns {sorted(given)} do not fit {record_type.__name__} "
                              f"(unknown {sorted(unknown)}, times {sorted(times)})")
-        inner = ", ".join([f"q.{ident(c)}" for c in given] +
-                          [f"{timestamps.sql_iso(enc, f'q.{ident(name)}')} AS {ident('__iso_' + name)}"
-                           for name, enc in times.items()])
         wal = f"CASE WHEN CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(wal_main_rows)}) " \
               "THEN 0 ELSE 1 END" \
             if wal_main_rows else "0"
@@ -328,12 +325,8 @@ class Store:
         for name, kind in kinds.items():
             if kind == "time":
                 names += [name, f"{name}_raw", f"{name}_encoding"]
-                if name in times:
-                    iso = f"x.{ident('__iso_' + name)}"
-                    raw = f"x.{ident(name)}"  # integers as SQLite writes them (= str(int)); other values via Python
-                    values += [iso, f"CASE WHEN {iso} IS NULL THEN NULL WHEN typeof({raw}) = 'integer' "
-                                    f"THEN CAST({raw} AS TEXT) ELSE time_raw({raw}) END",
-                               f"CASE WHEN {iso} IS NULL THEN NULL ELSE '{times[name]}' END"]
+                if name in times:  # raw integers as SQLite writes them (= str(int)); other values via Python
+                    values += timestamps.sql_time(times[name], f"x.{ident(name)}")
                 else:
                     values += ["NULL", "NULL", "NULL"]
                 continue
@@ -351,12 +344,12 @@ class Store:
                 default = defaults[name].default
                 values.append("?")
                 args.append(None if default is dataclasses.MISSING else default)
-        # OFFSET 0 keeps SQLite from flattening the subqueries into the INSERT: flattened, every use of a column
-        # (a decoded time is used three times, its raw value a dozen times by the decoder) re-evaluates the
-        # parser's expression and the decoder; as co-routines each value is computed once per row.
+        # OFFSET 0 keeps SQLite from flattening the parser's query into the INSERT: flattened, every use of a
+        # column (a time's raw value is used a dozen times by its three decoders) would re-evaluate the parser's
+        # expression; as one co-routine each value is computed once per row. Only one: every value handed from a
+        # co-routine to the next query level is copied (text into a new allocation), a cost on every row.
         sql = (f"INSERT INTO main.{ident(record_type.TABLE)} ({', '.join(f'{ident(n)}' for n in names)}) "
-               f"SELECT {', '.join(values)} FROM (SELECT {inner} FROM "
-               f"(SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0) AS q LIMIT -1 OFFSET 0) AS x")
+               f"SELECT {', '.join(values)} FROM (SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0) AS x")
         if only_rows:
             sql += f" WHERE CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(only_rows)})"
         before = self.db.conn.total_changes
