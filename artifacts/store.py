@@ -312,7 +312,7 @@ class Store:
     # -- shards ------------------------------------------------------------------------------------------------
     def insert_select(self, record_type: type[Record], select_sql: str, params, provenance: dict,
                       times: dict[str, str], wal_main_rows: str | None = None,
-                      only_rows: str | None = None) -> tuple[int, int]:
+                      only_rows: str | None = None, order_by: str | None = None) -> tuple[int, int]:
         """Map rows to records inside SQLite: ``INSERT INTO <table> SELECT ...`` over a parser's query.
 
         The query names its result columns after the record's fields (``source_row`` for the row id; a time field
@@ -320,16 +320,17 @@ class Store:
         decoders; list/dict fields as JSON text). ``provenance`` gives the constant provenance columns.
         ``wal_main_rows`` names a temporary table of the row ids the main database file holds, when the database
         has a -wal: rows not in it are flagged ``from_wal``. ``only_rows`` names a temporary table of row ids: only
-        those rows are inserted, flagged ``wal_deleted`` (rows of the main file the -wal removed). Returns (records,
-        WAL-only records).
+        those rows are inserted, flagged ``wal_deleted`` (rows of the main file the -wal removed). ``order_by``
+        names a result column whose ascending order is the query's own row order (see ``parsers.framework.Bulk``).
+        Returns (records, WAL-only records).
         """
         kinds = {n: k for n, k in column_kinds(record_type).items() if k != "prov"}
         probe = self.db.conn.execute(f"SELECT * FROM ({select_sql}) LIMIT 0", params)
         given = [d[0] for d in probe.description]
         unknown = set(given) - set(kinds) - {"source_row"}
-        if unknown or "source_row" not in given or set(times) - set(given):
+        if unknown or "source_row" not in given or set(times) - set(given) or (order_by and order_by not in given):
             raise ValueError(f"bulk query columns {sorted(given)} do not fit {record_type.__name__} "
-                             f"(unknown {sorted(unknown)}, times {sorted(times)})")
+                             f"(unknown {sorted(unknown)}, times {sorted(times)}, order by {order_by})")
         wal = f"CASE WHEN CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(wal_main_rows)}) " \
               "THEN 0 ELSE 1 END" \
             if wal_main_rows else "0"
@@ -368,14 +369,19 @@ class Store:
                 default = defaults[name].default
                 values.append("?")
                 args.append(None if default is dataclasses.MISSING else default)
-        # OFFSET 0 keeps SQLite from flattening the parser's query into the INSERT: flattened, every use of a
-        # column (a time's raw value is used a dozen times by its three decoders) would re-evaluate the parser's
-        # expression; as one co-routine each value is computed once per row. Only one: every value handed from a
-        # co-routine to the next query level is copied (text into a new allocation), a cost on every row.
+        # Every value a co-routine hands to the next query level is copied (text into a new allocation), a cost
+        # on every row; SQLite merges ("flattens") the parser's query into the INSERT instead when nothing stops
+        # it, but its ORDER BY does (the INSERT computes its values with functions): unless the order is given
+        # as a column, so that this query orders by it and SQLite drops the inner ORDER BY. Flattened, each use
+        # of a column re-evaluates the parser's expression (a time's raw value is used a dozen times). Without
+        # ``order_by``, OFFSET 0 keeps the query one co-routine whatever its form.
+        inner = f"({select_sql})" if order_by else f"(SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0)"
         sql = (f"INSERT INTO main.{ident(record_type.TABLE)} ({', '.join(f'{ident(n)}' for n in names)}) "
-               f"SELECT {', '.join(values)} FROM (SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0) AS x")
+               f"SELECT {', '.join(values)} FROM {inner} AS x")
         if only_rows:
             sql += f" WHERE CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(only_rows)})"
+        if order_by:
+            sql += f" ORDER BY x.{ident(order_by)}"
         before = self.db.conn.total_changes
         self.db.conn.execute(sql, [*args, *params])  # the outer SELECT's placeholders come first
         count = self.db.conn.total_changes - before
