@@ -302,10 +302,11 @@ def sql_iso(encoding: str, column: str) -> str:
                f"strftime('%Y-%m-%dT%H:%M:%S', {seconds}, 'unixepoch') || printf('.%06dZ', {fraction}) END")
     # the common case first: a time after 1970 (for WebKit and FILETIME counts, whose epoch is 1601, that is a
     # count of at least the seconds from 1601 to 1970)
+    # (the range test first: it is false for NULL, text and blobs without calling typeof)
     first = max(1, -offset * units)
-    return (f"(CASE WHEN typeof({column}) = 'integer' THEN (CASE WHEN {column} >= {first} AND {column} <= {high} "
-            f"THEN {_sql_positive(encoding, column)} ELSE {general} END) "
-            f"WHEN {column} IS NULL THEN NULL ELSE {fallback} END)")
+    return (f"(CASE WHEN {column} >= {first} AND {column} <= {high} AND typeof({column}) = 'integer' "
+            f"THEN {_sql_positive(encoding, column)} WHEN {column} IS NULL THEN NULL "
+            f"WHEN typeof({column}) = 'integer' THEN ({general}) ELSE {fallback} END)")
 
 
 def sql_time(encoding: str, column: str) -> tuple[str, str, str]:
@@ -317,11 +318,11 @@ def sql_time(encoding: str, column: str) -> tuple[str, str, str]:
     decodes = f"decode_time('{encoding}', {column}) IS NOT NULL"
     if encoding in _INTEGER_ENCODINGS:
         low, high = _bounds(encoding)
-        valid = f"{column} <> 0 AND {column} >= {low} AND {column} <= {high}"
-        raw = (f"(CASE WHEN typeof({column}) = 'integer' THEN (CASE WHEN {valid} THEN CAST({column} AS TEXT) END) "
-               f"WHEN {column} IS NULL THEN NULL WHEN {decodes} THEN time_raw({column}) END)")
-        named = (f"(CASE WHEN typeof({column}) = 'integer' THEN (CASE WHEN {valid} THEN '{encoding}' END) "
-                 f"WHEN {column} IS NULL THEN NULL WHEN {decodes} THEN '{encoding}' END)")
+        valid = f"{column} >= {low} AND {column} <= {high} AND {column} <> 0 AND typeof({column}) = 'integer'"
+        raw = (f"(CASE WHEN {valid} THEN CAST({column} AS TEXT) WHEN {column} IS NULL "
+               f"OR typeof({column}) = 'integer' THEN NULL WHEN {decodes} THEN time_raw({column}) END)")
+        named = (f"(CASE WHEN {valid} THEN '{encoding}' WHEN {column} IS NULL "
+                 f"OR typeof({column}) = 'integer' THEN NULL WHEN {decodes} THEN '{encoding}' END)")
     else:
         raw = (f"(CASE WHEN {column} IS NULL OR NOT {decodes} THEN NULL WHEN typeof({column}) = 'integer' "
                f"THEN CAST({column} AS TEXT) ELSE time_raw({column}) END)")
