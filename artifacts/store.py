@@ -198,6 +198,9 @@ def _insert_sql(record_type: type[Record]) -> str:
             f"VALUES ({', '.join('?' * len(columns))})")
 
 
+SCRATCH_PAGE_SIZE = 65536
+
+
 class Store:
     """An open store file (shard or case). Creates its schema on open."""
 
@@ -211,6 +214,9 @@ class Store:
         timestamps.register_sql_functions(self.db.conn)
         _register_sql_functions(self.db.conn)
         if scratch:
+            # big pages for a file written once front to back (a million-message shard is ~450 MB): a sixteenth of
+            # the write calls of 4 KiB pages; it only takes effect on a new, empty file
+            self.db.execute(f"PRAGMA page_size={SCRATCH_PAGE_SIZE}")
             self.db.execute("PRAGMA journal_mode=MEMORY")
             self.db.execute("PRAGMA synchronous=OFF")
         else:
@@ -307,7 +313,7 @@ class Store:
     # -- shards ------------------------------------------------------------------------------------------------
     def insert_select(self, record_type: type[Record], select_sql: str, params, provenance: dict,
                       times: dict[str, str], wal_main_rows: str | None = None,
-                      only_rows: str | None = None) -> tuple[int, int]:
+                      only_rows: str | None = None, order_by: str | None = None) -> tuple[int, int]:
         """Map rows to records inside SQLite: ``INSERT INTO <table> SELECT ...`` over a parser's query.
 
         The query names its result columns after the record's fields (``source_row`` for the row id; a time field
@@ -315,19 +321,17 @@ class Store:
         decoders; list/dict fields as JSON text). ``provenance`` gives the constant provenance columns.
         ``wal_main_rows`` names a temporary table of the row ids the main database file holds, when the database
         has a -wal: rows not in it are flagged ``from_wal``. ``only_rows`` names a temporary table of row ids: only
-        those rows are inserted, flagged ``wal_deleted`` (rows of the main file the -wal removed). Returns (records,
-        WAL-only records).
+        those rows are inserted, flagged ``wal_deleted`` (rows of the main file the -wal removed). ``order_by``
+        names a result column whose ascending order is the query's own row order (see ``parsers.framework.Bulk``).
+        Returns (records, WAL-only records).
         """
         kinds = {n: k for n, k in column_kinds(record_type).items() if k != "prov"}
         probe = self.db.conn.execute(f"SELECT * FROM ({select_sql}) LIMIT 0", params)
         given = [d[0] for d in probe.description]
         unknown = set(given) - set(kinds) - {"source_row"}
-        if unknown or "source_row" not in given or set(times) - set(given):
+        if unknown or "source_row" not in given or set(times) - set(given) or (order_by and order_by not in given):
             raise ValueError(f"bulk query columns {sorted(given)} do not fit {record_type.__name__} "
-                             f"(unknown {sorted(unknown)}, times {sorted(times)})")
-        inner = ", ".join([f"q.{ident(c)}" for c in given] +
-                          [f"{timestamps.sql_iso(enc, f'q.{ident(name)}')} AS {ident('__iso_' + name)}"
-                           for name, enc in times.items()])
+                             f"(unknown {sorted(unknown)}, times {sorted(times)}, order by {order_by})")
         wal = f"CASE WHEN CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(wal_main_rows)}) " \
               "THEN 0 ELSE 1 END" \
             if wal_main_rows else "0"
@@ -347,12 +351,8 @@ class Store:
         for name, kind in kinds.items():
             if kind == "time":
                 names += [name, f"{name}_raw", f"{name}_encoding"]
-                if name in times:
-                    iso = f"x.{ident('__iso_' + name)}"
-                    raw = f"x.{ident(name)}"  # integers as SQLite writes them (= str(int)); other values via Python
-                    values += [iso, f"CASE WHEN {iso} IS NULL THEN NULL WHEN typeof({raw}) = 'integer' "
-                                    f"THEN CAST({raw} AS TEXT) ELSE time_raw({raw}) END",
-                               f"CASE WHEN {iso} IS NULL THEN NULL ELSE '{times[name]}' END"]
+                if name in times:  # raw integers as SQLite writes them (= str(int)); other values via Python
+                    values += timestamps.sql_time(times[name], f"x.{ident(name)}")
                 else:
                     values += ["NULL", "NULL", "NULL"]
                 continue
@@ -370,14 +370,19 @@ class Store:
                 default = defaults[name].default
                 values.append("?")
                 args.append(None if default is dataclasses.MISSING else default)
-        # OFFSET 0 keeps SQLite from flattening the subqueries into the INSERT: flattened, every use of a column
-        # (a decoded time is used three times, its raw value a dozen times by the decoder) re-evaluates the
-        # parser's expression and the decoder; as co-routines each value is computed once per row.
+        # Every value a co-routine hands to the next query level is copied (text into a new allocation), a cost
+        # on every row; SQLite merges ("flattens") the parser's query into the INSERT instead when nothing stops
+        # it, but its ORDER BY does (the INSERT computes its values with functions): unless the order is given
+        # as a column, so that this query orders by it and SQLite drops the inner ORDER BY. Flattened, each use
+        # of a column re-evaluates the parser's expression (a time's raw value is used a dozen times). Without
+        # ``order_by``, OFFSET 0 keeps the query one co-routine whatever its form.
+        inner = f"({select_sql})" if order_by else f"(SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0)"
         sql = (f"INSERT INTO main.{ident(record_type.TABLE)} ({', '.join(f'{ident(n)}' for n in names)}) "
-               f"SELECT {', '.join(values)} FROM (SELECT {inner} FROM "
-               f"(SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0) AS q LIMIT -1 OFFSET 0) AS x")
+               f"SELECT {', '.join(values)} FROM {inner} AS x")
         if only_rows:
             sql += f" WHERE CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(only_rows)})"
+        if order_by:
+            sql += f" ORDER BY x.{ident(order_by)}"
         before = self.db.conn.total_changes
         self.db.conn.execute(sql, [*args, *params])  # the outer SELECT's placeholders come first
         count = self.db.conn.total_changes - before

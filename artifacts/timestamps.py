@@ -253,6 +253,33 @@ def _floor_div(expr: str, divisor: int) -> str:
     return f"((({expr}) / {divisor}) - (CASE WHEN ({expr}) % {divisor} < 0 THEN 1 ELSE 0 END))"
 
 
+def _bounds(encoding: str) -> tuple[int, int]:
+    """The smallest and largest integer of an integer encoding that decodes inside 1601..9999."""
+    units, offset = _INTEGER_ENCODINGS[encoding]
+    low = -((-(_MIN_US - offset * 1_000_000) * units) // 1_000_000)  # ceil
+    high = -((-(_MAX_US - offset * 1_000_000 + 1) * units) // 1_000_000) - 1
+    return low, high
+
+
+def _sql_positive(encoding: str, column: str) -> str:
+    """The ISO text of an integer that is at or after 1970 and inside the range (so every division truncates as
+    floor division would), in as few SQL function calls as the unit allows: each call, and each string it makes,
+    costs more than the integer arithmetic on millions of rows."""
+    units, offset = _INTEGER_ENCODINGS[encoding]
+    if units == 1:
+        return f"strftime('%Y-%m-%dT%H:%M:%S.000000Z', {column} + {offset}, 'unixepoch')"
+    if units == 1000 and offset == 0:
+        # a whole number of milliseconds as seconds with a fraction: SQLite rounds the value to the nearest
+        # millisecond (the float is off by far less than half of one) and %f writes them as "SS.SSS"
+        return f"strftime('%Y-%m-%dT%H:%M:%f000Z', {column} / 1000.0, 'unixepoch')"
+    if units < 1_000_000:
+        fraction = f"({column} % {units}) * {1_000_000 // units}"
+    else:
+        fraction = f"({column} % {units}) / {units // 1_000_000}"
+    return (f"printf('%s.%06dZ', strftime('%Y-%m-%dT%H:%M:%S', {column} / {units} + {offset}, 'unixepoch'), "
+            f"{fraction})")
+
+
 def sql_iso(encoding: str, column: str) -> str:
     """An SQL expression giving exactly what ``decode(encoding, value).iso`` gives (NULL for None).
 
@@ -270,19 +297,49 @@ def sql_iso(encoding: str, column: str) -> str:
     total = f"({micros} + {offset * 1_000_000})"
     seconds = _floor_div(total, 1_000_000)
     fraction = f"((({total}) % 1000000) + 1000000) % 1000000"
-    low = -((-(_MIN_US - offset * 1_000_000) * units) // 1_000_000)  # ceil
-    high = -((-(_MAX_US - offset * 1_000_000 + 1) * units) // 1_000_000) - 1
-    fast = (f"CASE WHEN {column} = 0 OR {column} < {low} OR {column} > {high} THEN NULL ELSE "
-            f"strftime('%Y-%m-%dT%H:%M:%S', {seconds}, 'unixepoch') || printf('.%06dZ', {fraction}) END")
-    return (f"(CASE WHEN typeof({column}) = 'integer' THEN ({fast}) "
-            f"WHEN {column} IS NULL THEN NULL ELSE {fallback} END)")
+    low, high = _bounds(encoding)
+    general = (f"CASE WHEN {column} = 0 OR {column} < {low} OR {column} > {high} THEN NULL ELSE "
+               f"strftime('%Y-%m-%dT%H:%M:%S', {seconds}, 'unixepoch') || printf('.%06dZ', {fraction}) END")
+    # the common case first: a time after 1970 (for WebKit and FILETIME counts, whose epoch is 1601, that is a
+    # count of at least the seconds from 1601 to 1970)
+    # (the range test first: it is false for NULL, text and blobs without calling typeof)
+    first = max(1, -offset * units)
+    return (f"(CASE WHEN {column} >= {first} AND {column} <= {high} AND typeof({column}) = 'integer' "
+            f"THEN {_sql_positive(encoding, column)} WHEN {column} IS NULL THEN NULL "
+            f"WHEN typeof({column}) = 'integer' THEN ({general}) ELSE {fallback} END)")
+
+
+def sql_time(encoding: str, column: str) -> tuple[str, str, str]:
+    """SQL for the three stored columns of a time (ISO text, raw value as text, encoding), each NULL where
+    ``decode`` gives None — each computed on its own, from the value alone, so that a query needs no second pass
+    over the decoded text. Integers are judged in SQL; other values by the Python decoder (``decode_time``, which
+    remembers its last answer, so asking three times costs one decode)."""
+    iso = sql_iso(encoding, column)
+    decodes = f"decode_time('{encoding}', {column}) IS NOT NULL"
+    if encoding in _INTEGER_ENCODINGS:
+        low, high = _bounds(encoding)
+        valid = f"{column} >= {low} AND {column} <= {high} AND {column} <> 0 AND typeof({column}) = 'integer'"
+        raw = (f"(CASE WHEN {valid} THEN CAST({column} AS TEXT) WHEN {column} IS NULL "
+               f"OR typeof({column}) = 'integer' THEN NULL WHEN {decodes} THEN time_raw({column}) END)")
+        named = (f"(CASE WHEN {valid} THEN '{encoding}' WHEN {column} IS NULL "
+                 f"OR typeof({column}) = 'integer' THEN NULL WHEN {decodes} THEN '{encoding}' END)")
+    else:
+        raw = (f"(CASE WHEN {column} IS NULL OR NOT {decodes} THEN NULL WHEN typeof({column}) = 'integer' "
+               f"THEN CAST({column} AS TEXT) ELSE time_raw({column}) END)")
+        named = f"(CASE WHEN {column} IS NULL OR NOT {decodes} THEN NULL ELSE '{encoding}' END)"
+    return iso, raw, named
 
 
 def register_sql_functions(conn) -> None:
     """``decode_time(encoding, value)`` and ``time_raw(value)`` for the SQL path (the Python decoders)."""
+    last: list = [None, None]  # (encoding, type, value) and its answer: sql_time asks up to three times in a row
+
     def decode_time(encoding, value):
-        decoded = decode(encoding, value)
-        return decoded.iso if decoded else None
+        key = (encoding, type(value), value)
+        if last[0] != key:
+            decoded = decode(encoding, value)
+            last[:] = key, decoded.iso if decoded else None
+        return last[1]
 
     conn.create_function("decode_time", 2, decode_time, deterministic=True)
     conn.create_function("time_raw", 1, lambda value: None if value is None else _raw_text(value),

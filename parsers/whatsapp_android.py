@@ -81,8 +81,9 @@ def messages(db, ctx):
     """Messages of the current schema, with their media, locations (also as Location records) and revocations."""
     present = tables(db)
     have = {table: columns(db, table) if table in present else set() for table in _CURRENT_TABLES}
-    params = (_package(ctx), json.dumps(_contact_names(ctx), ensure_ascii=False, sort_keys=True))
-    yield ctx.bulk(Message, "message", _message_sql(have), params, times=MESSAGE_TIMES)
+    params = (json.dumps(_contact_names(ctx), ensure_ascii=False, sort_keys=True), _package(ctx))
+    yield ctx.bulk(Message, "message", _message_sql(have), params, times=MESSAGE_TIMES, order_by="source_row")
+    # (not ordered by source_row here: the planner would then walk every message rather than the few locations)
     yield ctx.bulk(Location, "message_location", _location_sql(have), params, times=LOCATION_TIMES)
 
 
@@ -92,14 +93,21 @@ def _code_name(code: str, names: dict[int, str], unknown: str) -> str:
     return f"CASE {code} {cases} ELSE '{unknown} ' || {code} END"
 
 
-def _json_with(base: str, optional: dict[str, str]) -> str:
-    """SQL for the JSON object ``base`` plus each member of ``optional`` whose value is not NULL.
+def _json_with(base: str, optional: dict[str, str], tails: tuple[str, ...] = ()) -> str:
+    """SQL for the JSON object ``base`` plus each member of ``optional`` whose value is not NULL, appended in
+    order, then ``tails`` (SQL giving ready members as text, ``,"key":value...``, or NULL): the text
+    ``json_patch(base, json_object(...))`` gives, without parsing any JSON.
 
-    json_patch drops the members set to null; it parses JSON, so it only runs on the rows that have one of them.
+    ``json_quote`` writes a value exactly as ``json_object`` does (both use SQLite's one JSON value writer), so
+    the members are spliced in as text before ``base``'s closing brace, which ``rtrim`` finds because the last
+    value of ``base`` is a plain SQL value (text, number or null: never ends in a brace). Rows without any
+    member to add (most) take ``base`` as it is.
     """
-    if_any = ", ".join(f"'{key}', {value}" for key, value in optional.items())
-    values = ", ".join([*optional.values(), "NULL"])
-    return f"CASE WHEN COALESCE({values}) IS NULL THEN {base} ELSE json_patch({base}, json_object({if_any})) END"
+    values = ", ".join([*optional.values(), *tails, "NULL"])
+    members = [f"CASE WHEN {value} IS NULL THEN '' ELSE ',\"{key}\":' || json_quote({value}) END"
+               for key, value in optional.items()] + [f"IFNULL({tail}, '')" for tail in tails]
+    return (f"CASE WHEN COALESCE({values}) IS NULL THEN {base} "
+            f"ELSE rtrim({base}, '}}') || {' || '.join(members)} || '}}' END")
 
 
 def _reader(have: dict[str, set[str]]):
@@ -115,7 +123,9 @@ def _facts_sql(have: dict[str, set[str]]) -> str:
     ``person`` gives every jid row its raw JID, the phone-number JID a hidden ``@lid`` identity maps to (jid_map)
     and the name wa.db shows for either; ``thread`` gives every chat its JID, whether it is a group, its subject
     and its members (as the database holds them now, not per message; the owner's own row has an empty jid). Both
-    are small and materialized once, so each of the millions of messages costs two indexed look-ups.
+    are small and materialized once, so each of the millions of messages costs two indexed look-ups; what a message
+    takes from them unchanged (the recipients of an outgoing message, the ``extra`` members naming the chat's
+    members and phone-number JIDs) is written there once per chat or JID rather than once per message.
     """
     col = _reader(have)
     if {"lid_row_id", "jid_row_id"} <= have["jid_map"]:
@@ -136,18 +146,27 @@ def _facts_sql(have: dict[str, set[str]]) -> str:
     author = (f"CASE WHEN {notice} THEN 'sender' WHEN m.from_me THEN NULL "
               f"WHEN t.is_group OR s.jid <> '' THEN 'sender' ELSE 'chat' END")
     return f"""
-    WITH arg(app, names) AS (SELECT ?, ?),
+    WITH arg(names) AS (SELECT ?),
     contact(jid, name) AS MATERIALIZED (SELECT key, value FROM json_each((SELECT names FROM arg))),
     jid_phone(jid_row_id, jid, phone_jid) AS (SELECT j._id, j.raw_string, {phone} FROM src.jid j),
-    person(jid_row_id, jid, phone_jid, name) AS MATERIALIZED (
-        SELECT j.jid_row_id, j.jid, j.phone_jid, COALESCE(n.name, pn.name) FROM jid_phone j
+    person(jid_row_id, jid, phone_jid, name, extra_tail) AS MATERIALIZED (
+        SELECT j.jid_row_id, j.jid, j.phone_jid, COALESCE(n.name, pn.name),
+               CASE WHEN j.phone_jid IS NOT NULL THEN ',"sender_phone_jid":' || json_quote(j.phone_jid) END
+        FROM jid_phone j
         LEFT JOIN contact n ON n.jid = j.jid LEFT JOIN contact pn ON pn.jid = j.phone_jid),
     chat_jid(chat_row_id, jid, phone_jid, name, subject, is_group) AS (
         SELECT c._id, p.jid, p.phone_jid, p.name, {col("chat", "c", "subject")}, IFNULL(p.jid GLOB '*@g.us', 0)
         FROM src.chat c LEFT JOIN person p ON p.jid_row_id = c.jid_row_id),
-    thread(chat_row_id, jid, phone_jid, name, subject, is_group, members) AS MATERIALIZED (
+    chat_members(chat_row_id, jid, phone_jid, name, subject, is_group, members) AS MATERIALIZED (
         SELECT c.*, CASE WHEN c.is_group THEN NULLIF((SELECT json_group_array(member) FROM ({members})), '[]') END
         FROM chat_jid c),
+    thread(chat_row_id, jid, phone_jid, name, subject, is_group, members, recipients, extra_tail) AS MATERIALIZED (
+        SELECT c.*, COALESCE(c.members, CASE WHEN c.jid <> '' THEN json_array(c.jid) END, '[]'),
+               NULLIF(CASE WHEN c.is_group AND c.members IS NOT NULL
+                           THEN ',"group_participants":' || c.members ELSE '' END ||
+                      CASE WHEN c.phone_jid IS NOT NULL THEN ',"chat_phone_jid":' || json_quote(c.phone_jid) ELSE ''
+                      END, '')
+        FROM chat_members c),
     fact AS (
         SELECT m._id AS row_id, m.chat_row_id, m.from_me, m.timestamp, m.message_type AS type_code,
                m.text_data, m.status, {col("message", "m", "key_id")} AS key_id,
@@ -155,6 +174,7 @@ def _facts_sql(have: dict[str, set[str]]) -> str:
                {col("message", "m", "received_timestamp")} AS received_timestamp,
                t.jid AS thread_id, t.phone_jid AS thread_phone_jid, t.name AS thread_contact, t.subject,
                IFNULL(t.is_group, 0) AS is_group, t.members, s.jid AS sender_jid, s.phone_jid AS sender_phone_jid,
+               t.recipients AS thread_recipients, t.extra_tail AS thread_tail, s.extra_tail AS sender_tail,
                {notice} AS notice,
                CASE {author} WHEN 'sender' THEN s.jid WHEN 'chat' THEN t.jid END AS sender,
                CASE {author} WHEN 'sender' THEN s.name WHEN 'chat' THEN t.name END AS sender_name,
@@ -193,25 +213,23 @@ def _message_sql(have: dict[str, set[str]]) -> str:
                f"OR IFNULL(f.type_code IN {tuple(sorted(REVOKED_TYPES))}, 0))")
     revoke_ts = col("message_revoked", "mr", "revoke_timestamp")
     revoked_by = "aj.raw_string" if "admin_jid_row_id" in have["message_revoked"] else "NULL"
-    # extra: key_id always, status_code when known, the other keys only when they have a value
+    # extra: key_id always, status_code when known, the other keys only when they have a value (in this order);
+    # the chat's and the sender's members are written once per chat and per JID (``thread``, ``person``)
     known = "CASE WHEN f.status IS NULL THEN json_object('key_id', f.key_id) " \
             "ELSE json_object('key_id', f.key_id, 'status_code', f.status) END"
-    extra = _json_with(known, {
-        "chat_row_id": "CASE WHEN f.thread_id IS NULL THEN f.chat_row_id END",
-        "starred": "CASE WHEN f.starred THEN json('true') END",
-        "system_action": col("message_system", "ms", "action_type"),
-        "revoked_at": f"CASE WHEN {revoked} AND {revoke_ts} THEN {timestamps.sql_iso('unix_ms', revoke_ts)} END",
-        "revoked_by": f"CASE WHEN {revoked} AND {revoked_by} <> '' THEN {revoked_by} END",
-        "group_participants": "CASE WHEN f.is_group THEN json(f.members) END",
-        "chat_phone_jid": "f.thread_phone_jid", "sender_phone_jid": "f.sender_phone_jid"})
+    own = {"chat_row_id": "CASE WHEN f.thread_id IS NULL THEN f.chat_row_id END",
+           "starred": "CASE WHEN f.starred THEN json('true') END",
+           "system_action": col("message_system", "ms", "action_type"),
+           "revoked_at": f"CASE WHEN {revoked} AND {revoke_ts} THEN {timestamps.sql_iso('unix_ms', revoke_ts)} END",
+           "revoked_by": f"CASE WHEN {revoked} AND {revoked_by} <> '' THEN {revoked_by} END"}
+    extra = _json_with(known, own, tails=("f.thread_tail", "f.sender_tail"))
     status = (f"CASE WHEN {revoked} THEN 'revoked' WHEN f.status IS NULL THEN NULL WHEN f.status = {STATUS_SYSTEM} "
               f"THEN 'system' WHEN f.from_me THEN {_code_name('f.status', STATUS_OUT, 'status')} "
               f"ELSE {_code_name('f.status', STATUS_IN, 'status')} END")
     # the owner writes to the chat, or to every member of a group; incoming messages and notices have no recipients
-    recipients = ("CASE WHEN f.from_me AND NOT f.notice THEN COALESCE(f.members, "
-                  "CASE WHEN f.thread_id <> '' THEN json_array(f.thread_id) END, '[]') ELSE '[]' END")
+    recipients = "CASE WHEN f.from_me AND NOT f.notice THEN IFNULL(f.thread_recipients, '[]') ELSE '[]' END"
     return f"""{_facts_sql(have)}
-    SELECT f.row_id AS source_row, (SELECT app FROM arg) AS app, '{PLATFORM}' AS platform, f.timestamp AS ts,
+    SELECT f.row_id AS source_row, ? AS app, '{PLATFORM}' AS platform, f.timestamp AS ts,
            f.thread_id, CASE WHEN f.is_group THEN f.subject ELSE f.thread_contact END AS thread_name,
            f.sender, f.sender_name, {recipients} AS recipients, f.direction, f.text_data AS body, f.message_type,
            CASE WHEN {path} IS NOT NULL OR {mime} IS NOT NULL OR {name} IS NOT NULL
@@ -232,7 +250,7 @@ def _location_sql(have: dict[str, set[str]]) -> str:
                        "'message_type', f.message_type, 'key_id', f.key_id)",
                        {"live_duration_s": f"CASE WHEN {live} THEN {live} END"})
     return f"""{_facts_sql(have)}
-    SELECT f.row_id AS source_row, (SELECT app FROM arg) AS app, f.timestamp AS ts, ml.latitude, ml.longitude,
+    SELECT f.row_id AS source_row, ? AS app, f.timestamp AS ts, ml.latitude, ml.longitude,
            CASE WHEN {place} <> '' AND {address} <> '' THEN {place} || ', ' || {address}
                 WHEN {place} <> '' THEN {place} WHEN {address} <> '' THEN {address} END AS label,
            '{SOURCE_KIND}' AS source_kind,

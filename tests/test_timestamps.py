@@ -58,6 +58,22 @@ def _sql(conn, encoding, value):
         .fetchone()[0]
 
 
+def _sql_time(conn, encoding, values):
+    """(iso, raw, encoding) of each value as the bulk path stores them, computed over a table as it does."""
+    conn.execute("DROP TABLE IF EXISTS t")
+    conn.execute("CREATE TABLE t (i INTEGER PRIMARY KEY, v)")
+    conn.executemany("INSERT INTO t (v) VALUES (?)", [(v,) for v in values])
+    return conn.execute(f"SELECT {', '.join(ts.sql_time(encoding, 'v'))} FROM t ORDER BY i").fetchall()
+
+
+def _stored(encoding, value):
+    """What the store keeps of a time: the decoder's ISO text, the raw value as text, the encoding's name."""
+    decoded = ts.decode(encoding, value)
+    if decoded is None:
+        return None, None, None
+    return decoded.iso, str(value) if type(value) is int else ts._raw_text(value), encoding
+
+
 def test_sql_decoders_equal_the_python_decoders():
     conn = sqlite3.connect(":memory:")
     ts.register_sql_functions(conn)
@@ -66,17 +82,25 @@ def test_sql_decoders_equal_the_python_decoders():
         values = [0, 1, -1, 999, -1001, 2 ** 63 - 1, -(2 ** 63)]
         values += [rng.randint(-(2 ** 63), 2 ** 63 - 1) for _ in range(300)]
         values += [rng.randint(-10 ** 10 * units, 10 ** 10 * units) for _ in range(300)]
-        for edge in (-11644473600 - offset, 253402300799 - offset, 253402300800 - offset):
+        values += [rng.randint(1, 253402300799 * units) for _ in range(300)]  # the fast path: 1970 to 9999
+        # days, leap days and centuries: the last and first unit of a day
+        for day in ("1970-01-01", "2000-02-29", "2000-03-01", "2100-03-01", "2024-12-31", "9999-12-31"):
+            second = int(ts._dt.datetime.fromisoformat(day + "T00:00:00+00:00").timestamp()) - offset
+            values += [second * units + d for d in (-1, 0, 1, units - 1, units)]
+        for edge in (-11644473600 - offset, 253402300799 - offset, 253402300800 - offset, -offset):
             values += [edge * units + d for d in range(-2, 3)]
         values = [v for v in values if not isinstance(v, int) or -(2 ** 63) <= v < 2 ** 63]  # SQLite's range
-        values += [1.5, "1600000000000", None]
+        values += [1.5, 1600000000.25, -3.75, "1600000000000", " 42 ", "x", b"\x01", None]
         for value in values:
             expected = ts.decode(encoding, value)
             assert _sql(conn, encoding, value) == (expected.iso if expected else None), (encoding, value)
+        assert _sql_time(conn, encoding, values) == [_stored(encoding, v) for v in values], encoding
     for encoding in ("cocoa_auto", "hex_ms", "iso8601"):
-        for value in (700000000, "176f9b2c800", "2020-01-01T00:00:00Z", None):
+        values = [700000000, "176f9b2c800", "2020-01-01T00:00:00Z", "garbage", 0, None]
+        for value in values:
             expected = ts.decode(encoding, value)
             assert _sql(conn, encoding, value) == (expected.iso if expected else None)
+        assert _sql_time(conn, encoding, values) == [_stored(encoding, v) for v in values], encoding
 
 
 def test_unix_auto_says_which_unit_it_chose():

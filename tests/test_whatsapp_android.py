@@ -356,3 +356,35 @@ def test_a_message_deleted_in_the_wal_is_read_from_the_main_file(tmp_path):
     assert [(m["source_row"], m["body"], m["sender"]) for m in deleted] == [("2", "Hi, are you there?", ALICE)]
     assert all(not m["wal_deleted"] for m in rows["messages"] if m["source_row"] != "2")
     assert len(rows["messages"]) == 7  # rows 3-8 as they are now + row 2 from the main file, none twice
+
+
+def test_extra_members_are_spliced_exactly_as_json_patch_writes_them():
+    """The SQL mapping appends the optional ``extra`` members as text; for every kind of value a database can hold
+    in those columns the result is the text ``json_patch(base, json_object(...))`` gives."""
+    import sqlite3
+
+    from parsers.whatsapp_android import _json_with
+    values = [None, 0, -7, 2 ** 63 - 1, 1.5, -0.0, 1e300, "", "plain", 'quote " and \\ backslash', "tab\tnew\nline",
+              "\x01\x1f control", "ünïcödé 😀", "{\"looks\": [\"like json\"]}", "null", "true"]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (k, a, b, c)")
+    rows = [(k, a, b, c) for k in ("K1", 'k"2', None) for a in values for b in values[:6] for c in (None, 1)]
+    conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    base = "json_object('key_id', k, 'n', 3)"
+    optional = {"a": "a", "b": "b", "flag": "CASE WHEN c THEN json('true') END",
+                "list": "CASE WHEN c THEN json_array(a, b) END"}
+    members = ", ".join(f"'{key}', {value}" for key, value in optional.items())
+    patched = (f"CASE WHEN COALESCE({', '.join(optional.values())}) IS NULL THEN {base} "
+               f"ELSE json_patch({base}, json_object({members})) END")
+    got = conn.execute(f"SELECT {_json_with(base, optional)}, {patched} FROM t").fetchall()
+    assert len(got) == len(rows) and all(a == b for a, b in got), [g for g in got if g[0] != g[1]][:3]
+    assert {g[0] for g in got} >= {'{"key_id":"K1","n":3}', '{"key_id":"K1","n":3,"b":0,"flag":true,"list":[null,0]}'}
+    # members written beforehand (per chat, per sender) go last, as the last members json_patch would add
+    tail = "CASE WHEN c AND a IS NOT NULL THEN ',\"tail\":' || json_quote(a) END"
+    optional["tail"] = "CASE WHEN c THEN a END"
+    members = ", ".join(f"'{key}', {value}" for key, value in optional.items())
+    patched = (f"CASE WHEN COALESCE({', '.join(optional.values())}) IS NULL THEN {base} "
+               f"ELSE json_patch({base}, json_object({members})) END")
+    del optional["tail"]
+    got = conn.execute(f"SELECT {_json_with(base, optional, tails=(tail,))}, {patched} FROM t").fetchall()
+    assert all(a == b for a, b in got), [g for g in got if g[0] != g[1]][:3]
