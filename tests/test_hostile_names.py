@@ -64,3 +64,39 @@ def test_table_name_with_bracket_parses(tmp_path):
     assert outcomes[0].outcome == "parsed", outcomes[0].message
     group = {c["source_row"]: c for c in out["calls"]}["4"]
     assert group["peers"] == ["alan@example.com", "+1 555 010 0101"]
+
+
+def test_carved_rows_in_a_case_folder_with_syntax_characters(tmp_path, monkeypatch):
+    """The carver's scratch copy attaches the live database: with ``#`` or ``?`` in the case folder's name it must
+    still read it (no stray file beside the case, and carved WhatsApp messages keep the chat and sender that come
+    from the live tables), exactly as in a plainly named case."""
+    import shutil
+
+    from tests.fixtures.whatsapp_android import generate_msgstore
+
+    evidence = tmp_path / "ev"
+    db_path = generate_msgstore(evidence / "data/data/com.whatsapp/databases/msgstore.db", 300)
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA secure_delete=OFF")
+    db.execute("DELETE FROM message WHERE message_type = 0 AND _id % 7 = 0")
+    db.close()
+    for leftover in evidence.rglob("*-journal"):
+        leftover.unlink()
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def carved(case):
+        assert runner.invoke(main, ["case", "init", "--", case]).exit_code == 0
+        result = runner.invoke(main, ["ingest", "--quiet", "--device-id", "p1", "--", case, "ev"])
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in runner.invoke(main, ["export", "--", case, "messages"]).output
+                .splitlines()]
+        fields = ("body", "thread_id", "thread_name", "sender", "recipients", "direction", "source_row")
+        return sorted(tuple(json.dumps(m[f]) for f in fields) for m in rows if m["recovered_from"])
+
+    plain = carved("plain")
+    assert len(plain) > 10 and all('"' in row[1] for row in plain)  # every carved message has its chat
+    odd = carved(ODD)
+    assert odd == plain
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ev", "plain", ODD])  # nothing beside the cases
+    shutil.rmtree(evidence)
