@@ -168,8 +168,18 @@ def ingest(case_dir: str, evidence: tuple[str, ...], device_id: str | None, pass
             _show_problems(store, result["device_id"], result["problems"], 10)
         finally:
             store.close()
-        click.echo(f"  done with problems: `forensics status {case_dir}` lists them all", err=True)
+        click.echo(f"  done with problems: `{_command_line('status', case_dir)}` lists them all", err=True)
         sys.exit(EXIT_PROBLEMS)
+
+
+def _command_line(command: str, case_dir: str) -> str:
+    """A ``forensics`` command line the examiner can paste into a shell: the case folder quoted (``op#7 ?``), after
+    ``--`` when it begins with ``-``, control characters shown escaped."""
+    import shlex
+
+    from cases.problems import printable
+
+    return printable(f"forensics {command} {'-- ' if case_dir.startswith('-') else ''}{shlex.quote(case_dir)}")
 
 
 EXIT_PROBLEMS = 3  # the device was processed, but something in it could not be read (docs/problems.md)

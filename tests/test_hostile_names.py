@@ -100,3 +100,26 @@ def test_carved_rows_in_a_case_folder_with_syntax_characters(tmp_path, monkeypat
     assert odd == plain
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ev", "plain", ODD])  # nothing beside the cases
     shutil.rmtree(evidence)
+
+
+def test_problem_hint_is_a_command_line_that_works(tmp_path, monkeypatch):
+    """ingest's closing hint names `forensics status CASE` so that pasting it into a shell works: the case folder
+    quoted, after ``--`` when it begins with ``-``."""
+    import re
+    import shlex
+    import zipfile
+
+    archive = tmp_path / "x.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("../up.txt", b"x")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    case = "-" + ODD + " 'q'"
+    assert runner.invoke(main, ["case", "init", "--", case]).exit_code == 0
+    result = runner.invoke(main, ["ingest", "--quiet", "--device-id", "p1", "--", case, "x.zip"])
+    assert result.exit_code == 3, result.output
+    (line,) = re.findall(r"`(forensics status [^`]*)`", result.output)
+    argv = shlex.split(line)
+    assert argv[-1] == case
+    status = runner.invoke(main, argv[1:])
+    assert status.exit_code == 0 and "path-climbs-out" in status.output, status.output
