@@ -280,7 +280,8 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
     store = store or target.store()
     try:
         try:
-            keys = tuple(sorted({k for value in identifiers for k in links_mod.watch_keys({"value": value})
+            regions = links_mod.case_regions(store.db.conn) if identifiers else []
+            keys = tuple(sorted({k for value in identifiers for k in links_mod.watch_keys({"value": value}, regions)
                                  if k[0] != "raw"}))
             filters = Filters(since=parse_time_bound(since) if since else None,
                               until=parse_time_bound(until, end=True) if until else None,
