@@ -53,6 +53,13 @@ def _open_case(path: str) -> Case:
     return Case.open(Path(path))
 
 
+def _check_devices(store, devices) -> None:
+    """A device id the case does not have is a typo, not an empty result: say so (exit 2) before writing."""
+    for device in devices:
+        if device and not store.db.execute("SELECT 1 FROM devices WHERE device_id = ?", [device]).fetchone():
+            raise InputError(f"no device {device!r} in this case")
+
+
 class _FileMode(click.ParamType):
     name = "mode"
 
@@ -223,6 +230,7 @@ def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id
     target = _open_case(case_dir)
     store = target.store()
     try:
+        _check_devices(store, [device_id])
         if output:
             with _write_output(output, mode) as out:
                 count = exports.export(store, artifact, fmt, out, device_id)
@@ -279,6 +287,7 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
     target, store, registry = _linked_store(case_dir) if linked else (_open_case(case_dir), None, None)
     store = store or target.store()
     try:
+        _check_devices(store, devices)
         try:
             regions = links_mod.case_regions(store.db.conn) if identifiers else []
             keys = tuple(sorted({k for value in identifiers for k in links_mod.watch_keys({"value": value}, regions)
@@ -346,6 +355,7 @@ def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None
     target = _open_case(case_dir)
     store = target.store()
     try:
+        _check_devices(store, [device_id])
         write = geo.write_geojson if fmt == "geojson" else \
             (lambda s, out, d: geo.write_kml(s, out, target.root.name, d))
         if output:
@@ -814,8 +824,7 @@ def footprint_cmd(case_dir: str, device: str | None, fmt: str) -> None:
 
     _target, store, registry = _linked_store(case_dir)
     try:
-        if device and not store.db.execute("SELECT 1 FROM devices WHERE device_id = ?", [device]).fetchone():
-            raise InputError(f"no device {device!r} in this case")
+        _check_devices(store, [device])
         result = footprint_mod.footprint(store, registry, device)
     finally:
         store.close()
