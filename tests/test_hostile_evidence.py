@@ -371,3 +371,32 @@ def test_bzip2_member_is_decompressed_in_bounded_pieces(tmp_path):
     archive.write_bytes(bytes(data))
     with pytest.raises(zipfile.BadZipFile):
         digest("/text.txt")
+
+
+def test_report_shows_the_devices_problems_and_records_by_source(tmp_path):
+    """The report's device page lists the device's problems (not only parser runs that failed: a member that climbs
+    out is not a parser run) and, per parser, how many records were live, WAL-only, WAL-deleted or carved; the
+    index counts each device's problems."""
+    db_path = tmp_path / "mmssms.db"
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA secure_delete=OFF")
+    db.executescript(MMSSMS_SCHEMA)
+    db.executemany("INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (?, 1, '+15550001', ?, 1, ?)",
+                   [(i, 1600000000000 + i, f"message number {i:03d} " + "x" * 60) for i in range(1, 41)])
+    db.execute("DELETE FROM sms WHERE _id IN (7, 21)")
+    db.close()
+    archive = tmp_path / "x.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(db_path, SMS)
+        z.writestr("../up.txt", b"x")
+    result, _status, _text, problems = _ingest(tmp_path, archive)
+    assert result.exit_code == 3 and [p["kind"] for p in problems] == ["path-climbs-out"]
+    out = tmp_path / "report"
+    assert CliRunner().invoke(main, ["report", str(tmp_path / "case"), "-o", str(out)]).exit_code == 0
+    page = (out / "device-001.html").read_text(encoding="utf-8")
+    assert '<tr class="problem"><td>path-climbs-out</td><td class="small">zip:/up.txt</td>' in page
+    assert "None: nothing in this device" not in page
+    row = re.search(r"<td>android-sms</td><td>[^<]*</td><td>parsed</td>((?:<td>\d+</td>){7})", page)
+    assert row and re.findall(r"\d+", row.group(1)) == ["1", "40", "38", "0", "0", "2", "0"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<td class="problem">1</td>' in index
