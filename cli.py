@@ -451,7 +451,8 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
 @click.argument("case_dir", type=click.Path())
 @click.option("--all-runs", is_flag=True, help="List every parser run, not only the problems.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object: per device state, error, counts, seconds; and the case totals.")
+              help="Print one JSON object: per device state, error, counts, records by source, problems per "
+                   "kind, seconds; and the case totals.")
 @_guard
 def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
     """Per device: state (queued, running, done, failed, interrupted), files, records per type and by source (live,

@@ -389,8 +389,10 @@ def test_report_shows_the_devices_problems_and_records_by_source(tmp_path):
     with zipfile.ZipFile(archive, "w") as z:
         z.write(db_path, SMS)
         z.writestr("../up.txt", b"x")
-    result, _status, _text, problems = _ingest(tmp_path, archive)
+    result, status, _text, problems = _ingest(tmp_path, archive)
     assert result.exit_code == 3 and [p["kind"] for p in problems] == ["path-climbs-out"]
+    assert status["devices"][0]["record_sources"] == {"live": 38, "wal-only": 0, "wal-deleted": 0, "carved": 2,
+                                                      "unmapped carved cells": 0}
     out = tmp_path / "report"
     assert CliRunner().invoke(main, ["report", str(tmp_path / "case"), "-o", str(out)]).exit_code == 0
     page = (out / "device-001.html").read_text(encoding="utf-8")
