@@ -28,7 +28,9 @@ class InputError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+        from cases.problems import printable  # names from evidence may carry terminal escape sequences
+
+        click.echo(f"error: {printable(self.message)}", err=True)
 
 
 def _guard(func):
@@ -281,6 +283,9 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
         raise InputError("xlsx needs an output file: -o FILE.xlsx")
     if display_tz and device_local:
         raise InputError("choose --display-tz or --device-local, not both")
+    if (display_tz or device_local) and fmt in ("jsonl", "l2tcsv"):
+        click.echo(f"note: {'--display-tz' if display_tz else '--device-local'} adds a local-time column to csv and "
+                   f"xlsx only; {fmt} stays in UTC", err=True)
     from cases import links as links_mod
 
     linked = bool(identifiers or flagged or fmt == "xlsx")  # these need the case's identifiers up to date
@@ -478,12 +483,12 @@ def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
         for device_id, state in by_id.items():
             name = "interrupted" if state["interrupted"] else state["state"]
             seconds = f", {state['seconds']:.1f} s" if state["seconds"] is not None else ""
-            click.echo(f"device {device_id}: {name}" + (f" ({state['error']})" if state["error"] else "") +
-                       f", {state['counts'].get('files', 0)} files{seconds}")
+            error = f" ({printable(state['error'])})" if state["error"] else ""
+            click.echo(f"device {device_id}: {name}{error}, {state['counts'].get('files', 0)} files{seconds}")
             if state["earlier_results_kept"]:
                 click.echo("  the last attempt failed; the results of the earlier successful run are kept")
             if state["problem"]:
-                click.echo(f"  problem: {state['problem']}")
+                click.echo(f"  problem: {printable(state['problem'])}")
             _show_problems(store, device_id, state["problems"], None if all_runs else 20)
             summary = summaries.get(device_id)
             if summary is None:

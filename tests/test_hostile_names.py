@@ -123,3 +123,21 @@ def test_problem_hint_is_a_command_line_that_works(tmp_path, monkeypatch):
     assert argv[-1] == case
     status = runner.invoke(main, argv[1:])
     assert status.exit_code == 0 and "path-climbs-out" in status.output, status.output
+
+
+def test_terminal_escapes_in_names_are_shown_escaped_in_errors_and_status(tmp_path, monkeypatch):
+    """An evidence file whose name carries ANSI/OSC escape sequences fails (empty): the error line and `status`
+    show the name escaped, never the raw sequences; --display-tz on a format without a local column says so."""
+    monkeypatch.chdir(tmp_path)
+    name = "bad\x1b[2J\x1b]0;pwned\x07.img"
+    (tmp_path / name).write_bytes(b"")
+    runner = CliRunner()
+    assert runner.invoke(main, ["case", "init", "c"]).exit_code == 0
+    failed = runner.invoke(main, ["ingest", "--quiet", "--device-id", "p1", "c", name])
+    assert failed.exit_code == 2 and "bad\\x1b[2J\\x1b]0;pwned\\x07.img" in failed.output
+    status = runner.invoke(main, ["status", "c"])
+    assert status.exit_code == 0 and "\\x1b[2J" in status.output
+    for out in (failed.output, status.output):
+        assert "\x1b" not in out and "\x07" not in out
+    note = runner.invoke(main, ["timeline", "c", "--display-tz", "Europe/Kyiv"])
+    assert note.exit_code == 0 and "jsonl stays in UTC" in note.stderr

@@ -131,7 +131,8 @@ def test_filters(case):
     assert rows("--device", "nobody") == [] and rows("--platform", "whatsapp") == []
     assert {r["platform"] for r in rows("--platform", "sms")} == {"SMS"}
     for command in (["timeline", case, "--device", "phone-a", "--device", "nobody"],
-                    ["export", case, "messages", "--device-id", "nobody"], ["locations", case, "--device-id", "nobody"]):
+                    ["export", case, "messages", "--device-id", "nobody"],
+                    ["locations", case, "--device-id", "nobody"]):
         typo = _invoke(*command)  # a device the case does not have is a typo, not an empty hand-over
         assert typo.exit_code == 2 and "no device 'nobody' in this case" in typo.output and not typo.stdout
     bad = _invoke("timeline", case, "--since", "yesterday")
