@@ -141,3 +141,10 @@ def test_terminal_escapes_in_names_are_shown_escaped_in_errors_and_status(tmp_pa
         assert "\x1b" not in out and "\x07" not in out
     note = runner.invoke(main, ["timeline", "c", "--display-tz", "Europe/Kyiv"])
     assert note.exit_code == 0 and "jsonl stays in UTC" in note.stderr
+
+
+def test_device_id_with_a_leading_dash_is_refused_with_the_rule(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["case", "init", str(tmp_path / "c")]).exit_code == 0
+    result = runner.invoke(main, ["ingest", "--quiet", "--device-id", "-x", str(tmp_path / "c"), str(tmp_path)])
+    assert result.exit_code == 2 and "starting with a letter or digit" in result.output
