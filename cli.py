@@ -448,6 +448,10 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
                 click.echo(f"layer {layer.address}: {layer.description}")
         for key, value in sorted(opened.facts.items()):
             click.echo(f"device {key}: {value}")
+        from cases.problems import printable
+
+        for problem in opened.problems:  # what opening already shows: a truncated image, a partition unreadable
+            click.echo(f"problem {problem['kind']} {printable(problem['where'])}: {printable(problem['what'])}")
     finally:
         opened.close()
 

@@ -85,6 +85,8 @@ def test_truncated_image_says_how_many_bytes_are_missing(tmp_path):
     missing = starts[1] * 512 + 8 * 1024 * 1024 - cut
     assert f"({missing} bytes missing)" in truncated[0]["what"] and "p2 is partial" in truncated[0]["what"]
     assert status["devices"][0]["counts"]["messages"] == 1
+    info = CliRunner().invoke(main, ["info", str(disk)])  # shown before any ingest, too
+    assert info.exit_code == 0 and "problem truncated p2: image is truncated: p2 ends at byte" in info.output
 
 
 PHOTO = random.Random(7).randbytes(96 * 1024)  # unique bytes: whole 32 KiB chunks of the image hold only them
