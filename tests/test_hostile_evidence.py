@@ -404,3 +404,29 @@ def test_report_shows_the_devices_problems_and_records_by_source(tmp_path):
     assert row and re.findall(r"\d+", row.group(1)) == ["1", "40", "38", "0", "0", "2", "0"]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<td class="problem">1</td>' in index
+
+
+def test_folder_extraction_shows_links_out_special_files_and_unlistable_folders(tmp_path, monkeypatch):
+    """A folder taken as evidence shows what a tar shows: a symbolic link climbing out of it (never followed), a
+    FIFO (not read); and a folder that cannot be listed is a read error, not silently empty."""
+    folder = tmp_path / "extraction"
+    (folder / "sdcard" / "locked").mkdir(parents=True)
+    (folder / "sdcard" / "locked" / "secret.txt").write_text("x")
+    (folder / "sdcard" / "ok.txt").write_text("ok")
+    os.symlink("../../../etc/shadow", folder / "sdcard" / "shadow")
+    os.symlink("/etc/passwd", folder / "sdcard" / "passwd")  # a path of the device: stored as it is
+    os.mkfifo(folder / "sdcard" / "pipe")
+    real_listdir = os.listdir
+
+    def listdir(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    result, status, _text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 3, result.output
+    found = sorted((p["kind"], p["where"]) for p in problems)
+    assert found == [("link-out", "folder:/sdcard/shadow"), ("read-error", "folder:/sdcard/locked"),
+                     ("special-file", "folder:/sdcard/pipe")], problems
+    assert "Permission denied" in next(p["what"] for p in problems if p["kind"] == "read-error")
