@@ -330,7 +330,8 @@ def test_working_copies_are_bounded(tmp_path, monkeypatch):
     assert status["devices"][0]["counts"].get("messages", 0) == 0
 
 
-def test_bzip2_member_is_decompressed_in_bounded_pieces(tmp_path):
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_bzip2_member_is_decompressed_in_bounded_pieces(tmp_path, method):
     """zipfile hands a whole compressed read to the bzip2 decompressor: a few hundred bytes of bzip2 became one
     64 MiB bytes object before any limit was checked. Read through the zip source, no piece is that large, the
     content is exact, and a damaged CRC is an error."""
@@ -341,12 +342,12 @@ def test_bzip2_member_is_decompressed_in_bounded_pieces(tmp_path):
 
     archive = tmp_path / "b.zip"
     text = b"".join(b"line %d\n" % i for i in range(1000))
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_BZIP2) as z:
+    with zipfile.ZipFile(archive, "w", compression=method) as z:
         with z.open("zeros.bin", "w", force_zip64=True) as member:
             for _ in range(64):
                 member.write(bytes(1 << 20))
         z.writestr("text.txt", text)
-    assert archive.stat().st_size < 10_000
+    assert archive.stat().st_size < 20_000  # 64 MiB in a few kilobytes
 
     def digest(name):  # an entry opens only while the source is iterated
         for entry in ZipSource(archive):
