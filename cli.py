@@ -28,7 +28,9 @@ class InputError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+        from cases.problems import printable  # names from evidence may carry terminal escape sequences
+
+        click.echo(f"error: {printable(self.message)}", err=True)
 
 
 def _guard(func):
@@ -51,6 +53,13 @@ def _guard(func):
 
 def _open_case(path: str) -> Case:
     return Case.open(Path(path))
+
+
+def _check_devices(store, devices) -> None:
+    """A device id the case does not have is a typo, not an empty result: say so (exit 2) before writing."""
+    for device in devices:
+        if device and not store.db.execute("SELECT 1 FROM devices WHERE device_id = ?", [device]).fetchone():
+            raise InputError(f"no device {device!r} in this case")
 
 
 class _FileMode(click.ParamType):
@@ -168,8 +177,18 @@ def ingest(case_dir: str, evidence: tuple[str, ...], device_id: str | None, pass
             _show_problems(store, result["device_id"], result["problems"], 10)
         finally:
             store.close()
-        click.echo(f"  done with problems: `forensics status {case_dir}` lists them all", err=True)
+        click.echo(f"  done with problems: `{_command_line('status', case_dir)}` lists them all", err=True)
         sys.exit(EXIT_PROBLEMS)
+
+
+def _command_line(command: str, case_dir: str) -> str:
+    """A ``forensics`` command line the examiner can paste into a shell: the case folder quoted (``op#7 ?``), after
+    ``--`` when it begins with ``-``, control characters shown escaped."""
+    import shlex
+
+    from cases.problems import printable
+
+    return printable(f"forensics {command} {'-- ' if case_dir.startswith('-') else ''}{shlex.quote(case_dir)}")
 
 
 EXIT_PROBLEMS = 3  # the device was processed, but something in it could not be read (docs/problems.md)
@@ -213,6 +232,7 @@ def export(case_dir: str, artifact: str, fmt: str, output: str | None, device_id
     target = _open_case(case_dir)
     store = target.store()
     try:
+        _check_devices(store, [device_id])
         if output:
             with _write_output(output, mode) as out:
                 count = exports.export(store, artifact, fmt, out, device_id)
@@ -263,14 +283,19 @@ def timeline(case_dir: str, fmt: str, output: str | None, with_files: bool, sinc
         raise InputError("xlsx needs an output file: -o FILE.xlsx")
     if display_tz and device_local:
         raise InputError("choose --display-tz or --device-local, not both")
+    if (display_tz or device_local) and fmt in ("jsonl", "l2tcsv"):
+        click.echo(f"note: {'--display-tz' if display_tz else '--device-local'} adds a local-time column to csv and "
+                   f"xlsx only; {fmt} stays in UTC", err=True)
     from cases import links as links_mod
 
     linked = bool(identifiers or flagged or fmt == "xlsx")  # these need the case's identifiers up to date
     target, store, registry = _linked_store(case_dir) if linked else (_open_case(case_dir), None, None)
     store = store or target.store()
     try:
+        _check_devices(store, devices)
         try:
-            keys = tuple(sorted({k for value in identifiers for k in links_mod.watch_keys({"value": value})
+            regions = links_mod.case_regions(store.db.conn) if identifiers else []
+            keys = tuple(sorted({k for value in identifiers for k in links_mod.watch_keys({"value": value}, regions)
                                  if k[0] != "raw"}))
             filters = Filters(since=parse_time_bound(since) if since else None,
                               until=parse_time_bound(until, end=True) if until else None,
@@ -335,6 +360,7 @@ def locations(case_dir: str, fmt: str, output: str | None, device_id: str | None
     target = _open_case(case_dir)
     store = target.store()
     try:
+        _check_devices(store, [device_id])
         write = geo.write_geojson if fmt == "geojson" else \
             (lambda s, out, d: geo.write_kml(s, out, target.root.name, d))
         if output:
@@ -422,6 +448,10 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
                 click.echo(f"layer {layer.address}: {layer.description}")
         for key, value in sorted(opened.facts.items()):
             click.echo(f"device {key}: {value}")
+        from cases.problems import printable
+
+        for problem in opened.problems:  # what opening already shows: a truncated image, a partition unreadable
+            click.echo(f"problem {problem['kind']} {printable(problem['where'])}: {printable(problem['what'])}")
     finally:
         opened.close()
 
@@ -430,7 +460,8 @@ def info(evidence: tuple[str, ...], password: str | None) -> None:
 @click.argument("case_dir", type=click.Path())
 @click.option("--all-runs", is_flag=True, help="List every parser run, not only the problems.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object: per device state, error, counts, seconds; and the case totals.")
+              help="Print one JSON object: per device state, error, counts, records by source, problems per "
+                   "kind, seconds; and the case totals.")
 @_guard
 def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
     """Per device: state (queued, running, done, failed, interrupted), files, records per type and by source (live,
@@ -456,12 +487,12 @@ def status_cmd(case_dir: str, all_runs: bool, as_json: bool) -> None:
         for device_id, state in by_id.items():
             name = "interrupted" if state["interrupted"] else state["state"]
             seconds = f", {state['seconds']:.1f} s" if state["seconds"] is not None else ""
-            click.echo(f"device {device_id}: {name}" + (f" ({state['error']})" if state["error"] else "") +
-                       f", {state['counts'].get('files', 0)} files{seconds}")
+            error = f" ({printable(state['error'])})" if state["error"] else ""
+            click.echo(f"device {device_id}: {name}{error}, {state['counts'].get('files', 0)} files{seconds}")
             if state["earlier_results_kept"]:
                 click.echo("  the last attempt failed; the results of the earlier successful run are kept")
             if state["problem"]:
-                click.echo(f"  problem: {state['problem']}")
+                click.echo(f"  problem: {printable(state['problem'])}")
             _show_problems(store, device_id, state["problems"], None if all_runs else 20)
             summary = summaries.get(device_id)
             if summary is None:
@@ -803,8 +834,7 @@ def footprint_cmd(case_dir: str, device: str | None, fmt: str) -> None:
 
     _target, store, registry = _linked_store(case_dir)
     try:
-        if device and not store.db.execute("SELECT 1 FROM devices WHERE device_id = ?", [device]).fetchone():
-            raise InputError(f"no device {device!r} in this case")
+        _check_devices(store, [device])
         result = footprint_mod.footprint(store, registry, device)
     finally:
         store.close()

@@ -144,8 +144,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def command(store_path: Path, metadata_path: Path, host: str, port: int) -> list[str]:
-    """The Datasette command line: the store immutable, metadata, one host and port, no CORS, no cross-database."""
-    return [sys.executable, "-m", "datasette", "serve", "-i", str(store_path), "--metadata", str(metadata_path),
+    """The Datasette command line: the store immutable, metadata, one host and port, no CORS, no cross-database.
+    Datasette opens ``file:<path>?immutable=1`` with the path unescaped, so a case folder named ``op#7 ?`` would open
+    a new, empty ``op`` beside it: the store is named by its bare file name, and Datasette runs in its folder."""
+    return [sys.executable, "-m", "datasette", "serve", "-i", store_path.name, "--metadata", str(metadata_path),
             "--host", host, "--port", str(port), "--setting", "allow_download", "off"]
 
 
@@ -164,7 +166,7 @@ def serve(store_path: Path, host: str, port: int, started=None) -> int:
         meta = scratch / "metadata.json"
         meta.write_text(json.dumps(metadata(store_path.stem), ensure_ascii=False, indent=1), encoding="utf-8")
         meta.chmod(0o600)
-        process = subprocess.Popen(command(store_path, meta, host, port))
+        process = subprocess.Popen(command(store_path, meta, host, port), cwd=store_path.parent)
         if started:
             started(process)
         previous = signal.signal(signal.SIGTERM, _interrupt)  # stopped by PID: the server stops with us

@@ -52,7 +52,8 @@ class DeviceResult:
 
 def check_device_id(device_id: str) -> str:
     if not _DEVICE_ID.match(device_id):
-        raise IngestError(f"invalid device id {device_id!r}: use letters, digits, '.', '_' or '-' (max 64)")
+        raise IngestError(f"invalid device id {device_id!r}: use letters, digits, '.', '_' or '-', starting with "
+                          f"a letter or digit (max 64)")
     return device_id
 
 

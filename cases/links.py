@@ -13,6 +13,7 @@ import datetime as _dt
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 
 from artifacts.identifiers import UNLINKED_KINDS, classify, url_identifier
 from artifacts.sightings import registry
@@ -98,16 +99,25 @@ def _mark_registry(conn, registry) -> None:
             WHERE platforms IS NOT NULL AND EXISTS (
                 SELECT 1 FROM json_each(identifiers.platforms) j JOIN temp.flagged f ON f.name = j.value)""")
         conn.execute("DROP TABLE temp.flagged")
+    regions = case_regions(conn) if registry.watchlist else []
     for entry in registry.watchlist:
         note = {k: entry.get(k) for k in ("value", "kind", "note", "source") if entry.get(k) is not None}
-        for kind, value in watch_keys(entry):
+        for kind, value in watch_keys(entry, regions):
             conn.execute("UPDATE identifiers SET watchlist = json_insert(coalesce(watchlist, '[]'), '$[#]', json(?)) "
                          "WHERE kind = ? AND identifier = ?", (json.dumps(note, sort_keys=True), kind, value))
 
 
-def watch_keys(entry: dict) -> list[tuple[str, str]]:
+def case_regions(conn) -> list[str]:
+    """The countries the case's devices are in (``devices.default_region``), in which a number written without its
+    country code is read."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT default_region FROM devices WHERE default_region IS NOT NULL "
+                                       "AND default_region != '' ORDER BY 1")]
+
+
+def watch_keys(entry: dict, regions: Iterable[str] = ()) -> list[tuple[str, str]]:
     """The (kind, normalised value) pairs a watch-list entry stands for: its value read as a phone in international
-    form, an e-mail, a URL or profile URL, a JID, or a ``platform:handle``; the text itself as a last resort."""
+    form (or, written without a country code, in each of ``regions``: the case's devices' countries), an e-mail, a
+    URL or profile URL, a JID, or a ``platform:handle``; the text itself as a last resort."""
     text = str(entry.get("value") or "").strip()
     keys = {("raw", text)}
     if ":" in text and not text.startswith(("+", "http")) and "//" not in text:
@@ -116,6 +126,11 @@ def watch_keys(entry: dict) -> list[tuple[str, str]]:
         ident = classify(text, None, None, field)
         if ident is not None:
             keys.add((ident.kind, ident.value))
+    if "@" not in text and not text.startswith(("+", "00")):
+        for region in regions:
+            ident = classify(text, None, region, "phone")
+            if ident is not None and ident.kind == "phone":
+                keys.add((ident.kind, ident.value))
     if "." in text and "@" not in text:
         ident = url_identifier(text, registry().match_url)
         if ident is not None:

@@ -42,6 +42,7 @@ ASSETS = Path(__file__).parent / "report_assets"
 CHUNK = 1000           # timeline events per data file
 CHAT_PART = 500        # messages per chat page
 SIGHTINGS_SHOWN = 200
+PROBLEMS_SHOWN = 1000  # problem rows listed per device page (all are counted; `forensics export CASE problems`)
 FINE = ("parsed", "no data")  # parser outcomes that are not problems (docs/store.md, parser_runs)  # sightings listed per identifier (the rest are counted)
 TIMELINE_FIELDS = ("datetime", "timestamp_desc", "device_id", "artifact", "app", "platform", "message",
                    "source_path", "source_table", "source_row", "record_id")
@@ -138,8 +139,9 @@ class _Report:
             entry["shown"] = entry["sightings"][:SIGHTINGS_SHOWN]
             entry["more"] = max(0, len(entry["sightings"]) - SIGHTINGS_SHOWN)
         totals = {table: self.store.count(table) for table in sorted(RECORD_TABLES)}
+        problem_counts = dict(self.conn.execute("SELECT device_id, count(*) FROM problems GROUP BY device_id"))
         self.render("index.html", "index.html", devices=self.devices, evidence=evidence, links=linked,
-                    watched=watched, totals=totals, events=events, media=media)
+                    watched=watched, totals=totals, events=events, media=media, problem_counts=problem_counts)
 
     # -- devices ------------------------------------------------------------------------------------------------
     def write_device(self, device: dict, threads: list[dict]) -> None:
@@ -147,8 +149,17 @@ class _Report:
         counts = {table: self.store.count(table, dev) for table in sorted(RECORD_TABLES)}
         counts["files"] = self.store.count("files", dev)
         outcomes = self.conn.execute(
-            "SELECT parser, app, outcome, count(*), coalesce(sum(records), 0) FROM parser_runs WHERE device_id = ? "
+            "SELECT parser, app, outcome, count(*), coalesce(sum(records), 0), coalesce(sum(live_records), 0), "
+            "coalesce(sum(wal_records), 0), coalesce(sum(wal_deleted_records), 0), coalesce(sum(carved_records), 0), "
+            "coalesce(sum(carved_unmapped), 0) FROM parser_runs WHERE device_id = ? "
             "GROUP BY parser, app, outcome ORDER BY parser, app, outcome", [dev]).fetchall()
+        # everything unusual any layer met (docs/problems.md): counts per kind, then the first PROBLEMS_SHOWN rows
+        problem_kinds = self.conn.execute(
+            "SELECT kind, count(*) FROM problems WHERE device_id = ? GROUP BY kind ORDER BY count(*) DESC, kind",
+            [dev]).fetchall()
+        device_problems = self.conn.execute(
+            "SELECT kind, [where], what FROM problems WHERE device_id = ? ORDER BY id LIMIT ?",
+            [dev, PROBLEMS_SHOWN]).fetchall()
         problems = self.conn.execute(
             "SELECT parser, outcome, source_path, message FROM parser_runs WHERE device_id = ? AND outcome NOT IN "
             f"({', '.join('?' * len(FINE))}) ORDER BY parser, source_path, id", [dev, *FINE]).fetchall()
@@ -159,7 +170,9 @@ class _Report:
                                                    "evidence_md5", "hash_verified") if device.get(k) is not None]
         facts = sorted((device.get("facts") or {}).items()) if isinstance(device.get("facts"), dict) else []
         self.render(self.device_pages[dev], "device.html", device=device, identity=identity, facts=facts, fine=FINE,
-                    counts=counts, outcomes=outcomes, problems=problems,
+                    counts=counts, outcomes=outcomes, problems=problems, problem_kinds=problem_kinds,
+                    device_problems=device_problems,
+                    problems_more=sum(n for _k, n in problem_kinds) - len(device_problems),
                     platforms=footprint[0]["platforms"] if footprint else [], threads=threads)
 
     # -- conversations ------------------------------------------------------------------------------------------

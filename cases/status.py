@@ -39,7 +39,8 @@ def problem_runs(store: Store, device_id: str | None = None) -> list[dict]:
 def case_status(case) -> dict:
     """The case at a glance, as ``forensics status --json`` prints it: per device its state (queued, running,
     done, failed — a device left running by a process that died is ``failed`` with ``interrupted: true``), one-line
-    error, record counts, seconds taken; and the case totals."""
+    error, record counts and where they were read (``record_sources``: live, wal-only, wal-deleted, carved,
+    unmapped carved cells), seconds taken, problems per kind; and the case totals."""
     from cases import states as st
 
     store = case.store()
@@ -69,6 +70,7 @@ def case_status(case) -> dict:
                 "outcomes": summary["outcomes"] if summary else {}, "extra": state.get("extra") or {},
                 "evidence_hashes": state.get("evidence_hashes") or [],
                 "problems": problems.counts(store, device_id),
+                "record_sources": summary["sources"] if summary else {},  # live, wal-only, ... carved (recovery.md)
             })
         totals: dict = {"devices": len(devices)}
         for name in ("queued", "running", "done", "failed"):

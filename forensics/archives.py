@@ -100,6 +100,77 @@ class _BoundedStream:
         self._stream.close()
 
 
+class _PiecewiseMember:
+    """A bzip2 (or LZMA) zip member decompressed a bounded piece at a time. zipfile hands each compressed read to
+    these decompressors whole, and a few kilobytes of bzip2 expand to gigabytes in memory before any limit is looked
+    at (917 bytes held 1 GiB of zeros: 2.2 GB of memory); here no call yields more than ``_PIECE`` bytes. The
+    member's stored bytes come from zipfile as a stored member; its CRC-32 and size are checked at the end, as
+    zipfile does. An LZMA member starts with its own header (version, properties size, properties: APPNOTE 5.8)."""
+
+    _PIECE = 1 << 20
+
+    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+        import bz2
+        import copy
+        import lzma
+
+        raw = copy.copy(info)
+        raw.compress_type, raw.file_size = zipfile.ZIP_STORED, info.compress_size
+        del raw.CRC  # the CRC is of the decompressed bytes: checked below
+        self._raw = archive.open(raw)
+        if info.compress_type == zipfile.ZIP_LZMA:
+            head = self._raw.read(4)
+            size = struct.unpack("<H", head[2:4])[0] if len(head) == 4 else 0
+            props = self._raw.read(size)
+            try:
+                filters = [lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)]  # as zipfile itself does
+                self._decompressor = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
+            except (lzma.LZMAError, ValueError) as exc:
+                raise zipfile.BadZipFile(f"damaged LZMA header: {exc}") from None
+        else:
+            self._decompressor = bz2.BZ2Decompressor()
+        self._crc, self._size = 0, 0
+        self._expected = (info.CRC, info.file_size)
+
+    def read(self, size: int = -1) -> bytes:
+        pieces, got = [], 0
+        while (size < 0 or got < size) and not self._decompressor.eof:
+            data = b""
+            if self._decompressor.needs_input:
+                data = self._raw.read(1 << 16)
+                if not data:
+                    if self._expected is not None and self._size == self._expected[1]:
+                        self._check()  # an LZMA stream without its end marker: the declared size is all of it
+                        break
+                    raise zipfile.BadZipFile("compressed member ends before its stream does")
+            wanted = self._PIECE if size < 0 else min(size - got, self._PIECE)
+            try:
+                piece = self._decompressor.decompress(data, max_length=wanted)
+            except (OSError, EOFError) as exc:  # LZMAError is an OSError
+                raise zipfile.BadZipFile(f"damaged compressed data: {exc}") from None
+            pieces.append(piece)
+            got += len(piece)
+            self._crc = zlib.crc32(piece, self._crc)
+            self._size += len(piece)
+        if self._decompressor.eof:
+            self._check()
+        return b"".join(pieces)
+
+    def _check(self) -> None:
+        if self._expected is not None and (self._crc, self._size) != self._expected:
+            self._expected = None  # said once
+            raise zipfile.BadZipFile("Bad CRC-32 or size of a compressed member")
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    if info.compress_type in (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA) and not info.flag_bits & 0x1:
+        return _PiecewiseMember(archive, info)
+    return archive.open(info)
+
+
 def _limit(compressed_size: int) -> int:
     ratio, floor = limits()
     return max(compressed_size * ratio, floor)
@@ -179,7 +250,7 @@ class ZipSource:
                 note = (f"content not read: declared size {info.file_size} is over {limits()[0]}x its compressed "
                         f"size and over {limits()[1]} bytes (possible zip bomb)")
             else:
-                opener = (lambda: _BoundedStream(archive.open(info), _limit(info.compress_size)))
+                opener = (lambda: _BoundedStream(_open_member(archive, info), _limit(info.compress_size)))
         link_target = None
         if kind == LINK:
             try:

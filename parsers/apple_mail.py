@@ -16,10 +16,9 @@ messages are still read, with the raw ids of sender, subject and summary in ``ex
 """
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from artifacts import timestamps
 from artifacts.records import Contact, Message
+from artifacts.sql_quoting import sqlite_uri
 from parsers.framework import columns, optional_columns, parser, tables
 
 APP = "com.apple.mobilemail"
@@ -87,7 +86,7 @@ def _attach_protected(db, ctx) -> bool:
     folder = ctx.source.path.rsplit("/", 1)[0]
     for spooled in ctx.find(PROTECTED):
         if spooled.path.rsplit("/", 1)[0] == folder and spooled.partition == ctx.source.partition:
-            db.execute("ATTACH DATABASE ? AS pi", (f"file:{quote(str(spooled.local))}?mode=ro",))
+            db.execute("ATTACH DATABASE ? AS pi", (sqlite_uri(spooled.local),))
             present = {r[0].lower() for r in db.execute("SELECT name FROM pi.sqlite_master WHERE type = 'table'")}
             if {"addresses", "subjects", "summaries"} <= present:
                 return True

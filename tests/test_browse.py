@@ -107,3 +107,19 @@ def test_every_column_is_described():
     for table, columns in ALL_TABLES.items():
         assert set(tables[table]["columns"]) == set(columns)
         assert all(text for text in tables[table]["columns"].values())
+
+
+def test_browse_a_case_folder_with_uri_syntax_in_its_name(case, tmp_path):
+    """Datasette builds its SQLite URI from the path unescaped: a case folder named ``op#7 ?`` must still show its
+    tables, and no empty database may appear beside it."""
+    import shutil
+
+    odd = tmp_path / "op#7 ?%x"
+    shutil.copytree(case, odd)
+    process, port = _start(odd)
+    try:
+        rows = _get(port, "/case/messages.json?_shape=array")
+        assert [r["body"] for r in rows] == ["<b>hello</b>"]
+    finally:
+        _stop(process)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["op#7 ?%x"]

@@ -85,6 +85,8 @@ def test_truncated_image_says_how_many_bytes_are_missing(tmp_path):
     missing = starts[1] * 512 + 8 * 1024 * 1024 - cut
     assert f"({missing} bytes missing)" in truncated[0]["what"] and "p2 is partial" in truncated[0]["what"]
     assert status["devices"][0]["counts"]["messages"] == 1
+    info = CliRunner().invoke(main, ["info", str(disk)])  # shown before any ingest, too
+    assert info.exit_code == 0 and "problem truncated p2: image is truncated: p2 ends at byte" in info.output
 
 
 PHOTO = random.Random(7).randbytes(96 * 1024)  # unique bytes: whole 32 KiB chunks of the image hold only them
@@ -326,3 +328,106 @@ def test_working_copies_are_bounded(tmp_path, monkeypatch):
     assert result.exit_code == 3, result.output
     assert [p["kind"] for p in problems] == ["too-large-to-parse"] and SMS in problems[0]["where"]
     assert status["devices"][0]["counts"].get("messages", 0) == 0
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_bzip2_member_is_decompressed_in_bounded_pieces(tmp_path, method):
+    """zipfile hands a whole compressed read to the bzip2 decompressor: a few hundred bytes of bzip2 became one
+    64 MiB bytes object before any limit was checked. Read through the zip source, no piece is that large, the
+    content is exact, and a damaged CRC is an error."""
+    import hashlib
+    import tracemalloc
+
+    from forensics.archives import ZipSource
+
+    archive = tmp_path / "b.zip"
+    text = b"".join(b"line %d\n" % i for i in range(1000))
+    with zipfile.ZipFile(archive, "w", compression=method) as z:
+        with z.open("zeros.bin", "w", force_zip64=True) as member:
+            for _ in range(64):
+                member.write(bytes(1 << 20))
+        z.writestr("text.txt", text)
+    assert archive.stat().st_size < 20_000  # 64 MiB in a few kilobytes
+
+    def digest(name):  # an entry opens only while the source is iterated
+        for entry in ZipSource(archive):
+            if entry.path == name:
+                stream, h = entry.open(), hashlib.sha256()
+                while chunk := stream.read(1 << 20):
+                    h.update(chunk)
+                return h.hexdigest()
+
+    expected = hashlib.sha256(bytes(64 << 20)).hexdigest()
+    tracemalloc.start()
+    try:
+        got = digest("/zeros.bin")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == expected and peak < 16 << 20, peak
+    assert digest("/text.txt") == hashlib.sha256(text).hexdigest()
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"PK\x01\x02", data.find(b"text.txt") + 8)  # text.txt's central-directory entry: flip its CRC
+    while data[at + 46: at + 54] != b"text.txt":
+        at = data.find(b"PK\x01\x02", at + 4)
+    data[at + 16] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    with pytest.raises(zipfile.BadZipFile):
+        digest("/text.txt")
+
+
+def test_report_shows_the_devices_problems_and_records_by_source(tmp_path):
+    """The report's device page lists the device's problems (not only parser runs that failed: a member that climbs
+    out is not a parser run) and, per parser, how many records were live, WAL-only, WAL-deleted or carved; the
+    index counts each device's problems."""
+    db_path = tmp_path / "mmssms.db"
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA secure_delete=OFF")
+    db.executescript(MMSSMS_SCHEMA)
+    db.executemany("INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (?, 1, '+15550001', ?, 1, ?)",
+                   [(i, 1600000000000 + i, f"message number {i:03d} " + "x" * 60) for i in range(1, 41)])
+    db.execute("DELETE FROM sms WHERE _id IN (7, 21)")
+    db.close()
+    archive = tmp_path / "x.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(db_path, SMS)
+        z.writestr("../up.txt", b"x")
+    result, status, _text, problems = _ingest(tmp_path, archive)
+    assert result.exit_code == 3 and [p["kind"] for p in problems] == ["path-climbs-out"]
+    assert status["devices"][0]["record_sources"] == {"live": 38, "wal-only": 0, "wal-deleted": 0, "carved": 2,
+                                                      "unmapped carved cells": 0}
+    out = tmp_path / "report"
+    assert CliRunner().invoke(main, ["report", str(tmp_path / "case"), "-o", str(out)]).exit_code == 0
+    page = (out / "device-001.html").read_text(encoding="utf-8")
+    assert '<tr class="problem"><td>path-climbs-out</td><td class="small">zip:/up.txt</td>' in page
+    assert "None: nothing in this device" not in page
+    row = re.search(r"<td>android-sms</td><td>[^<]*</td><td>parsed</td>((?:<td>\d+</td>){7})", page)
+    assert row and re.findall(r"\d+", row.group(1)) == ["1", "40", "38", "0", "0", "2", "0"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<td class="problem">1</td>' in index
+
+
+def test_folder_extraction_shows_links_out_special_files_and_unlistable_folders(tmp_path, monkeypatch):
+    """A folder taken as evidence shows what a tar shows: a symbolic link climbing out of it (never followed), a
+    FIFO (not read); and a folder that cannot be listed is a read error, not silently empty."""
+    folder = tmp_path / "extraction"
+    (folder / "sdcard" / "locked").mkdir(parents=True)
+    (folder / "sdcard" / "locked" / "secret.txt").write_text("x")
+    (folder / "sdcard" / "ok.txt").write_text("ok")
+    os.symlink("../../../etc/shadow", folder / "sdcard" / "shadow")
+    os.symlink("/etc/passwd", folder / "sdcard" / "passwd")  # a path of the device: stored as it is
+    os.mkfifo(folder / "sdcard" / "pipe")
+    real_listdir = os.listdir
+
+    def listdir(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    result, status, _text, problems = _ingest(tmp_path, folder)
+    assert result.exit_code == 3, result.output
+    found = sorted((p["kind"], p["where"]) for p in problems)
+    assert found == [("link-out", "folder:/sdcard/shadow"), ("read-error", "folder:/sdcard/locked"),
+                     ("special-file", "folder:/sdcard/pipe")], problems
+    assert "Permission denied" in next(p["what"] for p in problems if p["kind"] == "read-error")

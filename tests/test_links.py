@@ -220,3 +220,25 @@ def test_case_overlay_flags_and_watch_list_through_the_cli(case, tmp_path):
     foot = runner.invoke(main, ["footprint", str(case.root), "ua-raw"])
     assert foot.output.splitlines()[:2] == ["device ua-raw: 2 platforms",
                                             "  Telegram [SUSPECTED] (messenger): links 1"]
+
+
+def test_timeline_identifier_written_without_country_code(case):
+    """An examiner types the number as the victim said it, without its country code: it is read in the countries
+    of the case's devices, so it finds the same events as the international spelling."""
+    runner = CliRunner()
+
+    def events(value):
+        out = runner.invoke(main, ["timeline", str(case.root), "--identifier", value])
+        assert out.exit_code == 0, out.output
+        return sorted((e["device_id"], e["artifact"], e["source_row"], e["timestamp_desc"])
+                      for e in map(json.loads, out.stdout.splitlines()))
+
+    international = events("+380 93 111 4562")
+    assert len(international) > 3
+    assert events("(093) 111-45-62") == international
+
+
+def test_watch_list_number_without_country_code_is_read_in_the_devices_countries():
+    keys = links_mod.watch_keys({"value": "(093) 111-45-62"}, ["PL", "UA"])
+    assert ("phone", ic.OLEH) in keys
+    assert ("phone", ic.OLEH) not in links_mod.watch_keys({"value": "(093) 111-45-62"})

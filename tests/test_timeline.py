@@ -130,6 +130,11 @@ def test_filters(case):
     assert {r["source_row"] for r in rows("--search", "ROOMS 12")} == {"1"}
     assert rows("--device", "nobody") == [] and rows("--platform", "whatsapp") == []
     assert {r["platform"] for r in rows("--platform", "sms")} == {"SMS"}
+    for command in (["timeline", case, "--device", "phone-a", "--device", "nobody"],
+                    ["export", case, "messages", "--device-id", "nobody"],
+                    ["locations", case, "--device-id", "nobody"]):
+        typo = _invoke(*command)  # a device the case does not have is a typo, not an empty hand-over
+        assert typo.exit_code == 2 and "no device 'nobody' in this case" in typo.output and not typo.stdout
     bad = _invoke("timeline", case, "--since", "yesterday")
     assert bad.exit_code == 2 and "not a date or time" in bad.output and "Traceback" not in bad.output
 

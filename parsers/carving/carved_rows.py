@@ -24,6 +24,7 @@ from operator import attrgetter, is_, not_
 from dataclasses import replace
 from pathlib import Path
 
+from artifacts.sql_quoting import sqlite_uri
 from artifacts.store import RECORD_TABLES
 from parsers import framework
 from artifacts.sql_quoting import ident
@@ -399,12 +400,12 @@ def _scratch_copy(db: sqlite3.Connection, path: Path, carved: set[str]) -> sqlit
     """The schema of the live database with its rows, except the carved tables: those are rebuilt empty, without
     constraints or triggers (a carved row may lack a NOT NULL value), their columns in the same order."""
     source = db.execute("PRAGMA database_list").fetchone()[2]
-    out = sqlite3.connect(path, isolation_level=None)
+    out = sqlite3.connect(sqlite_uri(path, readonly=False), uri=True, isolation_level=None)
     for name in framework.ANDROID_COLLATIONS:
         out.create_collation(name, framework._casefold_compare)
     out.execute("PRAGMA journal_mode=OFF")
     out.execute("PRAGMA synchronous=OFF")
-    out.execute("ATTACH DATABASE ? AS live", (f"file:{source}?mode=ro",))
+    out.execute("ATTACH DATABASE ? AS live", (sqlite_uri(source),))
     objects = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL "
                          "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid").fetchall()
     virtual = {name for kind, name, _t, sql in objects if kind == "table" and sql.lstrip().upper()
