@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 import zoneinfo
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, TextIO
@@ -29,6 +30,27 @@ L2TCSV_COLUMNS = ["date", "time", "timezone", "MACB", "source", "sourcetype", "t
                   "desc", "version", "filename", "inode", "notes", "format", "extra"]
 EXCEL_MAX_ROWS = 1_048_576
 _INDEX = {name: i for i, name in enumerate(OUTPUT_COLUMNS)}
+
+# Control characters other than tab and line breaks (which CSV quotes), as in ``forensics export``'s CSV: an ANSI
+# escape sequence in a message or file name must not drive the terminal of whoever looks at the CSV, so it is
+# written ``\xNN``. JSON lines keep every value exactly. In UTF-8, U+0080-U+009F are the only characters encoded
+# 0xC2 0x80-0x9F (0xC2 is never a continuation byte).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_UTF8 = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+
+
+def _escaped_bytes(match: re.Match) -> bytes:
+    return b"\\x%02x" % match.group()[-1]
+
+
+def escape_controls(lines: bytes) -> bytes:
+    """UTF-8 CSV text with its control characters written ``\\xNN`` (one C-level scan when there are none)."""
+    return _CONTROL_UTF8.sub(_escaped_bytes, lines) if _CONTROL_UTF8.search(lines) else lines
+
+
+def _escaped_cells(row) -> list:
+    return [_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", v) if isinstance(v, str) and _CONTROL.search(v)
+            else v for v in row]
 
 
 @dataclass
@@ -78,7 +100,7 @@ def write_jsonl(timeline: Timeline, out: TextIO) -> int:
 
 
 def write_csv(timeline: Timeline, out: TextIO, local: LocalTime | None = None) -> int:
-    """Timesketch CSV: a fixed header, one row per event, formulas neutralised."""
+    """Timesketch CSV: a fixed header, one row per event, formulas neutralised, control characters ``\\xNN``."""
     writer = csv.writer(out, lineterminator="\n")
     if local is None:
         writer.writerow(OUTPUT_COLUMNS)
@@ -86,6 +108,7 @@ def write_csv(timeline: Timeline, out: TextIO, local: LocalTime | None = None) -
         out.flush()
         raw = out.buffer if hasattr(out, "buffer") else None
         for lines, n in timeline.csv_chunks():
+            lines = escape_controls(lines)
             if raw is not None:
                 raw.write(lines)
             else:
@@ -97,7 +120,7 @@ def write_csv(timeline: Timeline, out: TextIO, local: LocalTime | None = None) -
     writer.writerow(OUTPUT_COLUMNS + [local.label])
     count = 0
     for row in timeline.rows(for_spreadsheet=True):
-        writer.writerow(row + (local.convert(row[1], row[_INDEX["device_id"]]),))
+        writer.writerow(_escaped_cells(row + (local.convert(row[1], row[_INDEX["device_id"]]),)))
         count += 1
     return count
 
@@ -118,7 +141,7 @@ def write_l2tcsv(timeline: Timeline, out: TextIO) -> int:
         iso = row[get("datetime")]
         desc = row[get("message")] or ""
         extra = "; ".join(f"{n}: {row[get(n)]}" for n in extra_names if row[get(n)] not in (None, "", "[]", "{}"))
-        writer.writerow([
+        writer.writerow(_escaped_cells([
             f"{iso[5:7]}/{iso[8:10]}/{iso[0:4]}", iso[11:19], "UTC",
             file_desc.get(row[get("timestamp_desc")], "...."),
             row[get("artifact")].upper(), f"{row[get('platform')] or row[get('app')] or ''} {row[get('artifact')]}",
@@ -126,7 +149,7 @@ def write_l2tcsv(timeline: Timeline, out: TextIO) -> int:
             row[get("source_path")] or "-", row[get("source_inode")] or "-",
             f"time {row[get('time_raw')]} ({row[get('time_encoding')]})", row[get("parser")] or "filesystem",
             extra,
-        ])
+        ]))
         count += 1
     return count
 

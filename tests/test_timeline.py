@@ -159,6 +159,25 @@ def test_l2tcsv_has_plasos_17_columns(case):
     assert rows[1][:3] == ["03/08/2024", "16:08:20", "UTC"] and rows[1][8] == "phone-a"
 
 
+
+def test_terminal_escapes_are_written_escaped_in_csv_and_l2tcsv_but_raw_in_jsonl(tmp_path):
+    """An ANSI escape (ESC [ 31 m), an OSC title change and a C1 CSI in a message body: the CSV hand-overs show them
+    as \\xNN text, so `cat` of the file cannot drive the examiner's terminal; the JSON lines keep the exact value."""
+    body = "red \x1b[31mRED\x1b[0m \x1b]0;pwned\x07 c1 \u009b2J é"
+    folder = tmp_path / "phone"
+    make_db(folder / SMS, MMSSMS_SCHEMA + "INSERT INTO sms (_id, thread_id, address, date, date_sent, type, read, "
+            f"body) VALUES (1, 1, '+380931114562', 1709914200123, 0, 1, 1, '{body}');")
+    case_dir = tmp_path / "case"
+    assert _invoke("case", "init", case_dir).exit_code == 0
+    assert _invoke("ingest", case_dir, folder, "--device-id", "p", "--quiet").exit_code == 0
+    escaped = "red \\x1b[31mRED\\x1b[0m \\x1b]0;pwned\\x07 c1 \\x9b2J é"
+    for args in (("--format", "csv"), ("--format", "csv", "--display-tz", "Europe/Kyiv"), ("--format", "l2tcsv")):
+        out = _invoke("timeline", case_dir, "--artifact", "messages", *args).stdout_bytes
+        assert b"\x1b" not in out and b"\x07" not in out and "\u009b".encode() not in out, args
+        assert escaped in out.decode(), args
+    events = [json.loads(line) for line in _invoke("timeline", case_dir, "--artifact", "messages").stdout.splitlines()]
+    assert events and {e["body"] for e in events} == {body}
+
 def test_xlsx_one_sheet_per_artifact_with_safe_cells_and_local_time(case, tmp_path):
     from openpyxl import load_workbook
 
