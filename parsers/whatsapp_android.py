@@ -195,10 +195,11 @@ def _message_sql(have: dict[str, set[str]]) -> str:
         joins.append("LEFT JOIN src.jid aj ON aj._id = mr.admin_jid_row_id")
     if {"message_row_id", "read_timestamp"} <= have["receipt_user"]:
         # when the first recipient read an outgoing message; a join, not a subquery per row, because the store's
-        # time decoding repeats the expression it is given
+        # time decoding repeats the expression it is given; the key is NULL for other messages, which then skip
+        # the look-up (with ``f.from_me = 1 AND ...`` SQLite looks up every message and tests from_me after)
         joins.append("LEFT JOIN (SELECT message_row_id, MIN(NULLIF(read_timestamp, 0)) AS read_ts "
                      "FROM src.receipt_user GROUP BY message_row_id) r "
-                     "ON f.from_me = 1 AND r.message_row_id = f.row_id")
+                     "ON r.message_row_id = CASE WHEN f.from_me = 1 THEN f.row_id END")
         read = "r.read_ts"
     else:
         read = "NULL"
