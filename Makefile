@@ -29,6 +29,9 @@ $(BIN)/forensics: setup.cfg setup.py parsers/carving/_cells.c
 	touch $@
 
 venv: sysdeps $(BIN)/forensics
+	@# byte-code caches, as an installed package has them (an editable install has none, and an environment with
+	@# PYTHONDONTWRITEBYTECODE=1 would recompile ~100 modules at every command)
+	$(BIN)/python -m compileall -q -j0 artifacts cases forensics parsers cli.py benchmarks >/dev/null
 
 demo: venv
 	rm -rf demo-case demo-work
