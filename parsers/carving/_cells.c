@@ -124,6 +124,7 @@ typedef struct {
     PyObject *label; /* the page visit's label, or NULL: "freeblock in page N" / "unallocated in page N" */
     PyObject *labels[3]; /* per region kind, made on first use (owned) */
     long pageno;
+    int guess; /* scan: look for freed cells behind stale freeblock heads (not in interior pages' stale bytes) */
 } Engine;
 
 /* ---- small helpers ------------------------------------------------------------------------------------------ */
@@ -673,7 +674,7 @@ static void scan(Engine *e, Py_ssize_t start, Py_ssize_t end, int owner) {
     while (p < end - 3 && !e->truncated && !e->failed) {
         Py_ssize_t nxt = intact(e, p, end, owner, 0, 1);
         if (nxt < 0) return;
-        if (!nxt && budget > 0 && (byte_at(e, p + 2) | byte_at(e, p + 3)) > 0) {
+        if (!nxt && e->guess && budget > 0 && (byte_at(e, p + 2) | byte_at(e, p + 3)) > 0) {
             unsigned size = (e->pg[p + 2] << 8) | e->pg[p + 3], link = (e->pg[p] << 8) | e->pg[p + 1];
             if (size >= 8 && p + (Py_ssize_t)size <= e->plen &&
                 (link == 0 || (p < (Py_ssize_t)link && (Py_ssize_t)link < e->plen))) {
@@ -808,7 +809,8 @@ static void old_page(Engine *e, int hdr, int owner, int whole, int index) {
 /* ---- the Python type ---------------------------------------------------------------------------------------- */
 
 /* visit(buffers, visits, remaining) -> (cells, unmapped, truncated, repeated digests). Each visit is (buffer index, offset, hdr,
- * owner layout or -1, whole, index, scan start or -1, scan end, page number, label or None, order prefix tuple):
+ * owner layout or -1, whole, index, scan start or -1, scan end, page number, label or None, order prefix tuple,
+ * guess: whether a scan looks for freed cells behind stale freeblock heads):
  * Carver._old_page of one page image, or with a scan start Carver._scan of one region of it. Visits after the
  * cell limit was reached are skipped, as the Python carver skips them. */
 static PyObject *Engine_visit(Engine *e, PyObject *args) {
@@ -832,12 +834,12 @@ static PyObject *Engine_visit(Engine *e, PyObject *args) {
     e->unmapped = 0;
     e->failed = 0;
     for (Py_ssize_t v = 0; v < PyList_GET_SIZE(visits) && !e->truncated && !e->failed; v++) {
-        int src, hdr, owner, whole, index;
+        int src, hdr, owner, whole, index, guess;
         Py_ssize_t offset, from, to, size;
         long n;
         PyObject *label, *order;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(visits, v), "innii" "ppnnlOO!", &src, &offset, &size, &hdr, &owner, &whole,
-                              &index, &from, &to, &n, &label, &PyTuple_Type, &order))
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(visits, v), "innii" "ppnnlOO!p", &src, &offset, &size, &hdr, &owner,
+                              &whole, &index, &from, &to, &n, &label, &PyTuple_Type, &order, &guess))
             goto fail;
         if (src < 0 || src >= nb || owner >= e->nlay || offset < 0 || size < 0 || offset + size > views[src].len) {
             PyErr_SetString(PyExc_ValueError, "bad visit");
@@ -850,6 +852,7 @@ static PyObject *Engine_visit(Engine *e, PyObject *args) {
         e->pageno = n;
         e->prefix = -1;
         e->kind = 2;
+        e->guess = guess;
         if (from >= 0) scan(e, from, to, owner);
         else old_page(e, hdr, owner, whole, index);
         for (int k = 0; k < 3; k++) Py_CLEAR(e->labels[k]);

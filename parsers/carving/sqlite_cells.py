@@ -18,7 +18,9 @@ Where the carver looks, and how a cell found there is labelled (``recovered_from
   four bytes of the cell (payload length and rowid, sometimes the record-header length and first serial type),
   so the rowid is usually lost and listed as missing; a record header is searched for just after those bytes;
 - ``unallocated in page N``: stale cells between a page's cell-pointer array and its cell content (a newer cell
-  may have overwritten a stale cell's tail: its columns that lie in intact bytes are kept, the rest listed);
+  may have overwritten a stale cell's tail: its columns that lie in intact bytes are kept, the rest listed), in
+  table leaves and in table interior pages (a table's root page keeps the cells it held as a leaf after the table
+  grows and the root becomes an interior page);
 - ``main file page N (superseded)``: the main file's image of a page the WAL replaced (its rows the WAL
   deleted are also read back by the framework's WAL-deleted pass; the mapping reports each row once);
 - ``wal frame N (superseded)``: committed WAL frames a later commit replaced, ``wal frame N (uncommitted)``:
@@ -347,6 +349,9 @@ class Carver:
         self.widest = max((len(lay.columns) for lay in self.layouts), default=0)
         self.result = CarveResult([])
         self.owner: dict[int, Layout] = {}
+        # live interior pages of the tables: page -> (its table, start and end of its unallocated space); a page
+        # that was a leaf before its table grew keeps the old leaf's cells there
+        self.interior: dict[int, tuple[Layout, int, int]] = {}
         self.free: set[int] = set()
         self.trunks: list[tuple[int, int]] = []
         if native is None:
@@ -389,8 +394,11 @@ class Carver:
                 if kind == TABLE_LEAF:
                     owner[n] = lay
                 elif kind == TABLE_INTERIOR:
-                    ncells, right = struct.unpack_from(">H3xI", buf, hdr + 3)
+                    ncells, content, right = struct.unpack_from(">HHxI", buf, hdr + 3)
                     stack.append(right)
+                    start, end = hdr - off + 12 + 2 * ncells, content or 65536
+                    if start < end <= f.usable:
+                        self.interior[n] = (lay, start, end)
                     # cell pointers that lie in the page (a damaged count may claim more)
                     count = min(ncells, f.usable // 2, (off + ps - hdr - 12) // 2)
                     for (p,) in struct.iter_unpack(">H", buf[hdr + 12:hdr + 12 + 2 * count]):
@@ -434,6 +442,9 @@ class Carver:
                 main = f.main_page(n)
                 if main is not None:
                     self._old_page(main, n, self.owner[n], f"main file page {n} (superseded)", (2, n), whole=True)
+        for n in sorted(self.interior):
+            lay, start, end = self.interior[n]
+            self._scan(f.page(n), start, end, lay, f"unallocated in page {n}", (1, n), guess=False)
         for frame, pgno, state in f.frames:
             if state != "live":
                 self._old_page(f.frame_data(frame), pgno, self.owner.get(pgno),
@@ -461,26 +472,32 @@ class Carver:
         for trunk, count in self.trunks:
             at = where(trunk)
             visits.append((*at, ps, 0, -1, True, False, 8 + 4 * count, f.usable, trunk, f"freelist page {trunk}",
-                           (0, trunk)))
+                           (0, trunk), True))
         for n in sorted(self.free):
             at = where(n)
             if at is not None:
-                visits.append((*at, ps, 100 if n == 1 else 0, -1, True, False, -1, 0, n, f"freelist page {n}", (0, n)))
+                visits.append((*at, ps, 100 if n == 1 else 0, -1, True, False, -1, 0, n, f"freelist page {n}", (0, n),
+                               True))
         live_frame, owner = f.live_frame, self.owner
         for n in sorted(owner):
             at = where(n)
             hdr, lay = 100 if n == 1 else 0, slot[id(owner[n])]
             if at is not None:
-                visits.append((*at, ps, hdr, lay, False, True, -1, 0, n, None, (1, n)))
+                visits.append((*at, ps, hdr, lay, False, True, -1, 0, n, None, (1, n), True))
             if n in live_frame and n * ps <= db_len:  # the main file's older image of a page the WAL replaced
                 visits.append((0, (n - 1) * ps, ps, hdr, lay, True, False, -1, 0, n,
-                               f"main file page {n} (superseded)", (2, n)))
+                               f"main file page {n} (superseded)", (2, n), True))
+        for n in sorted(self.interior):
+            at, (lay, start, end) = where(n), self.interior[n]
+            if at is not None:
+                visits.append((*at, ps, 100 if n == 1 else 0, slot[id(lay)], False, False, start, end, n,
+                               f"unallocated in page {n}", (1, n), False))
         for frame, pgno, state in f.frames:
             if state != "live":
                 lay = owner.get(pgno)
                 visits.append((1, WAL_HEADER + (frame - 1) * frame_size + FRAME_HEADER, ps, 100 if pgno == 1 else 0,
                                -1 if lay is None else slot[id(lay)], True, False, -1, 0, pgno,
-                               f"wal frame {frame} ({state})", (3, frame)))
+                               f"wal frame {frame} ({state})", (3, frame), True))
         result = self.result
         result.cells, result.unmapped, truncated, result.repeated = self.engine.visit((f.db, f.wal), visits,
                                                                                      self.max_cells)
@@ -512,14 +529,15 @@ class Carver:
         start, end = leaf.unallocated
         self._scan(page, start, end, owner, label or f"unallocated in page {n}", order)
 
-    def _scan(self, page, start: int, end: int, owner, label: str, order: tuple) -> None:
-        """Every offset of a region of stale bytes, for intact cells and for freed cells behind a stale freeblock
-        head (those searches are bounded per region)."""
+    def _scan(self, page, start: int, end: int, owner, label: str, order: tuple, guess: bool = True) -> None:
+        """Every offset of a region of stale bytes, for intact cells and, with ``guess``, for freed cells behind a
+        stale freeblock head (those searches are bounded per region). An interior page's stale bytes are scanned
+        for intact cells only: old interior cells (a page number and a rowid) there read as freed-cell guesses."""
         p = start
         budget = 64 + (end - start) // 8  # failed lost-start searches (each tries every layout), per region
         while p < end - 3 and not self.result.truncated:
             nxt = self._intact(page, p, end, owner, label, (*order, p), count_unmapped=False, strict=True)
-            if not nxt and budget > 0 and page[p + 2] | page[p + 3]:  # a stale freeblock head: an older freed cell
+            if not nxt and guess and budget > 0 and page[p + 2] | page[p + 3]:  # a stale freeblock head: an older freed cell
                 size, link = (page[p + 2] << 8) | page[p + 3], (page[p] << 8) | page[p + 1]
                 # the old freeblock may have been larger than the stale region left of it; its link points on
                 if size >= 8 and p + size <= len(page) and (link == 0 or p < link < len(page)):
