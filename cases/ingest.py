@@ -132,8 +132,10 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
             if specs is None:
                 specs = load_parsers()
                 wanted = wanted_paths(specs)
-                packable = packable_paths(specs)
                 at_once = _AtOnce(specs, base, store, work, record_keys)
+                # only copies parsed as they are read go to the packs: a pack is deleted once a later one is read
+                streamed = packable_paths(specs)
+                packable = lambda path: streamed(path) and at_once.wanted(path)  # noqa: E731
             rows = []
             notify = (lambda entry: on_bytes(entry.size)) if on_bytes else None
             for row, copy in inventory(evidence.sources(), wanted, work / "spool" / f"e{number}", notify, packable):
