@@ -116,19 +116,22 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
     spooled = []
     found: list[dict] = []
     facts = result.facts
-    for number, group in enumerate(group_paths([Path(p) for p in paths]), start=1):
-        evidence_id = f"{device_id}:e{number}"
-        before = file_state([p for p in group if p.is_file()])
-        started = time.monotonic()
-        log.info("opening evidence %s: %s", evidence_id, ", ".join(map(str, group)))
-        evidence = open_evidence(group, password=password)
-        log.info("%s: container %s, %s bytes; layers: %s", evidence_id, evidence.container, evidence.media_size,
-                 "; ".join(f"{layer.address} {layer.description} {layer.fs_type or layer.error or ''}".strip()
-                           for layer in evidence.layers) or "none")
-        facts.update(evidence.facts)
-        hasher = BackgroundHash(evidence)
-        hasher.start()
-        try:
+    opened: list[_Opened] = []  # evidence read, its hash still running: finished after the parsers (see below)
+    try:
+        for number, group in enumerate(group_paths([Path(p) for p in paths]), start=1):
+            evidence_id = f"{device_id}:e{number}"
+            before = file_state([p for p in group if p.is_file()])
+            started = time.monotonic()
+            log.info("opening evidence %s: %s", evidence_id, ", ".join(map(str, group)))
+            evidence = open_evidence(group, password=password)
+            log.info("%s: container %s, %s bytes; layers: %s", evidence_id, evidence.container,
+                     evidence.media_size, "; ".join(f"{layer.address} {layer.description} "
+                                                    f"{layer.fs_type or layer.error or ''}".strip()
+                                                    for layer in evidence.layers) or "none")
+            facts.update(evidence.facts)
+            hasher = BackgroundHash(evidence)
+            hasher.start()
+            opened.append(_Opened(evidence_id, group, before, started, evidence, hasher))
             if specs is None:
                 specs = load_parsers()
                 wanted = wanted_paths(specs)
@@ -150,45 +153,86 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                     rows = []
             store.insert_rows("files", rows)
             at_once.flush()
-            hashes = hasher.wait()
             result.anomalies += evidence.collect_anomalies()
-            damaged = damage.problems(evidence, hashes.get("damaged") or [])  # while its file systems are open
+            log.info("%s: inventory done in %.2f s", evidence_id, time.monotonic() - started)
+        result.files = store.count("files")
+        log.info("%d files inventoried, %d copied for the parsers and kept, %d parsed as they were read",
+                 result.files, len(spooled), at_once.files)
+        started = time.monotonic()
+        outcomes = at_once.outcomes + run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
+        log.info("%d parser runs in %.2f s", len(outcomes), time.monotonic() - started)
+        # no parser reads the photos' pack files any more: the kernel frees their blocks while the sightings are made
+        removing = threading.Thread(target=_remove_packs, args=(work / "spool",), name="remove-packs")
+        removing.start()
+        try:
+            _after_parsers(device_id, store, base, outcomes, facts, result)
+            # The evidence hashes ran beside the inventory and then beside the parsers and sightings (hashlib
+            # releases the GIL): only now are they waited for, so their tail costs no time of its own.
+            for item in opened:
+                found += _finish_evidence(item, device_id, store, result)
+            store.insert_rows("problems", found + problems.collect(store, device_id))
+            result.problems = problems.counts(store, device_id)
+            if result.problems:
+                log.warning("problems: %s", ", ".join(f"{k} {n}" for k, n in result.problems.items()))
         finally:
-            evidence.close()
-        after = file_state([p for p in group if p.is_file()])
-        log.info("%s: inventory and hashes done in %.2f s (sha256 %s)", evidence_id, time.monotonic() - started,
-                 hashes["sha256"])
-        if before != after:
-            raise EvidenceError(f"evidence changed while it was read: {group[0]}")
-        row = {"evidence_id": evidence_id, "device_id": device_id, "paths": [str(p) for p in evidence.paths],
-               "container": evidence.container, "media_size": evidence.media_size,
-               "sha256": hashes["sha256"], "md5": hashes["md5"], "stored_md5": hashes["stored_md5"],
-               "stored_sha1": hashes["stored_sha1"], "hash_verified": hashes["hash_verified"],
-               "segments": after, "layers": [layer.as_dict() for layer in evidence.layers]}
-        store.upsert("evidence", row)
-        result.evidence.append(row)
-        found += [dict(p, device_id=device_id, evidence_id=evidence_id) for p in evidence.problems]
-        if hashes["hash_verified"] is False:
-            found.append({"device_id": device_id, "evidence_id": evidence_id, "kind": "hash-mismatch",
-                          "where": str(group[0]), "what": f"stored md5 {hashes['stored_md5']} differs from the "
-                                                          f"md5 of the evidence read, {hashes['md5']}" +
-                                                          ("" if damaged or hashes.get("damaged") is None else
-                                                           "; no chunk fails its checksum: the stored hash, or "
-                                                           "data rewritten with valid checksums, differ")})
-        found += [dict(p, device_id=device_id, evidence_id=evidence_id) for p in damaged]
-    result.files = store.count("files")
-    log.info("%d files inventoried, %d copied for the parsers and kept, %d parsed as they were read", result.files,
-             len(spooled), at_once.files)
-    started = time.monotonic()
-    outcomes = at_once.outcomes + run_parsers(specs, spooled, base, store, work, record_keys=record_keys)
-    log.info("%d parser runs in %.2f s", len(outcomes), time.monotonic() - started)
-    # no parser reads the photos' pack files any more: the kernel frees their blocks while the sightings are made
-    removing = threading.Thread(target=_remove_packs, args=(work / "spool",), name="remove-packs")
-    removing.start()
-    try:
-        _after_parsers(device_id, store, base, outcomes, found, facts, result)
+            removing.join()
     finally:
-        removing.join()
+        for item in opened:
+            item.close()
+
+
+@dataclass
+class _Opened:
+    """One evidence read by the inventory, open until its hash is done."""
+
+    evidence_id: str
+    group: list[Path]
+    before: list[dict]
+    started: float
+    evidence: object
+    hasher: BackgroundHash
+    closed: bool = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                if self.hasher.is_alive():  # a failure elsewhere: the hash is not needed, let it end first
+                    self.hasher.join()
+            finally:
+                self.evidence.close()
+
+
+def _finish_evidence(item: _Opened, device_id: str, store: Store, result: DeviceResult) -> list[dict]:
+    """Wait for one evidence's hash, check it was not changed while read, write its row; its problems."""
+    evidence_id, evidence, group = item.evidence_id, item.evidence, item.group
+    try:
+        hashes = item.hasher.wait()
+        damaged = damage.problems(evidence, hashes.get("damaged") or [])  # while its file systems are open
+    finally:
+        item.close()
+    after = file_state([p for p in group if p.is_file()])
+    log.info("%s: evidence hashed, %.2f s after it was opened (sha256 %s)", evidence_id,
+             time.monotonic() - item.started, hashes["sha256"])
+    if item.before != after:
+        raise EvidenceError(f"evidence changed while it was read: {group[0]}")
+    row = {"evidence_id": evidence_id, "device_id": device_id, "paths": [str(p) for p in evidence.paths],
+           "container": evidence.container, "media_size": evidence.media_size,
+           "sha256": hashes["sha256"], "md5": hashes["md5"], "stored_md5": hashes["stored_md5"],
+           "stored_sha1": hashes["stored_sha1"], "hash_verified": hashes["hash_verified"],
+           "segments": after, "layers": [layer.as_dict() for layer in evidence.layers]}
+    store.upsert("evidence", row)
+    result.evidence.append(row)
+    found = [dict(p, device_id=device_id, evidence_id=evidence_id) for p in evidence.problems]
+    if hashes["hash_verified"] is False:
+        found.append({"device_id": device_id, "evidence_id": evidence_id, "kind": "hash-mismatch",
+                      "where": str(group[0]), "what": f"stored md5 {hashes['stored_md5']} differs from the "
+                                                      f"md5 of the evidence read, {hashes['md5']}" +
+                                                      ("" if damaged or hashes.get("damaged") is None else
+                                                       "; no chunk fails its checksum: the stored hash, or "
+                                                       "data rewritten with valid checksums, differ")})
+    found += [dict(p, device_id=device_id, evidence_id=evidence_id) for p in damaged]
+    return found
 
 
 def _remove_packs(spool: Path) -> None:
@@ -196,7 +240,7 @@ def _remove_packs(spool: Path) -> None:
         pack.unlink(missing_ok=True)
 
 
-def _after_parsers(device_id: str, store: Store, base: Provenance, outcomes, found: list[dict], facts: dict,
+def _after_parsers(device_id: str, store: Store, base: Provenance, outcomes, facts: dict,
                    result: DeviceResult) -> None:
     store.insert_rows("parser_runs", [o.row(base) for o in outcomes])
     keys = [o.key_row(base) for o in outcomes if o.key_how]
@@ -206,10 +250,6 @@ def _after_parsers(device_id: str, store: Store, base: Provenance, outcomes, fou
     for o in outcomes:
         result.outcomes[o.outcome] = result.outcomes.get(o.outcome, 0) + 1
         result.records += o.records
-    store.insert_rows("problems", found + problems.collect(store, device_id))
-    result.problems = problems.counts(store, device_id)
-    if result.problems:
-        log.warning("problems: %s", ", ".join(f"{k} {n}" for k, n in result.problems.items()))
     for fact in store.rows("device_facts"):  # facts the evidence layer found (backup plists) come first
         if fact["value"] not in (None, ""):
             facts.setdefault(fact["key"], fact["value"])
