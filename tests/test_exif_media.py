@@ -9,6 +9,7 @@ import pytest
 from parsers.exif_media import owning_app
 from tests import parser_harness
 from tests.fixtures.images import jpeg_with_exif
+from tests.test_exif_tags import _entries, _exiftool_photo
 
 PARSERS = ["exif-media"]
 
@@ -140,8 +141,6 @@ def test_exiftool_edited_photo_and_damaged_ones_in_one_run(tmp_path):
     photos whose EXIF is damaged each cost their own EXIF, nothing else of the run."""
     if shutil.which("exiftool") is None:
         pytest.skip("exiftool missing (Debian libimage-exiftool-perl)")
-    from tests.test_exif_tags import _entries, _exiftool_photo
-
     edited = _exiftool_photo(tmp_path)
     float_past_end = bytearray(jpeg_with_exif("Google", "Pixel 7", "2023:06:01 21:15:30", 1.0, 2.0))
     order, _, entries = _entries(bytes(float_past_end))
