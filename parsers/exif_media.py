@@ -4,8 +4,9 @@ Files: ``*.jpg``, ``*.jpeg``, ``*.heic``, ``*.heif`` anywhere (names match case-
 neither a JPEG (``FF D8 FF``) nor an ISO-BMFF HEIF (``ftyp`` with a HEIF brand) gives no record ("no data"); a real
 photo without EXIF still gives a Media record with its hash and type.
 
-EXIF is read with ``exifread``. For HEIF the Exif item is located here (``meta``/``iinf``/``iloc``, honouring the
-``iloc`` base offset and ``idat`` construction, which exifread 3.5 ignores) and its TIFF bytes are handed to exifread.
+EXIF is read with ``exifread`` (only the tags in ``TAGS`` are decoded: ``parsers.exif_tags``). For HEIF the Exif
+item is located here (``meta``/``iinf``/``iloc``, honouring the ``iloc`` base offset and ``idat`` construction,
+which exifread 3.5 ignores) and its TIFF bytes are handed to exifread.
 
 Times: EXIF ``DateTimeOriginal`` is local time without a zone, so it is kept as text in ``local_time`` and ``ts``
 is set only when the zone is known:
@@ -26,10 +27,9 @@ import re
 import struct
 from fractions import Fraction
 
-import exifread
-
 from artifacts import timestamps
 from artifacts.records import Location, Media
+from parsers.exif_tags import read_tags
 from parsers.framework import parser
 
 # where this module's schema facts come from (shown by `forensics parsers`)
@@ -45,6 +45,12 @@ _PACKAGE_IN_PATH = re.compile(r"/(?:android/(?:data|media|obb)|data/data|data/us
 _APP_FOLDERS = {"whatsapp": "com.whatsapp", "whatsapp business": "com.whatsapp.w4b",
                 "telegram": "org.telegram.messenger", "viber": "com.viber.voip", "signal": "org.thoughtcrime.securesms",
                 "instagram": "com.instagram.android", "messenger": "com.facebook.orca"}
+
+# every EXIF tag this parser reads: only these are decoded (parsers.exif_tags)
+TAGS = frozenset({"Image Make", "Image Model", "Image Software", "EXIF LensModel", "EXIF DateTimeOriginal",
+                  "EXIF SubSecTimeOriginal", "EXIF OffsetTimeOriginal", "GPS GPSDate", "GPS GPSTimeStamp",
+                  "GPS GPSLatitude", "GPS GPSLatitudeRef", "GPS GPSLongitude", "GPS GPSLongitudeRef",
+                  "GPS GPSAltitude", "GPS GPSAltitudeRef"})
 
 _EXIF_TIME = re.compile(r"(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
@@ -112,9 +118,9 @@ def _mime_type(head: bytes) -> str | None:
 def _exif_tags(f, mime: str) -> dict:
     f.seek(0)
     if mime == "image/jpeg":
-        return exifread.process_file(f, details=False, extract_thumbnail=False)
+        return read_tags(f, TAGS)
     tiff = heif_exif_tiff(f)
-    return exifread.process_file(io.BytesIO(tiff), details=False, extract_thumbnail=False) if tiff else {}
+    return read_tags(io.BytesIO(tiff), TAGS) if tiff else {}
 
 
 def _sha256(ctx) -> str:

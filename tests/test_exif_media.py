@@ -9,6 +9,7 @@ import pytest
 from parsers.exif_media import owning_app
 from tests import parser_harness
 from tests.fixtures.images import jpeg_with_exif
+from tests.test_exif_tags import _entries, _exiftool_photo
 
 PARSERS = ["exif-media"]
 
@@ -132,3 +133,39 @@ def test_damaged_heic_metadata_keeps_the_photo_and_says_why(tmp_path, heic_photo
 ])
 def test_owning_app(path, app):
     assert owning_app(path) == app
+
+
+def test_exiftool_edited_photo_and_damaged_ones_in_one_run(tmp_path):
+    """What the reader of only the stored tags must keep: an Apple MakerNote and an orientation beside the tags
+    stored, sub-seconds with the offset, southern and western refs, below sea level, a fractional GPS time; and
+    photos whose EXIF is damaged each cost their own EXIF, nothing else of the run."""
+    if shutil.which("exiftool") is None:
+        pytest.skip("exiftool missing (Debian libimage-exiftool-perl)")
+    edited = _exiftool_photo(tmp_path)
+    float_past_end = bytearray(jpeg_with_exif("Google", "Pixel 7", "2023:06:01 21:15:30", 1.0, 2.0))
+    order, _, entries = _entries(bytes(float_past_end))
+    colour_space = next(at for at in entries if struct.unpack_from(order + "H", float_past_end, at)[0] == 0xA001)
+    struct.pack_into(order + "HII", float_past_end, colour_space + 2, 12, 1, 0xFFFFFF00)  # one double, past the end
+    exif_ifd_gone = bytearray(jpeg_with_exif("Google", "Pixel 7", "2023:06:01 21:15:30", 1.0, 2.0))
+    pointer = next(at for at in entries if struct.unpack_from(order + "H", exif_ifd_gone, at)[0] == 0x8769)
+    struct.pack_into(order + "I", exif_ifd_gone, pointer + 8, 0x7FFFFFF0)
+    files = {"/sdcard/DCIM/Camera/IMG_1.jpg": edited, "/sdcard/DCIM/Camera/IMG_2.jpg": bytes(float_past_end),
+             "/sdcard/DCIM/Camera/IMG_3.jpg": bytes(exif_ifd_gone)}
+    outcomes, rows = run(tmp_path, files)
+    assert [(o.outcome, o.records) for o in outcomes.values()] == [("parsed", 2), ("parsed", 1), ("parsed", 2)]
+    media = {m["media_path"].rsplit("/", 1)[1]: m for m in rows["media"]}
+
+    first = media["IMG_1.jpg"]
+    assert (first["camera_make"], first["camera_model"], first["local_time"]) == \
+        ("Apple", "iPhone 14", "2024-01-31T19:30:00.042000")
+    assert (first["ts"], first["ts_raw"], first["ts_encoding"]) == \
+        ("2024-02-01T00:30:00.042000Z", "2024:01:31 19:30:00.042-05:00", "exif_datetime+offset")
+    assert (first["latitude"], first["longitude"], first["altitude"]) == \
+        (pytest.approx(-22.9068, abs=1e-9), pytest.approx(-43.1729, abs=1e-9), -12.5)
+    assert first["extra"] == {"software": "17.2.1", "lens": "iPhone 14 back dual wide camera 5.7mm f/1.5",
+                              "offset_time": "-05:00", "gps_time": "2024-01-31T23:59:59.500000Z"}
+
+    assert media["IMG_2.jpg"]["extra"] == {"exif_error": "IndexError: list index out of range"}
+    assert (media["IMG_2.jpg"]["camera_make"], media["IMG_2.jpg"]["latitude"]) == (None, None)
+    third = media["IMG_3.jpg"]  # IFD0 and GPS still read; the capture time was in the Exif IFD
+    assert (third["camera_make"], third["local_time"], third["latitude"]) == ("Google", None, 1.0)
