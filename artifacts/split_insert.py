@@ -38,6 +38,7 @@ FIRST_SHARE = 0.8
 _ATTACH_LIMIT = 10
 
 _serial = itertools.count(1)
+_ALIAS = "bulk_part_"  # the scratch databases attached to the store's connection until its transaction ends
 
 
 def threads_wanted() -> int:
@@ -72,7 +73,10 @@ def plan(conn: sqlite3.Connection, table_sql: str) -> list[int]:
     attached = conn.execute("PRAGMA database_list").fetchall()
     if len(attached) + wanted > _ATTACH_LIMIT + 1 or any(not file for _, name, file in attached if name != "temp"):
         return []
-    low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {table_sql}").fetchone()
+    try:
+        low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {table_sql}").fetchone()
+    except sqlite3.Error:  # no such table, or one WITHOUT ROWID: not split
+        return []
     if low is None or type(low) is not int or type(high) is not int:
         return []
     parts = min(wanted, (high - low + 1) // MIN_ROWS_PER_PART)
@@ -104,7 +108,8 @@ def run(conn: sqlite3.Connection, folder: Path, table: str, column: str, stateme
     parts = ranges(column, starts)
     table_def = conn.execute("SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?",
                              (table,)).fetchone()[0]
-    sources = [(name, file) for _, name, file in conn.execute("PRAGMA database_list") if name not in ("main", "temp")]
+    sources = [(name, file) for _, name, file in conn.execute("PRAGMA database_list")
+               if name not in ("main", "temp") and not name.startswith(_ALIAS)]
     stop = threading.Event()
     workers = []
     for (where, bounds_args), in parts[1:]:
@@ -123,7 +128,7 @@ def run(conn: sqlite3.Connection, folder: Path, table: str, column: str, stateme
         names = ", ".join(ident(r[1]) for r in conn.execute(f"PRAGMA main.table_info({ident(table)})")
                           if r[1] != "id")
         for worker in workers:
-            alias = f"bulk_part_{next(_serial)}"
+            alias = f"{_ALIAS}{next(_serial)}"
             conn.execute(f"ATTACH DATABASE ? AS {alias}", (sqlite_uri(worker.path),))
             left.append((alias, worker.path))
             conn.execute(f"INSERT INTO main.{ident(table)} ({names}) SELECT {names} FROM {alias}.{ident(table)} "

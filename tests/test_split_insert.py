@@ -63,14 +63,17 @@ def _source(path, values):
     db.close()
 
 
-def _insert(tmp_path, name, threads, monkeypatch, interrupt=None):
+def _insert(tmp_path, name, threads, monkeypatch, interrupt=None, times=1):
     monkeypatch.setenv(split_insert.ENV_THREADS, str(threads))
     store = Store(tmp_path / f"{name}.sqlite", scratch=True)
     store.db.conn.execute("ATTACH DATABASE ? AS src", (f"file:{tmp_path / 'src.db'}?mode=ro",))
     try:
         with store.transaction():
-            store.insert_select(Message, "SELECT k AS source_row, body FROM src.t ORDER BY k", (),
-                                {"device_id": "d"}, {}, order_by="source_row", split_on="src.t", interrupt=interrupt)
+            for _ in range(times):
+                store.insert_select(Message, "SELECT k AS source_row, body FROM src.t ORDER BY k", (),
+                                    {"device_id": "d"}, {}, order_by="source_row", split_on="src.t",
+                                    interrupt=interrupt)
+        assert [r[1] for r in store.db.conn.execute("PRAGMA database_list")] == ["main", "src"]
     finally:
         store.close()
     return _stored(tmp_path / f"{name}.sqlite", "messages")
@@ -87,6 +90,18 @@ def test_every_kind_of_order_value_lands_once_in_order(tmp_path, monkeypatch, sm
     assert _insert(tmp_path, "two", 2, monkeypatch) == one
     assert _insert(tmp_path, "four", 4, monkeypatch) == one
     assert len(small_parts) == 1 + 3
+    # twice in one transaction: the scratch files of the first stay attached until it ends, apart from the second's
+    assert _insert(tmp_path, "twice", 2, monkeypatch, times=2) == \
+        [(i + 1, *row[1:]) for i, row in enumerate(one + one)]
+    assert len(small_parts) == 1 + 3 + 2
+
+
+def test_a_table_without_row_ids_is_not_split(tmp_path, monkeypatch):
+    monkeypatch.setenv(split_insert.ENV_THREADS, "2")
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE w (k INTEGER PRIMARY KEY, v) WITHOUT ROWID")
+    db.executemany("INSERT INTO w VALUES (?, ?)", [(i, i) for i in range(1000)])
+    assert split_insert.plan(db, "main.w") == [] and split_insert.plan(db, "main.nothing") == []
 
 
 def test_an_interrupted_split_insert_stores_nothing_and_leaves_no_file(tmp_path, monkeypatch, small_parts):
