@@ -235,7 +235,9 @@ class Bulk:
     store decodes it in SQL exactly as ``artifacts.timestamps`` does); list and dict fields are JSON text.
     ``order_by``: a result column whose ascending order is the order of the rows (as the query's own ORDER BY
     gives it), which lets SQLite run the query as part of the INSERT rather than hand each row over (faster on
-    millions of rows; time columns should then be plain column values, each is read a dozen times).
+    millions of rows; time columns should then be plain column values, each is read a dozen times). With
+    ``order_by="source_row"`` a big insert is also split over the idle cores by ranges of ``table``'s row ids
+    (``artifacts.split_insert``), with the same result.
     """
 
     record_type: type[Record]
