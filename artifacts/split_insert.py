@@ -43,8 +43,9 @@ _ALIAS = "bulk_part_"  # the scratch databases attached to the store's connectio
 
 def threads_wanted() -> int:
     """How many threads an ordered bulk insert may use: ``FORENSICS_BULK_THREADS`` when set (1 turns splitting
-    off), else one per core this process may run on that is idle now (the 1-minute load average counts the busy
-    ones, this process included once it has run a while), at least one and at most ``MAX_THREADS``."""
+    off), else one more than the cores this process may run on that are at least half idle now (the 1-minute load
+    average counts the busy ones, this process included once it has run a while: an ingest that has been parsing
+    alone on two cores sees a load near 1, and splits), at most ``MAX_THREADS``."""
     given = os.environ.get(ENV_THREADS, "").strip()
     if given:
         try:
@@ -53,7 +54,7 @@ def threads_wanted() -> int:
             pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float(cores)
-    return max(1, min(MAX_THREADS, cores, 1 + int(max(0.0, cores - load))))
+    return max(1, min(MAX_THREADS, cores, 1 + int(max(0.0, cores - load + 0.5))))
 
 
 def bounds(low: int, high: int, parts: int) -> list[int]:

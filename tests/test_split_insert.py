@@ -116,7 +116,7 @@ def test_an_interrupted_split_insert_stores_nothing_and_leaves_no_file(tmp_path,
 def test_threads_follow_the_idle_cores(monkeypatch):
     monkeypatch.delenv(split_insert.ENV_THREADS, raising=False)
     monkeypatch.setattr(split_insert.os, "sched_getaffinity", lambda pid: {0, 1})
-    for load, threads in ((0.0, 2), (0.8, 2), (1.2, 1), (6.0, 1)):
+    for load, threads in ((0.0, 2), (0.8, 2), (1.2, 2), (1.7, 1), (6.0, 1)):
         monkeypatch.setattr(split_insert.os, "getloadavg", lambda: (load, load, load))
         assert split_insert.threads_wanted() == threads, load
     monkeypatch.setenv(split_insert.ENV_THREADS, "3")
