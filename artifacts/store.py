@@ -34,7 +34,7 @@ def _import_sqlite_utils():
 
 sqlite_utils = _import_sqlite_utils()
 
-from artifacts import timestamps  # noqa: E402  (after the import above, which must come first)
+from artifacts import split_insert, timestamps  # noqa: E402  (after the import above, which must come first)
 from artifacts.records import RECORD_TYPES, Record, column_kinds  # noqa: E402
 from artifacts.sql_quoting import ident, sqlite_uri  # noqa: E402
 
@@ -211,8 +211,8 @@ class Store:
         # URI filenames, so that read-only ATTACH of source databases (file:...?mode=ro) is possible
         self.db = sqlite_utils.Database(sqlite3.connect(sqlite_uri(self.path, readonly=False), uri=True))
         self.db.conn.isolation_level = None  # explicit transactions: one parser run is all or nothing
-        timestamps.register_sql_functions(self.db.conn)
-        _register_sql_functions(self.db.conn)
+        _configure(self.db.conn)
+        self._split_left: list = []  # scratch databases of a split insert, detached when the transaction ends
         if scratch:
             # big pages for a file written once front to back (a million-message shard is ~450 MB): a sixteenth of
             # the write calls of 4 KiB pages; it only takes effect on a new, empty file
@@ -253,6 +253,7 @@ class Store:
         self.db.execute(f"PRAGMA user_version = {int(version)}")
 
     def close(self) -> None:
+        split_insert.release(self.db.conn, self._split_left)
         self.db.close()
 
     # -- writing -----------------------------------------------------------------------------------------------
@@ -313,7 +314,8 @@ class Store:
     # -- shards ------------------------------------------------------------------------------------------------
     def insert_select(self, record_type: type[Record], select_sql: str, params, provenance: dict,
                       times: dict[str, str], wal_main_rows: str | None = None,
-                      only_rows: str | None = None, order_by: str | None = None) -> tuple[int, int]:
+                      only_rows: str | None = None, order_by: str | None = None, split_on: str | None = None,
+                      interrupt=None) -> tuple[int, int]:
         """Map rows to records inside SQLite: ``INSERT INTO <table> SELECT ...`` over a parser's query.
 
         The query names its result columns after the record's fields (``source_row`` for the row id; a time field
@@ -323,7 +325,9 @@ class Store:
         has a -wal: rows not in it are flagged ``from_wal``. ``only_rows`` names a temporary table of row ids: only
         those rows are inserted, flagged ``wal_deleted`` (rows of the main file the -wal removed). ``order_by``
         names a result column whose ascending order is the query's own row order (see ``parsers.framework.Bulk``).
-        Returns (records, WAL-only records).
+        ``split_on`` (``schema.table``, with ``order_by`` "source_row" the row ids of that table): a big insert
+        may be split over threads by ranges of source rows (``artifacts.split_insert``; same rows, ids and order),
+        whose statements stop when ``interrupt()`` is true. Returns (records, WAL-only records).
         """
         kinds = {n: k for n, k in column_kinds(record_type).items() if k != "prov"}
         probe = self.db.conn.execute(f"SELECT * FROM ({select_sql}) LIMIT 0", params)
@@ -377,14 +381,25 @@ class Store:
         # of a column re-evaluates the parser's expression (a time's raw value is used a dozen times). Without
         # ``order_by``, OFFSET 0 keeps the query one co-routine whatever its form.
         inner = f"({select_sql})" if order_by else f"(SELECT * FROM ({select_sql}) LIMIT -1 OFFSET 0)"
-        sql = (f"INSERT INTO main.{ident(record_type.TABLE)} ({', '.join(f'{ident(n)}' for n in names)}) "
-               f"SELECT {', '.join(values)} FROM {inner} AS x")
+        head = f"({', '.join(f'{ident(n)}' for n in names)}) SELECT {', '.join(values)} FROM {inner} AS x"
+        sql = f"INSERT INTO main.{ident(record_type.TABLE)} {head}"
         if only_rows:
             sql += f" WHERE CAST(x.[source_row] AS TEXT) IN (SELECT r FROM temp.{ident(only_rows)})"
         if order_by:
             sql += f" ORDER BY x.{ident(order_by)}"
         before = self.db.conn.total_changes
-        self.db.conn.execute(sql, [*args, *params])  # the outer SELECT's placeholders come first
+        starts = split_insert.plan(self.db.conn, split_on) \
+            if split_on and order_by == "source_row" and not wal_main_rows and not only_rows else []
+        if starts:
+            def statement(where: str) -> str:
+                return f"INSERT INTO main.{ident(record_type.TABLE)} {head} WHERE {where} ORDER BY x.[source_row]"
+
+            split_insert.run(self.db.conn, self.path.parent, record_type.TABLE, "x.[source_row]", statement,
+                             [*args, *params], starts, _configure, self._split_left, interrupt)
+            if not self.db.conn.in_transaction:
+                split_insert.release(self.db.conn, self._split_left)
+        else:
+            self.db.conn.execute(sql, [*args, *params])  # the outer SELECT's placeholders come first
         count = self.db.conn.total_changes - before
         wal_count = 0
         if wal_main_rows and count:
@@ -395,7 +410,7 @@ class Store:
 
     def transaction(self):
         """BEGIN … COMMIT, or ROLLBACK when the block raises: what a parser run writes lands whole or not at all."""
-        return _Transaction(self.db.conn)
+        return _Transaction(self.db.conn, lambda: split_insert.release(self.db.conn, self._split_left))
 
     def delete_device(self, device_id: str) -> None:
         """Delete every per-device row of ``device_id`` (not the case-only bookkeeping); call in a transaction."""
@@ -436,9 +451,10 @@ class _Transaction:
     """BEGIN … COMMIT (ROLLBACK when the block raises); inside an open transaction (a batch of file-parser runs, see
     ``parsers.framework.run_parsers``) a savepoint instead, so the block is still all-or-nothing on its own."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, ended=None):
         self.conn = conn
         self.nested = False
+        self.ended = ended  # called once the outermost transaction has ended
 
     def __enter__(self):
         self.nested = self.conn.in_transaction
@@ -447,7 +463,11 @@ class _Transaction:
 
     def __exit__(self, exc_type, *_):
         if not self.nested:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            try:
+                self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                if self.ended is not None:
+                    self.ended()
             return
         if exc_type:
             self.conn.execute("ROLLBACK TO store_block")
@@ -508,6 +528,12 @@ class RecordWriter:
 
     def __exit__(self, *exc) -> None:
         self.flush()
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    """The SQL functions every store connection has (and the connections of a split insert)."""
+    timestamps.register_sql_functions(conn)
+    _register_sql_functions(conn)
 
 
 def _register_sql_functions(conn: sqlite3.Connection) -> None:

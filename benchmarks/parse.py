@@ -5,13 +5,15 @@ Builds (once, cached) a current-schema ``msgstore.db`` with 1,000,000 messages (
   (b) the WhatsApp parser run through the real framework (fingerprint, provenance, outcome) into a fresh store,
 each in its own process (timed from its start to its exit, so both pay for starting Python) that reports its own
 peak memory and CPU time (user + system: less sensitive than wall time to other load on the machine). Outputs of earlier runs are deleted before the clock starts. Prints messages/s and the ratio b/a; the
-last line is ``name=value`` pairs.
+last line is ``name=value`` pairs, with ``bulk_threads``: the threads the message insert may use
+(``artifacts.split_insert``: one per idle core when it starts, or ``--threads``).
 
-    python benchmarks/parse.py [--workdir DIR] [--messages 1000000]
+    python benchmarks/parse.py [--workdir DIR] [--messages 1000000] [--threads N]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sqlite3
 import subprocess
@@ -22,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from artifacts.split_insert import ENV_THREADS  # noqa: E402
 from artifacts.sql_quoting import sqlite_uri  # noqa: E402
 
 MSGSTORE = "/data/data/com.whatsapp/databases/msgstore.db"
@@ -77,42 +80,48 @@ def parse(folder: Path, out: Path) -> int:
         store.close()
 
 
-def _child(step: str, folder: Path, out: Path) -> tuple[float, float, int, float]:
+def _child(step: str, folder: Path, out: Path) -> tuple[float, float, int, float, int]:
     """Run one step in a fresh process; returns (seconds, its peak RSS in MiB, the rows it stored, its CPU
-    seconds)."""
+    seconds, the threads a bulk insert could use)."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(str(out) + suffix).unlink(missing_ok=True)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, __file__, "--child", step, str(folder), str(out)], check=True,
                           capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    rows, peak_kib, cpu = done.stdout.split()
-    return elapsed, int(peak_kib) / 1024, int(rows), float(cpu)
+    rows, peak_kib, cpu, threads = done.stdout.split()
+    return elapsed, int(peak_kib) / 1024, int(rows), float(cpu), int(threads)
 
 
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "forensics-bench")
     args.add_argument("--messages", type=int, default=1_000_000)
+    args.add_argument("--threads", type=int, help="threads for the message insert (default: one per idle core)")
     args.add_argument("--child", nargs=3, metavar=("STEP", "FOLDER", "OUT"), help=argparse.SUPPRESS)
     opts = args.parse_args()
     if opts.child:
+        from artifacts.split_insert import threads_wanted
+
         step, folder, out = opts.child
+        threads = threads_wanted()
         rows = (reference_copy if step == "reference" else parse)(Path(folder), Path(out))
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        print(rows, usage.ru_maxrss, f"{usage.ru_utime + usage.ru_stime:.3f}")  # Linux: ru_maxrss in KiB
+        usage = resource.getrusage(resource.RUSAGE_SELF)  # the process's threads included
+        print(rows, usage.ru_maxrss, f"{usage.ru_utime + usage.ru_stime:.3f}", threads)  # ru_maxrss in KiB
         return
+    if opts.threads:
+        os.environ[ENV_THREADS] = str(opts.threads)
     opts.workdir.mkdir(parents=True, exist_ok=True)
     folder = build(opts.workdir, opts.messages)
-    ref_s, ref_peak, copied, ref_cpu = _child("reference", folder, opts.workdir / "reference.sqlite")
-    parse_s, parse_peak, stored, parse_cpu = _child("parse", folder, opts.workdir / "parsed.sqlite")
+    ref_s, ref_peak, copied, ref_cpu, _ = _child("reference", folder, opts.workdir / "reference.sqlite")
+    parse_s, parse_peak, stored, parse_cpu, threads = _child("parse", folder, opts.workdir / "parsed.sqlite")
     print(f"msgstore.db: {opts.messages} messages; reference copied {copied} rows; stored {stored} message records")
     print(f"reference INSERT INTO ... SELECT: {ref_s:.2f} s, CPU {ref_cpu:.2f} s (peak RSS {ref_peak:.0f} MiB); "
           f"parse: {parse_s:.2f} s, CPU {parse_cpu:.2f} s ({stored / parse_s:,.0f} messages/s); "
           f"peak RSS of the parse process: {parse_peak:.0f} MiB")
     print(f"ratio={parse_s / ref_s:.2f} messages_per_s={stored / parse_s:.0f} reference_s={ref_s:.2f} "
           f"parse_s={parse_s:.2f} peak_rss_mib={parse_peak:.0f} messages={stored} reference_cpu_s={ref_cpu:.2f} "
-          f"parse_cpu_s={parse_cpu:.2f}")
+          f"parse_cpu_s={parse_cpu:.2f} bulk_threads={threads}")
 
 
 if __name__ == "__main__":

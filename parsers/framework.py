@@ -235,7 +235,9 @@ class Bulk:
     store decodes it in SQL exactly as ``artifacts.timestamps`` does); list and dict fields are JSON text.
     ``order_by``: a result column whose ascending order is the order of the rows (as the query's own ORDER BY
     gives it), which lets SQLite run the query as part of the INSERT rather than hand each row over (faster on
-    millions of rows; time columns should then be plain column values, each is read a dozen times).
+    millions of rows; time columns should then be plain column values, each is read a dozen times). With
+    ``order_by="source_row"`` a big insert is also split over the idle cores by ranges of ``table``'s row ids
+    (``artifacts.split_insert``), with the same result.
     """
 
     record_type: type[Record]
@@ -1140,6 +1142,9 @@ def _bulk(item: Bulk, ctx: RunContext, store, main_rows, only) -> tuple[int, int
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS _row_ids (r TEXT PRIMARY KEY)")
         conn.execute("DELETE FROM temp._row_ids")
         conn.executemany("INSERT INTO temp._row_ids VALUES (?)", ((r,) for r in rows))
+    deadline = _deadline
     return store.insert_select(item.record_type, item.sql, item.params, provenance, item.times,
                                wal_main_rows="_row_ids" if rows is not None and only is None else None,
-                               only_rows="_row_ids" if only is not None else None, order_by=item.order_by)
+                               only_rows="_row_ids" if only is not None else None, order_by=item.order_by,
+                               split_on=f"src.{ident(item.table)}" if "src" in ctx.attached else None,
+                               interrupt=(lambda: time.monotonic() > deadline) if deadline is not None else None)

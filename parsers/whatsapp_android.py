@@ -185,14 +185,50 @@ def _facts_sql(have: dict[str, set[str]]) -> str:
         WHERE m.chat_row_id IS NOT -1)"""  # chat_row_id -1 is the app's own placeholder row, not a message
 
 
-def _message_sql(have: dict[str, set[str]]) -> str:
-    """Message records: one result column per Message field (times raw, lists and dicts as JSON text)."""
+def _side_sql(have: dict[str, set[str]]) -> str | None:
+    """The WITH member ``side``: one row per message that has a row in ``message_media``, ``message_revoked`` or
+    ``message_system`` (a few percent of them), with what the message's record takes from those rows already
+    written: its attachments (JSON), whether it was revoked, and its ``extra`` members ``system_action``,
+    ``revoked_at`` and ``revoked_by`` as text (``_json_with``'s tails). Materialized once, so each message costs
+    one look-up rather than one per side table, and the members are built only for the messages that have them.
+    None when the database has none of the three tables."""
     col = _reader(have)
-    joins = [f"LEFT JOIN src.{table} {alias} ON {alias}.message_row_id = f.row_id"
-             for table, alias in (("message_media", "mm"), ("message_revoked", "mr"), ("message_system", "ms"))
-             if have[table]]
+    present = [(table, alias) for table, alias in (("message_media", "mm"), ("message_revoked", "mr"),
+                                                   ("message_system", "ms")) if have[table]]
+    if not present:
+        return None
+    ids = " UNION ".join(f"SELECT message_row_id FROM src.{table}" for table, _ in present)
+    joins = [f"LEFT JOIN src.{table} {alias} ON {alias}.message_row_id = i.message_row_id"
+             for table, alias in present]
     if "admin_jid_row_id" in have["message_revoked"]:
         joins.append("LEFT JOIN src.jid aj ON aj._id = mr.admin_jid_row_id")
+    size = col("message_media", "mm", "file_size")
+    if "file_length" in have["message_media"]:  # some rows only fill file_length
+        size = f"COALESCE(NULLIF({size}, 0), mm.file_length)"
+    path, mime, name = (col("message_media", "mm", c) for c in ("file_path", "mime_type", "media_name"))
+    attachment = (f"json_object('path', {path}, 'mime_type', {mime}, 'size', {size}, 'name', {name}, "
+                  f"'caption', {col('message_media', 'mm', 'media_caption')}, "
+                  f"'duration_s', {col('message_media', 'mm', 'media_duration')})")
+    revoke_ts = col("message_revoked", "mr", "revoke_timestamp")
+    revoked_by = "aj.raw_string" if "admin_jid_row_id" in have["message_revoked"] else "NULL"
+    # a message with a message_revoked row is revoked whatever its type, so these need nothing of the message
+    members = {"system_action": col("message_system", "ms", "action_type"),
+               "revoked_at": f"CASE WHEN {revoke_ts} THEN {timestamps.sql_iso('unix_ms', revoke_ts)} END",
+               "revoked_by": f"CASE WHEN {revoked_by} <> '' THEN {revoked_by} END"}
+    tail = " || ".join(f"CASE WHEN {value} IS NULL THEN '' ELSE ',\"{key}\":' || json_quote({value}) END"
+                       for key, value in members.items())
+    return f"""side(message_row_id, attachments, revoked, extra_tail) AS MATERIALIZED (
+        SELECT i.message_row_id,
+               CASE WHEN {path} IS NOT NULL OR {mime} IS NOT NULL OR {name} IS NOT NULL
+                    THEN json_array({attachment}) END,
+               {col("message_revoked", "mr", "message_row_id")} IS NOT NULL, NULLIF({tail}, '')
+        FROM ({ids}) i {' '.join(joins)})"""
+
+
+def _message_sql(have: dict[str, set[str]]) -> str:
+    """Message records: one result column per Message field (times raw, lists and dicts as JSON text)."""
+    side = _side_sql(have)
+    joins = ["LEFT JOIN side sd ON sd.message_row_id = f.row_id"] if side else []
     if {"message_row_id", "read_timestamp"} <= have["receipt_user"]:
         # when the first recipient read an outgoing message; a join, not a subquery per row, because the store's
         # time decoding repeats the expression it is given; the key is NULL for other messages, which then skip
@@ -203,39 +239,30 @@ def _message_sql(have: dict[str, set[str]]) -> str:
         read = "r.read_ts"
     else:
         read = "NULL"
-    size = col("message_media", "mm", "file_size")
-    if "file_length" in have["message_media"]:  # some rows only fill file_length
-        size = f"COALESCE(NULLIF({size}, 0), mm.file_length)"
-    path, mime, name = (col("message_media", "mm", c) for c in ("file_path", "mime_type", "media_name"))
-    attachment = (f"json_object('path', {path}, 'mime_type', {mime}, 'size', {size}, 'name', {name}, "
-                  f"'caption', {col('message_media', 'mm', 'media_caption')}, "
-                  f"'duration_s', {col('message_media', 'mm', 'media_duration')})")
-    revoked = (f"({col('message_revoked', 'mr', 'message_row_id')} IS NOT NULL "
-               f"OR IFNULL(f.type_code IN {tuple(sorted(REVOKED_TYPES))}, 0))")
-    revoke_ts = col("message_revoked", "mr", "revoke_timestamp")
-    revoked_by = "aj.raw_string" if "admin_jid_row_id" in have["message_revoked"] else "NULL"
+    attachments, side_revoked, side_tail = ("sd.attachments", "sd.revoked", "sd.extra_tail") if side else \
+        ("NULL", "0", "NULL")
+    revoked = f"(IFNULL({side_revoked}, 0) OR IFNULL(f.type_code IN {tuple(sorted(REVOKED_TYPES))}, 0))"
     # extra: key_id always, status_code when known, the other keys only when they have a value (in this order);
-    # the chat's and the sender's members are written once per chat and per JID (``thread``, ``person``)
+    # the chat's and the sender's members are written once per chat and per JID (``thread``, ``person``), those of
+    # the side tables once per message that has them (``side``)
     known = "CASE WHEN f.status IS NULL THEN json_object('key_id', f.key_id) " \
             "ELSE json_object('key_id', f.key_id, 'status_code', f.status) END"
     own = {"chat_row_id": "CASE WHEN f.thread_id IS NULL THEN f.chat_row_id END",
-           "starred": "CASE WHEN f.starred THEN json('true') END",
-           "system_action": col("message_system", "ms", "action_type"),
-           "revoked_at": f"CASE WHEN {revoked} AND {revoke_ts} THEN {timestamps.sql_iso('unix_ms', revoke_ts)} END",
-           "revoked_by": f"CASE WHEN {revoked} AND {revoked_by} <> '' THEN {revoked_by} END"}
-    extra = _json_with(known, own, tails=("f.thread_tail", "f.sender_tail"))
+           "starred": "CASE WHEN f.starred THEN json('true') END"}
+    extra = _json_with(known, own, tails=(side_tail, "f.thread_tail", "f.sender_tail"))
     status = (f"CASE WHEN {revoked} THEN 'revoked' WHEN f.status IS NULL THEN NULL WHEN f.status = {STATUS_SYSTEM} "
               f"THEN 'system' WHEN f.from_me THEN {_code_name('f.status', STATUS_OUT, 'status')} "
               f"ELSE {_code_name('f.status', STATUS_IN, 'status')} END")
     # the owner writes to the chat, or to every member of a group; incoming messages and notices have no recipients
     recipients = "CASE WHEN f.from_me AND NOT f.notice THEN IFNULL(f.thread_recipients, '[]') ELSE '[]' END"
-    return f"""{_facts_sql(have)}
+    facts = _facts_sql(have)
+    if side:
+        facts += f",\n    {side}"
+    return f"""{facts}
     SELECT f.row_id AS source_row, ? AS app, '{PLATFORM}' AS platform, f.timestamp AS ts,
            f.thread_id, CASE WHEN f.is_group THEN f.subject ELSE f.thread_contact END AS thread_name,
            f.sender, f.sender_name, {recipients} AS recipients, f.direction, f.text_data AS body, f.message_type,
-           CASE WHEN {path} IS NOT NULL OR {mime} IS NOT NULL OR {name} IS NOT NULL
-                THEN json_array({attachment}) ELSE '[]' END AS attachments,
-           {status} AS status, {revoked} AS deleted,
+           IFNULL({attachments}, '[]') AS attachments, {status} AS status, {revoked} AS deleted,
            CASE WHEN f.from_me THEN NULL ELSE f.received_timestamp END AS received_ts,
            {read} AS read_ts, {extra} AS extra
     FROM fact f {' '.join(joins)}
