@@ -12,6 +12,7 @@ import functools
 import json
 import sqlite3
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
@@ -149,14 +150,15 @@ INDEXES: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-@functools.cache
-def _row_converter(record_type: type[Record]):
+def _row_converter(record_type: type[Record], undecoded: Counter):
     """Build a fast function record → tuple in column order (the store's hot path on million-row databases); built
-    once per record type. Empty lists and dicts (most list/dict fields of most records) skip the JSON encoder: it
-    would write exactly ``[]`` and ``{}``."""
+    once per record type and writer. Empty lists and dicts (most list/dict fields of most records) skip the JSON
+    encoder: it would write exactly ``[]`` and ``{}``. A time kept undecoded (no ISO text) is counted in
+    ``undecoded`` under ``table.field``."""
     kinds = [(n, k) for n, k in column_kinds(record_type).items() if k != "prov"]
     prov_names = list(PROVENANCE_COLUMNS)
     dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+    table = record_type.TABLE
 
     def convert(record: Record) -> tuple:
         p = record.prov
@@ -172,6 +174,8 @@ def _row_converter(record_type: type[Record]):
                 if v is None:
                     values += (None, None, None)
                 else:
+                    if v.iso is None:
+                        undecoded[f"{table}.{name}"] += 1
                     values += (v.iso, v.raw, v.encoding)
             elif kind == "json":
                 if v is None:
@@ -211,7 +215,10 @@ class Store:
         # URI filenames, so that read-only ATTACH of source databases (file:...?mode=ro) is possible
         self.db = sqlite_utils.Database(sqlite3.connect(sqlite_uri(self.path, readonly=False), uri=True))
         self.db.conn.isolation_level = None  # explicit transactions: one parser run is all or nothing
-        timestamps.register_sql_functions(self.db.conn)
+        # times kept undecoded (out of range, not a number) by what was written, per ``table.field``: the parser
+        # framework reads and resets it for each run (``parsers.framework._write``)
+        self.undecoded_times: Counter = Counter()
+        timestamps.register_sql_functions(self.db.conn, self.undecoded_times)
         _register_sql_functions(self.db.conn)
         if scratch:
             # big pages for a file written once front to back (a million-message shard is ~450 MB): a sixteenth of
@@ -352,7 +359,7 @@ class Store:
             if kind == "time":
                 names += [name, f"{name}_raw", f"{name}_encoding"]
                 if name in times:  # raw integers as SQLite writes them (= str(int)); other values via Python
-                    values += timestamps.sql_time(times[name], f"x.{ident(name)}")
+                    values += timestamps.sql_time(times[name], f"x.{ident(name)}", f"{record_type.TABLE}.{name}")
                 else:
                     values += ["NULL", "NULL", "NULL"]
                 continue
@@ -470,7 +477,7 @@ class RecordWriter:
         buffer = self._buffers.get(rtype)
         if buffer is None:
             buffer = self._buffers[rtype] = []
-            self._converters[rtype] = _row_converter(rtype)
+            self._converters[rtype] = _row_converter(rtype, self.store.undecoded_times)
             self._sql[rtype] = _insert_sql(rtype)
         buffer.append(self._converters[rtype](record))
         if len(buffer) >= self.batch_size:
