@@ -372,7 +372,7 @@ def sql_time(encoding: str, column: str, counted: str = "") -> tuple[str, str, s
     if encoding in _INTEGER_ENCODINGS:
         low, high = _bounds(encoding)
         valid = f"{column} >= {low} AND {column} <= {high} AND {column} <> 0 AND typeof({column}) = 'integer'"
-        # an integer outside the range: raw kept, encoding marked (rare, so counting it costs nothing in the common case)
+        # an integer outside the range: raw kept, encoding marked (rare: counting it costs the common case nothing)
         raw = (f"(CASE WHEN {valid} THEN CAST({column} AS TEXT) WHEN {column} IS NULL OR {column} = 0 THEN NULL "
                f"WHEN typeof({column}) = 'integer' THEN CAST({column} AS TEXT) "
                f"ELSE time_raw('{encoding}', {column}) END)")

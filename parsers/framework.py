@@ -967,8 +967,8 @@ def undecoded_note(counts: Counter) -> str:
     """The run's warning for the times its records keep undecoded: how many, and in which ``table.field``."""
     total = sum(counts.values())
     where = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
-    return (f"{total} time(s) out of range or not a number ({where}): raw value and encoding kept, UTC time left "
-            f"empty")
+    return (f"{total} time(s) could not be decoded to UTC ({where}): raw value and encoding (which says why) kept, "
+            f"UTC time left empty")
 
 
 def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, only=None,

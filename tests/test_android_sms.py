@@ -160,7 +160,8 @@ def test_sms_mapped_in_sql_equals_the_row_by_row_mapping(tmp_path, with_optional
     finally:
         framework._REGISTRY.pop("test-sms-row-by-row", None)
     # row 11's times are beyond 9999: kept undecoded, one warning per run
-    kept = "1 time(s) out of range or not a number (messages.ts 1): raw value and encoding kept, UTC time left empty"
+    kept = ("1 time(s) could not be decoded to UTC (messages.ts 1): raw value and encoding (which says why) kept, UTC "
+            "time left empty")
     assert [(o.outcome, o.records, o.message) for o in outcomes] == [("parsed", 9, kept)] * 2
     by_parser = {}
     for message in rows["messages"]:

@@ -69,8 +69,8 @@ def test_a_time_out_of_range_keeps_its_record_and_raw_value(tmp_path):
     assert kept["10"] == kept["20"] == (None, "9223372036854775807", "unix_ms(out of range)")
     assert kept["30"] == (None, "soon", "unix_ms(not a number)")
     assert kept["11"] == ("2020-09-13T12:26:40.011000Z", "1600000000011", "unix_ms")
-    assert run.warnings == ["3 time(s) out of range or not a number (messages.ts 3): raw value and encoding kept, "
-                            "UTC time left empty"]
+    assert run.warnings == ["3 time(s) could not be decoded to UTC (messages.ts 3): raw value and encoding (which "
+                            "says why) kept, UTC time left empty"]
     assert run.message == run.warnings[0] and run.row(Provenance(device_id="d"))["warnings"] == 1
 
 
@@ -93,8 +93,8 @@ def test_android_sms_date_out_of_range_is_kept_and_shown_by_status(tmp_path):
     assert runner.invoke(main, ["case", "init", str(case)]).exit_code == 0
     result = runner.invoke(main, ["ingest", str(case), str(tmp_path / "phone"), "--device-id", "d", "--quiet"])
     assert result.exit_code == 3, result.output  # done, with problems
-    said = "android-sms: 2 time(s) out of range or not a number (messages.received_ts 1, messages.ts 1): raw value " \
-           "and encoding kept, UTC time left empty"
+    said = "android-sms: 2 time(s) could not be decoded to UTC (messages.received_ts 1, messages.ts 1): raw value " \
+           "and encoding (which says why) kept, UTC time left empty"
     assert said in result.output
     messages = {m["body"]: m for m in map(json.loads, runner.invoke(main, ["export", str(case), "messages"])
                                           .output.splitlines())}
