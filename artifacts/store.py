@@ -150,14 +150,20 @@ INDEXES: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+@functools.cache
+def _converter_parts(record_type: type[Record]):
+    """What a record type's converter needs, worked out once per type: its (field, kind) pairs in column order, the
+    provenance columns and the JSON encoder."""
+    kinds = [(n, k) for n, k in column_kinds(record_type).items() if k != "prov"]
+    return kinds, list(PROVENANCE_COLUMNS), json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
 def _row_converter(record_type: type[Record], undecoded: Counter):
     """Build a fast function record → tuple in column order (the store's hot path on million-row databases); built
     once per record type and writer. Empty lists and dicts (most list/dict fields of most records) skip the JSON
     encoder: it would write exactly ``[]`` and ``{}``. A time kept undecoded (no ISO text) is counted in
     ``undecoded`` under ``table.field``."""
-    kinds = [(n, k) for n, k in column_kinds(record_type).items() if k != "prov"]
-    prov_names = list(PROVENANCE_COLUMNS)
-    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+    kinds, prov_names, dumps = _converter_parts(record_type)
     table = record_type.TABLE
 
     def convert(record: Record) -> tuple:
