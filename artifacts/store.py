@@ -12,6 +12,7 @@ import functools
 import json
 import sqlite3
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
@@ -150,13 +151,20 @@ INDEXES: list[tuple[str, tuple[str, ...]]] = [
 
 
 @functools.cache
-def _row_converter(record_type: type[Record]):
-    """Build a fast function record → tuple in column order (the store's hot path on million-row databases); built
-    once per record type. Empty lists and dicts (most list/dict fields of most records) skip the JSON encoder: it
-    would write exactly ``[]`` and ``{}``."""
+def _converter_parts(record_type: type[Record]):
+    """What a record type's converter needs, worked out once per type: its (field, kind) pairs in column order, the
+    provenance columns and the JSON encoder."""
     kinds = [(n, k) for n, k in column_kinds(record_type).items() if k != "prov"]
-    prov_names = list(PROVENANCE_COLUMNS)
-    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+    return kinds, list(PROVENANCE_COLUMNS), json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
+def _row_converter(record_type: type[Record], undecoded: Counter):
+    """Build a fast function record → tuple in column order (the store's hot path on million-row databases); built
+    once per record type and writer. Empty lists and dicts (most list/dict fields of most records) skip the JSON
+    encoder: it would write exactly ``[]`` and ``{}``. A time kept undecoded (no ISO text) is counted in
+    ``undecoded`` under ``table.field``."""
+    kinds, prov_names, dumps = _converter_parts(record_type)
+    table = record_type.TABLE
 
     def convert(record: Record) -> tuple:
         p = record.prov
@@ -172,6 +180,8 @@ def _row_converter(record_type: type[Record]):
                 if v is None:
                     values += (None, None, None)
                 else:
+                    if v.iso is None:
+                        undecoded[f"{table}.{name}"] += 1
                     values += (v.iso, v.raw, v.encoding)
             elif kind == "json":
                 if v is None:
@@ -211,7 +221,10 @@ class Store:
         # URI filenames, so that read-only ATTACH of source databases (file:...?mode=ro) is possible
         self.db = sqlite_utils.Database(sqlite3.connect(sqlite_uri(self.path, readonly=False), uri=True))
         self.db.conn.isolation_level = None  # explicit transactions: one parser run is all or nothing
-        _configure(self.db.conn)
+        # times kept undecoded (out of range, not a number) by what was written, per ``table.field``: the parser
+        # framework reads and resets it for each run (``parsers.framework._write``)
+        self.undecoded_times: Counter = Counter()
+        _configure(self.db.conn, self.undecoded_times)
         self._split_left: list = []  # scratch databases of a split insert, detached when the transaction ends
         if scratch:
             # big pages for a file written once front to back (a million-message shard is ~450 MB): a sixteenth of
@@ -356,7 +369,7 @@ class Store:
             if kind == "time":
                 names += [name, f"{name}_raw", f"{name}_encoding"]
                 if name in times:  # raw integers as SQLite writes them (= str(int)); other values via Python
-                    values += timestamps.sql_time(times[name], f"x.{ident(name)}")
+                    values += timestamps.sql_time(times[name], f"x.{ident(name)}", f"{record_type.TABLE}.{name}")
                 else:
                     values += ["NULL", "NULL", "NULL"]
                 continue
@@ -394,8 +407,16 @@ class Store:
             def statement(where: str) -> str:
                 return f"INSERT INTO main.{ident(record_type.TABLE)} {head} WHERE {where} ORDER BY x.[source_row]"
 
+            counters: list[Counter] = []  # one per worker connection (its thread), added up once all are done
+
+            def configure(conn: sqlite3.Connection) -> None:
+                counters.append(Counter())
+                _configure(conn, counters[-1])
+
             split_insert.run(self.db.conn, self.path.parent, record_type.TABLE, "x.[source_row]", statement,
-                             [*args, *params], starts, _configure, self._split_left, interrupt)
+                             [*args, *params], starts, configure, self._split_left, interrupt)
+            for counter in counters:
+                self.undecoded_times.update(counter)
             if not self.db.conn.in_transaction:
                 split_insert.release(self.db.conn, self._split_left)
         else:
@@ -490,7 +511,7 @@ class RecordWriter:
         buffer = self._buffers.get(rtype)
         if buffer is None:
             buffer = self._buffers[rtype] = []
-            self._converters[rtype] = _row_converter(rtype)
+            self._converters[rtype] = _row_converter(rtype, self.store.undecoded_times)
             self._sql[rtype] = _insert_sql(rtype)
         buffer.append(self._converters[rtype](record))
         if len(buffer) >= self.batch_size:
@@ -530,9 +551,10 @@ class RecordWriter:
         self.flush()
 
 
-def _configure(conn: sqlite3.Connection) -> None:
-    """The SQL functions every store connection has (and the connections of a split insert)."""
-    timestamps.register_sql_functions(conn)
+def _configure(conn: sqlite3.Connection, undecoded: Counter | None = None) -> None:
+    """The SQL functions every store connection has (and the connections of a split insert); times kept
+    undecoded are counted in ``undecoded``."""
+    timestamps.register_sql_functions(conn, undecoded)
     _register_sql_functions(conn)
 
 

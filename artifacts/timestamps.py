@@ -6,12 +6,20 @@ nanoseconds on newer ones) the parser calls `cocoa_auto`, whose encoding name sa
 
 Decoded values are formatted with a fixed six fractional digits and a trailing ``Z`` so that the text sorts in time
 order. Arithmetic is done on integers (microseconds) so that no float rounding creeps into the result.
+
+A value that is set but cannot be a time the store can write (before 1601 or after 9999, infinite, not a number, a
+text that does not parse, a text time with no zone) is never dropped: the decoder returns a ``TimeValue`` with no
+``iso``, the raw value, and the encoding with what is wrong in brackets (``unix_ms(out of range)``,
+``cocoa_ns(by magnitude, out of range)``, ``unix_s(not a number)``, ``iso8601(unreadable)``,
+``iso8601(local time, zone unknown)``). Such a value is false (``if ts:`` reads it as no time) but a record keeps
+it: its UTC column stays empty, its raw value and encoding are stored. Zero, None and empty text mean "not set" and
+decode to None.
 """
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 _UTC = _dt.timezone.utc
 _UNIX_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -22,13 +30,32 @@ COCOA_OFFSET_S = 978307200  # 2001-01-01 minus 1970-01-01
 WEBKIT_OFFSET_S = 11644473600  # 1970-01-01 minus 1601-01-01
 
 
+OUT_OF_RANGE = "out of range"  # outside 1601-01-01 .. 9999-12-31 (or infinite)
+NOT_A_NUMBER = "not a number"  # a numeric encoding given text, bytes or NaN that are no number
+UNREADABLE = "unreadable"  # a text encoding given text that does not parse
+
+
 @dataclass(frozen=True)
 class TimeValue:
-    """A decoded instant: ``iso`` is UTC ISO-8601 (``...T..:..:..ffffffZ``), ``raw`` the stored value as text."""
+    """A decoded instant: ``iso`` is UTC ISO-8601 (``...T..:..:..ffffffZ``), ``raw`` the stored value as text.
 
-    iso: str
+    ``iso`` is None for a value that could not be decoded (its ``encoding`` says why): such a value is false, so
+    ``x.iso if x else None`` and ``a or b`` treat it as no time, while a record field holding it keeps the raw
+    value."""
+
+    iso: str | None
     raw: str
     encoding: str
+
+    def __bool__(self) -> bool:
+        return self.iso is not None
+
+
+def undecoded(raw, encoding: str, why: str) -> TimeValue:
+    """A set value that is no time the store can write: no ``iso``, the raw value kept, ``why`` in the encoding
+    (``unix_ms(out of range)``; inside brackets the encoding already has: ``cocoa_ns(by magnitude, out of range)``)."""
+    marked = f"{encoding[:-1]}, {why})" if encoding.endswith(")") else f"{encoding}({why})"
+    return TimeValue(None, _raw_text(raw), marked)
 
 
 def format_utc(moment: _dt.datetime) -> str:
@@ -38,25 +65,34 @@ def format_utc(moment: _dt.datetime) -> str:
             f".{m.microsecond:06d}Z")
 
 
+_NAN = Decimal("NaN")
+_HUGE = Decimal(10) ** 24  # beyond 9999 in every unit decoded here (FILETIME's 9999 is 2.5e18): no arithmetic on it
+
+
 def _number(raw) -> Decimal | None:
+    """The value as a Decimal; None for "not set" (None, a bool, empty text); ``_NAN`` for what is no number."""
     if raw is None or isinstance(raw, bool):
         return None
     if isinstance(raw, (bytes, bytearray)):
         try:
             raw = raw.decode("ascii")
         except UnicodeDecodeError:
-            return None
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
+            return _NAN
+    text = str(raw).strip()
+    if not text:
         return None
-    return value if value.is_finite() else None
+    try:
+        value = Decimal(text)
+    except (DecimalException, ValueError):
+        return _NAN
+    return _NAN if value.is_nan() else value
 
 
 def _from_epoch(raw, encoding: str, epoch_offset_s: int, units_per_second: int) -> TimeValue | None:
     """Decode ``raw`` counted in 1/units_per_second seconds from an epoch ``epoch_offset_s`` after 1970.
 
     A value of zero means "not set" in every app format we read, so it decodes to None rather than to the epoch.
+    A value outside 1601..9999, infinite or no number is kept undecoded (``undecoded``).
     """
     if type(raw) is int:  # the common case, kept exact and fast
         if raw == 0:
@@ -66,14 +102,18 @@ def _from_epoch(raw, encoding: str, epoch_offset_s: int, units_per_second: int) 
         value = _number(raw)
         if value is None or value == 0:
             return None
+        if value.is_nan():
+            return undecoded(raw, encoding, NOT_A_NUMBER)
+        if not value.is_finite() or abs(value) > _HUGE:
+            return undecoded(raw, encoding, OUT_OF_RANGE)
         micros = int((value * 1_000_000 / units_per_second).to_integral_value(rounding="ROUND_FLOOR"))
     micros += epoch_offset_s * 1_000_000
     try:
         moment = _UNIX_EPOCH + _dt.timedelta(microseconds=micros)
     except OverflowError:
-        return None
+        return undecoded(raw, encoding, OUT_OF_RANGE)
     if not _MIN <= moment <= _MAX:
-        return None
+        return undecoded(raw, encoding, OUT_OF_RANGE)
     return TimeValue(format_utc(moment), _raw_text(raw), encoding)
 
 
@@ -121,6 +161,8 @@ def cocoa_auto(raw) -> TimeValue | None:
     value = _number(raw)
     if value is None:
         return None
+    if value.is_nan():
+        return undecoded(raw, "cocoa_auto", NOT_A_NUMBER)
     if abs(value) > Decimal(10) ** 15:
         decoded = _from_epoch(raw, "cocoa_ns(by magnitude)", COCOA_OFFSET_S, 1_000_000_000)
     else:
@@ -136,6 +178,8 @@ def unix_auto(raw) -> TimeValue | None:
     value = _number(raw)
     if value is None:
         return None
+    if value.is_nan():
+        return undecoded(raw, "unix_auto", NOT_A_NUMBER)
     size = abs(value)
     for limit, name, units in ((Decimal(10) ** 11, "unix_s", 1), (Decimal(10) ** 14, "unix_ms", 1000),
                                (Decimal(10) ** 17, "unix_us", 1_000_000)):
@@ -156,18 +200,19 @@ def filetime(raw) -> TimeValue | None:
 
 def hex_ms(raw) -> TimeValue | None:
     """Hexadecimal milliseconds since 1970 (Android packages.xml ``ft``/``it``/``ut`` attributes)."""
-    if raw is None:
+    if raw is None or not str(raw).strip():
         return None
     try:
         value = int(str(raw).strip(), 16)
     except ValueError:
-        return None
+        return TimeValue(None, _raw_text(raw), f"hex_ms({NOT_A_NUMBER})")
     decoded = _from_epoch(value, "hex_ms", 0, 1000)
-    return TimeValue(decoded.iso, str(raw), "hex_ms") if decoded else None
+    return TimeValue(decoded.iso, _raw_text(raw), decoded.encoding) if decoded is not None else None
 
 
 def iso8601(raw) -> TimeValue | None:
-    """An ISO-8601 string; one without an offset is refused rather than read as local time."""
+    """An ISO-8601 string; one without an offset is kept undecoded (``iso8601(local time, zone unknown)``) rather
+    than read as local time."""
     if raw is None:
         return None
     text = str(raw).strip()
@@ -176,10 +221,13 @@ def iso8601(raw) -> TimeValue | None:
     try:
         moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        return None
+        return TimeValue(None, text, f"iso8601({UNREADABLE})")
     if moment.tzinfo is None:
-        return None
-    return TimeValue(format_utc(moment), text, "iso8601")
+        return TimeValue(None, text, f"iso8601(local time, {ZONE_UNKNOWN})")
+    try:
+        return TimeValue(format_utc(moment), text, "iso8601")
+    except OverflowError:  # year 1 or 9999 shifted by its offset out of what datetime holds
+        return TimeValue(None, text, f"iso8601({OUT_OF_RANGE})")
 
 
 def from_datetime(moment: _dt.datetime | None, raw, encoding: str) -> TimeValue | None:
@@ -189,7 +237,10 @@ def from_datetime(moment: _dt.datetime | None, raw, encoding: str) -> TimeValue 
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_UTC)
-    return TimeValue(format_utc(moment), _raw_text(raw), encoding)
+    try:
+        return TimeValue(format_utc(moment), _raw_text(raw), encoding)
+    except OverflowError:  # year 1 or 9999 shifted by its offset out of what datetime holds
+        return undecoded(raw, encoding, OUT_OF_RANGE)
 
 
 ZONE_UNKNOWN = "zone unknown"
@@ -309,38 +360,65 @@ def sql_iso(encoding: str, column: str) -> str:
             f"WHEN typeof({column}) = 'integer' THEN ({general}) ELSE {fallback} END)")
 
 
-def sql_time(encoding: str, column: str) -> tuple[str, str, str]:
-    """SQL for the three stored columns of a time (ISO text, raw value as text, encoding), each NULL where
-    ``decode`` gives None — each computed on its own, from the value alone, so that a query needs no second pass
-    over the decoded text. Integers are judged in SQL; other values by the Python decoder (``decode_time``, which
-    remembers its last answer, so asking three times costs one decode)."""
+def sql_time(encoding: str, column: str, counted: str = "") -> tuple[str, str, str]:
+    """SQL for the three stored columns of a time (ISO text, raw value as text, encoding), each what ``decode``
+    gives (all NULL where it gives None; no ISO text and a marked encoding for a value kept undecoded) — each
+    computed on its own, from the value alone, so that a query needs no second pass over the decoded text. Integers
+    are judged in SQL; other values by the Python decoder (``decode_time``, ``time_raw``, ``time_encoding``, which
+    share its last answer, so asking three times costs one decode). Each value kept undecoded is counted under
+    ``counted`` (``register_sql_functions``'s counter) as its encoding is computed."""
     iso = sql_iso(encoding, column)
-    decodes = f"decode_time('{encoding}', {column}) IS NOT NULL"
+    python = f"time_encoding('{encoding}', {column}, '{counted}')"
     if encoding in _INTEGER_ENCODINGS:
         low, high = _bounds(encoding)
         valid = f"{column} >= {low} AND {column} <= {high} AND {column} <> 0 AND typeof({column}) = 'integer'"
-        raw = (f"(CASE WHEN {valid} THEN CAST({column} AS TEXT) WHEN {column} IS NULL "
-               f"OR typeof({column}) = 'integer' THEN NULL WHEN {decodes} THEN time_raw({column}) END)")
-        named = (f"(CASE WHEN {valid} THEN '{encoding}' WHEN {column} IS NULL "
-                 f"OR typeof({column}) = 'integer' THEN NULL WHEN {decodes} THEN '{encoding}' END)")
+        # an integer outside the range: raw kept, encoding marked (rare: counting it costs the common case nothing)
+        raw = (f"(CASE WHEN {valid} THEN CAST({column} AS TEXT) WHEN {column} IS NULL OR {column} = 0 THEN NULL "
+               f"WHEN typeof({column}) = 'integer' THEN CAST({column} AS TEXT) "
+               f"ELSE time_raw('{encoding}', {column}) END)")
+        named = (f"(CASE WHEN {valid} THEN '{encoding}' WHEN {column} IS NULL OR {column} = 0 THEN NULL "
+                 f"WHEN typeof({column}) = 'integer' THEN time_kept('{encoding}({OUT_OF_RANGE})', '{counted}') "
+                 f"ELSE {python} END)")
     else:
-        raw = (f"(CASE WHEN {column} IS NULL OR NOT {decodes} THEN NULL WHEN typeof({column}) = 'integer' "
-               f"THEN CAST({column} AS TEXT) ELSE time_raw({column}) END)")
-        named = f"(CASE WHEN {column} IS NULL OR NOT {decodes} THEN NULL ELSE '{encoding}' END)"
+        raw = f"(CASE WHEN {column} IS NULL THEN NULL ELSE time_raw('{encoding}', {column}) END)"
+        named = f"(CASE WHEN {column} IS NULL THEN NULL ELSE {python} END)"
     return iso, raw, named
 
 
-def register_sql_functions(conn) -> None:
-    """``decode_time(encoding, value)`` and ``time_raw(value)`` for the SQL path (the Python decoders)."""
-    last: list = [None, None]  # (encoding, type, value) and its answer: sql_time asks up to three times in a row
+def register_sql_functions(conn, undecoded_counter=None) -> None:
+    """``decode_time(encoding, value)`` (the ISO text), ``time_raw(encoding, value)`` and ``time_encoding(encoding,
+    value, label)`` for the SQL path (the Python decoders), and ``time_kept(encoding, label)``; the last two count
+    each value kept undecoded under ``label`` in ``undecoded_counter`` (a ``collections.Counter``), when given."""
+    last: list = [None, None]  # (encoding, type, value) and its TimeValue: sql_time asks up to three times in a row
 
-    def decode_time(encoding, value):
+    def decoded(encoding, value):
         key = (encoding, type(value), value)
         if last[0] != key:
-            decoded = decode(encoding, value)
-            last[:] = key, decoded.iso if decoded else None
+            last[:] = key, decode(encoding, value)
         return last[1]
 
+    def decode_time(encoding, value):
+        found = decoded(encoding, value)
+        return found.iso if found is not None else None
+
+    def time_raw(encoding, value):
+        found = decoded(encoding, value)
+        return found.raw if found is not None else None
+
+    def time_kept(encoding, label):
+        if undecoded_counter is not None:
+            undecoded_counter[label] += 1
+        return encoding
+
+    def time_encoding(encoding, value, label):
+        found = decoded(encoding, value)
+        if found is None:
+            return None
+        return found.encoding if found.iso is not None else time_kept(found.encoding, label)
+
     conn.create_function("decode_time", 2, decode_time, deterministic=True)
+    conn.create_function("time_raw", 2, time_raw, deterministic=True)
     conn.create_function("time_raw", 1, lambda value: None if value is None else _raw_text(value),
                          deterministic=True)
+    conn.create_function("time_encoding", 3, time_encoding)  # not deterministic: it counts
+    conn.create_function("time_kept", 2, time_kept)

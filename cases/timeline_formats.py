@@ -235,10 +235,24 @@ def _new_sheet(book, title: str, header: list[str], widths: list[int], column_le
 
 def _cell(value):
     """A value an xlsx cell can hold: formulas neutralised (openpyxl would store ``=...`` as a formula), characters
-    XML cannot carry shown as ``\\xNN`` escapes instead of failing the workbook."""
+    XML cannot carry shown as ``\\xNN`` escapes instead of failing the workbook, and carriage returns kept (see
+    ``_XSTRING``)."""
     if isinstance(value, str):
         if value.startswith(("=", "+", "-", "@", "\t", "\r")):
             value = "'" + value
         if ILLEGAL_CHARACTERS_RE.search(value):
             value = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+        if "\r" in value or "_x" in value:
+            value = _XSTRING.sub(_xstring_escape, value)
     return value
+
+
+# A carriage return written as itself in a cell's XML is read back as a line feed (XML's end-of-line handling), so
+# it is written as OOXML's ``_x000D_`` (ECMA-376 Part 1, simple type ST_Xstring), as Excel itself writes it; text
+# that already reads as such an escape has its ``_`` written as ``_x005F_``, so Excel shows it unchanged.
+# ``openpyxl.utils.escape.unescape`` reads both back.
+_XSTRING = re.compile(r"\r|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _xstring_escape(match: re.Match) -> str:
+    return "_x000D_" if match.group() == "\r" else "_x005F_"

@@ -131,7 +131,11 @@ class EwfReader(_LibyalReader):
         try:
             handle.open([str(p) for p in segments], "r")
         except (IOError, OSError) as exc:
-            raise ContainerError(f"cannot open EWF image {first.name}: {_first_line(exc)}") from None
+            from forensics.ewf import _last_reason, segment_faults
+
+            faults = segment_faults(segments)  # libewf names no segment file: say which one is wrong, and how
+            said = f"{'; '.join(faults)} (libewf: {_last_reason(exc)})" if faults else _first_line(exc)
+            raise ContainerError(f"cannot open EWF image {first.name}: {said}") from None
         super().__init__(handle, segments)
         self.chunk_size = handle.get_chunk_size() or 32768
 

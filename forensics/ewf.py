@@ -159,6 +159,48 @@ class ChunkLayout:
         return None
 
 
+FILE_HEADER = 13  # signature[8], fields start (1), segment number u16, fields end u16
+
+
+def segment_faults(paths: list[Path]) -> list[str]:
+    """What is wrong with each segment file of a set libewf refused to open, one phrase per faulty file naming it:
+    empty or shorter than its file header, not starting with the EWF signature, carrying another segment number
+    than its place in the set, or with a chain of sections that stops before its end marker (``next``, or ``done``
+    in the last file) — a copy cut short. libewf's own error names at most a segment's index, often nothing."""
+    faults = []
+    for number, path in enumerate(paths, start=1):
+        name = f"segment file {path.name} ({number} of {len(paths)})"
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                head = f.read(FILE_HEADER)
+                if size < FILE_HEADER:
+                    faults.append(f"{name} is cut short: {size} bytes, less than its {FILE_HEADER}-byte file header")
+                    continue
+                if head[:8] not in SIGNATURES:
+                    faults.append(f"{name} does not start with the EWF signature")
+                    continue
+                stored = struct.unpack_from("<H", head, 9)[0]
+                if stored != number:
+                    faults.append(f"{name} says it is segment {stored}")
+                    continue
+                sections = _sections(f)
+        except OSError as exc:
+            faults.append(f"{name} cannot be read: {exc.strerror or exc}")
+            continue
+        if sections and sections[-1][0] in (b"done", b"next"):
+            continue
+        if not sections:
+            where = "its first section descriptor is missing or damaged"
+        else:
+            kind, offset, length = sections[-1]
+            kind = kind.decode("ascii", "replace")
+            where = f"its {kind!r} section at offset {offset} runs past the end ({length} bytes)" \
+                if offset + length > size else f"its sections stop after the {kind!r} section at offset {offset}"
+        faults.append(f"{name} is cut short or damaged: {size} bytes; {where}, before its end marker")
+    return faults
+
+
 def _sections(f) -> list[tuple[bytes, int, int]]:
     """(type, offset, size) of each section of one segment file, following the next-section offsets."""
     found = []
@@ -290,8 +332,11 @@ class ChunkWatch:
                 reason = f"its segment file cannot be read ({exc.strerror or exc})"
         if reason is None:
             return
-        if any(first <= chunk < first + count for first, count, _ in (layout.gaps if layout is not None else [])):
+        gaps = layout.gaps if layout is not None else []
+        if any(first <= chunk < first + count for first, count, _ in gaps):
             return  # already named as missing from the set
+        if state == "unreadable" and any(first < chunk for first, _, _ in gaps):
+            reason += "; libewf reads no chunk after the chunks not in the set, though this segment file is there"
         self._add(found, chunk, chunk, self.paths[where.segment].name if where else "", reason, state)
 
     def _add(self, found: list[dict], first: int, last: int, segment: str, reason: str, state: str) -> None:

@@ -115,7 +115,8 @@ def _time_value(seconds: int, nanos: int, local: bool) -> timestamps.TimeValue |
     value = timestamps.unix_ns(seconds * 1_000_000_000 + (nanos or 0))
     if value is None:
         return None
-    return timestamps.TimeValue(value.iso, f"{seconds}.{nanos or 0:09d}", "unix_s")
+    # "unix_s", or "unix_s(out of range)" for a time kept undecoded
+    return timestamps.TimeValue(value.iso, f"{seconds}.{nanos or 0:09d}", "unix_s" + value.encoding[len("unix_ns"):])
 
 
 def walk(fs: pytsk3.FS_Info, partition: str) -> Iterator[FileEntry]:

@@ -286,8 +286,8 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool, lane=None) -> _Ite
     }
     for key in ("mtime", "atime", "ctime", "crtime"):
         value = entry.times.get(key)
-        row[key], row[f"{key}_raw"], row[f"{key}_encoding"] = (value.iso, value.raw, value.encoding) if value \
-            else (None, None, None)
+        row[key], row[f"{key}_raw"], row[f"{key}_encoding"] = (value.iso, value.raw, value.encoding) \
+            if value is not None else (None, None, None)  # a time kept undecoded has its raw value and encoding
         if value and timestamps.ZONE_UNKNOWN in value.encoding:  # a wall clock: never in the UTC column
             row[key], row[f"{key}_local"] = None, value.iso
     if entry.kind != FILE or entry.open is None:

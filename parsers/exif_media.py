@@ -78,7 +78,7 @@ def exif_media(db, ctx):
                      ("offset_time", "EXIF OffsetTimeOriginal")):
         if (value := _text(tags, tag)) is not None:
             extra[key] = value
-    if gps_ts is not None:
+    if gps_ts:  # a decoded time (one kept undecoded is false)
         extra["gps_time"] = gps_ts.iso
     if local is None and (raw := _text(tags, "EXIF DateTimeOriginal")) is not None:
         extra["datetime_original"] = raw  # present but not a valid EXIF date and time

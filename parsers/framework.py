@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -261,6 +262,9 @@ class RunContext:
     store: object = None
     attached: list[str] = field(default_factory=list)
     scratch: Path | None = None  # the device's work folder: where a packed file ``find`` returns is copied out
+    # times the run's written records keep undecoded (out of range, not a number), per ``table.field``; shared by
+    # the contexts of the run's WAL-deleted and carved passes (``replace`` copies the reference)
+    undecoded: Counter = field(default_factory=Counter)
     _base_fields: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -898,6 +902,7 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
         for table in sorted(spec.requires or ()) if main_rows is not None else ():
             main_rows.get(table)  # rows of a required table the -wal deleted are found even when none remain
         warnings: list[str] = []
+        ctx.undecoded.clear()
         count, wal_count = _write_skipping_bad_rows(spec, db, ctx, store, main_rows, warnings)
         gone = carved = unmapped = 0
         if main_rows is not None:
@@ -914,6 +919,9 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
             shown = "; ".join(warnings[:5]) + (f"; and {len(warnings) - 5} more" if len(warnings) > 5 else "")
             note = (f"{note}; " if note else "") + \
                 f"{len(warnings)} bad value(s) skipped, the other rows kept: {shown}"
+        if ctx.undecoded:  # one warning for the run, however many such times
+            warnings.append(undecoded_note(ctx.undecoded))
+            note = (f"{note}; " if note else "") + warnings[-1]
         total = count + gone + carved
         return Outcome(spec, ctx.source, PARSED if total else NO_DATA, total,
                        message="; ".join(m for m in (how, note) if m) or None,
@@ -957,13 +965,24 @@ def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def undecoded_note(counts: Counter) -> str:
+    """The run's warning for the times its records keep undecoded: how many, and in which ``table.field``."""
+    total = sum(counts.values())
+    where = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
+    return (f"{total} time(s) could not be decoded to UTC ({where}): raw value and encoding (which says why) kept, "
+            f"UTC time left empty")
+
+
 def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, only=None,
            warnings: list[str] | None = None) -> tuple[int, int]:
     """Write what a parser yields in one transaction. With ``main_rows`` (the main file's row ids) rows missing
     from it are flagged ``from_wal``; with ``only`` just those rows are kept and flagged ``wal_deleted``. A record
-    with a value the store cannot hold is left out and described in ``warnings``."""
+    with a value the store cannot hold is left out and described in ``warnings``. Times the written records keep
+    undecoded are added to ``ctx.undecoded`` once the transaction is committed."""
     warnings = [] if warnings is None else warnings
     count = wal_count = 0
+    undecoded = store.undecoded_times  # counted by the store as records and Bulk rows are written
+    undecoded.clear()
     items = iter(items or ())
     first = next(items, None)  # the parser's preamble (ctx.attach) runs before the transaction opens
     with store.transaction(), store.record_writer() as writer:
@@ -995,6 +1014,8 @@ def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, onl
         for _, table, row, reason in writer.rejected:
             warnings.append(f"table {table or '?'} row {row}: {reason}")
         count -= len(writer.rejected)
+    ctx.undecoded.update(undecoded)
+    undecoded.clear()
     return count, wal_count
 
 

@@ -147,7 +147,7 @@ def android_messages(db, ctx):
         yield Message(app=ctx.app, platform=ctx.platform, thread_id=_text(row["conversation_id"]),
                       thread_name=row["group_name"], sender_name=row["name"], body=row["message_text"],
                       message_type="system" if row["is_system"] else None, attachments=media,
-                      deleted=deleted is not None, ts=timestamps.unix_s(row["created_at"]),
+                      deleted=bool(deleted), ts=timestamps.unix_s(row["created_at"]),
                       extra={k: v for k, v in extra.items() if v is not None}, prov=ctx.prov("messages", row["row_id"]))
 
 

@@ -37,7 +37,7 @@ def messages(db, ctx):
         removed = timestamps.unix_ms(row["deleteTime"])
         yield Message(app=ctx.app, platform=ctx.platform, thread_id=_text(row["conversationId"]),
                       thread_name=row["displayName"], sender_name=row["userDisplayName"], body=row["content"],
-                      deleted=removed is not None, ts=timestamps.unix_ms(row["arrivalTime"]),
+                      deleted=bool(removed), ts=timestamps.unix_ms(row["arrivalTime"]),
                       extra={k: v for k, v in {"message_id": _text(row["messageId"]),
                                                "delete_time": removed.iso if removed else None}.items() if v},
                       prov=ctx.prov("Message", row["row_id"]))

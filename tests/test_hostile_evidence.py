@@ -190,6 +190,47 @@ def test_e01_whose_last_segment_is_cut_short_names_the_missing_sectors(tmp_path)
     assert status["devices"][0]["counts"]["messages"] == 1  # what the set still holds is read
 
 
+@pytest.mark.parametrize("cut", ["empty", "in its header", "in its first section", "in its last table"])
+def test_e01_whose_middle_segment_is_cut_short_names_it(tmp_path, cut):
+    """A set E01..E03 whose E02 was cut short where libewf cannot open the set: the one line names the segment file
+    and what is wrong with it (libewf's own text names no file)."""
+    disk, _ = _e01_device(tmp_path)
+    segments = images.e01_image(disk, tmp_path / "split" / "phone", segment_size_bytes=7 << 20)
+    assert [s.name for s in segments] == ["phone.E01", "phone.E02", "phone.E03"]
+    size = segments[1].stat().st_size
+    kept = {"empty": 0, "in its header": 12, "in its first section": 100, "in its last table": size - 200}[cut]
+    os.truncate(segments[1], kept)
+    result, status, _, _ = _ingest(tmp_path, segments[0])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    said = result.output.strip()
+    assert said.startswith("error: device d failed: cannot open EWF image phone.E01: segment file phone.E02 (2 of 3) "
+                           f"is cut short"), said
+    assert {"empty": f"{kept} bytes, less than its 13-byte file header",
+            "in its header": f"{kept} bytes, less than its 13-byte file header",
+            "in its first section": f"{kept} bytes; its 'data' section at offset 13 runs past the end",
+            "in its last table": f"{kept} bytes; its 'table2' section at offset "}[cut] in said
+    assert "(libewf: unable to read " in said and "phone.E03" not in said
+    assert status["devices"][0]["state"] == "failed"
+
+
+def test_e01_whose_middle_segment_lost_its_tail_names_it_and_reads_the_rest(tmp_path):
+    """Cut in the middle of its sectors, E02 still opens: its lost chunks are named as not in the set, and the
+    chunks of E03 that libewf then cannot read say why, though E03 is there."""
+    disk, _ = _e01_device(tmp_path)
+    segments = images.e01_image(disk, tmp_path / "split" / "phone", segment_size_bytes=7 << 20)
+    kept = segments[1].stat().st_size // 2
+    os.truncate(segments[1], kept)
+    result, status, text, problems = _ingest(tmp_path, segments[0])
+    assert result.exit_code == 3, result.output
+    damaged = [p["what"] for p in problems if p["kind"] == "corrupt-chunk"]
+    assert len(damaged) == 2, problems
+    assert "are not in the set: segment file phone.E02 is cut short or damaged: its sections stop before its end " \
+           f"marker ({kept} bytes)" in damaged[0]
+    assert ", in phone.E03) cannot be read: libewf: " in damaged[1]
+    assert "libewf reads no chunk after the chunks not in the set, though this segment file is there" in damaged[1]
+    assert status["devices"][0]["counts"]["messages"] == 1
+
+
 @pytest.mark.parametrize("content, name", [(b"", "empty.img"), (bytes(range(256)) * 64, "random.E01")])
 def test_empty_and_random_files_fail_with_one_line(tmp_path, content, name):
     evidence = tmp_path / name

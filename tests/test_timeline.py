@@ -324,3 +324,27 @@ def test_csv_lines_built_in_sql_follow_the_rules_in_one_span_or_several(tmp_path
     monkeypatch.setattr(timeline_mod, "_PARALLEL_FROM", 0)
     monkeypatch.setattr(timeline_mod, "_MAX_PRINTF_ARGS", 6)
     assert csv_bytes(workers=1) == expected
+
+
+def test_xlsx_keeps_carriage_returns(tmp_path):
+    """A carriage return in evidence text is written as OOXML's ``_x000D_`` (XML would read a bare one back as a line
+    feed); text that already looks like such an escape is escaped itself, so unescaping gives the text exactly."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.escape import unescape
+
+    body = "line one\rline two\r\nline three\n_x000D_ and _x005f_ as typed\r"
+    make_db(tmp_path / "phone" / SMS, MMSSMS_SCHEMA + "INSERT INTO sms (_id, thread_id, address, date, type, body) "
+            f"VALUES (1, 1, '+380931114562', 1709914200123, 1, '{body}'), "
+            "(2, 1, '+380931114562', 1709914300000, 1, char(13) || 'starts with a carriage return');")
+    case_dir = tmp_path / "case"
+    assert _invoke("case", "init", case_dir).exit_code == 0
+    assert _invoke("ingest", case_dir, tmp_path / "phone", "--device-id", "p", "--quiet").exit_code == 0
+    out = tmp_path / "cr.xlsx"
+    assert _invoke("timeline", case_dir, "--format", "xlsx", "-o", out, "--artifact", "messages").exit_code == 0
+    sheet = load_workbook(out)["messages"]
+    header = [c.value for c in sheet[1]]
+    bodies = {row[header.index("source_row")].value: row[header.index("body")].value
+              for row in sheet.iter_rows(min_row=2)}
+    assert "_x000D_" in bodies["1"] and "\n" in bodies["1"]
+    assert unescape(bodies["1"]) == body
+    assert unescape(bodies["2"]) == "'\rstarts with a carriage return"  # still neutralised as a formula start

@@ -35,12 +35,50 @@ def test_decoders(encoding, raw, iso):
 
 
 @pytest.mark.parametrize("encoding, raw", [
-    ("unix_ms", 0), ("unix_ms", None), ("unix_ms", "not a number"), ("unix_ms", b"\xff"),
-    ("unix_s", 253402300800), ("webkit_us", -1), ("unix_ms", float("nan")), ("iso8601", "2020-01-01T00:00:00"),
-    ("hex_ms", "xyz"), ("unix_s", True),
+    ("unix_ms", 0), ("unix_ms", None), ("unix_ms", ""), ("unix_ms", " "), ("unix_ms", b""), ("unix_s", True),
+    ("unix_ms", 0.0), ("unix_ms", "0"), ("cocoa_auto", ""), ("hex_ms", ""), ("iso8601", " "), ("unix_auto", 0),
 ])
-def test_not_set_out_of_range_or_garbage_is_none(encoding, raw):
+def test_not_set_is_none(encoding, raw):
     assert ts.decode(encoding, raw) is None
+
+
+@pytest.mark.parametrize("encoding, raw, stored_raw, stored_encoding", [
+    ("unix_ms", 2 ** 63 - 1, "9223372036854775807", "unix_ms(out of range)"),  # an SMS date no phone wrote
+    ("unix_ms", -(2 ** 63), "-9223372036854775808", "unix_ms(out of range)"),
+    ("cocoa_s", -10 ** 15, "-1000000000000000", "cocoa_s(out of range)"),
+    ("webkit_us", 2 ** 62, "4611686018427387904", "webkit_us(out of range)"),
+    ("webkit_us", -1, "-1", "webkit_us(out of range)"),  # one microsecond before 1601
+    ("unix_s", 253402300800, "253402300800", "unix_s(out of range)"),  # one second after 9999
+    ("unix_ns", 2 ** 80, str(2 ** 80), "unix_ns(out of range)"),
+    ("filetime", -5, "-5", "filetime(out of range)"),
+    ("unix_ms", float("inf"), "inf", "unix_ms(out of range)"),
+    ("unix_ms", float("-inf"), "-inf", "unix_ms(out of range)"),
+    ("unix_s", 1e300, "1e+300", "unix_s(out of range)"),
+    ("unix_s", "1e999999", "1e999999", "unix_s(out of range)"),  # no Decimal overflow on the way
+    ("unix_ms", float("nan"), "nan", "unix_ms(not a number)"),
+    ("unix_ms", "sNaN", "sNaN", "unix_ms(not a number)"),
+    ("unix_ms", "not a number", "not a number", "unix_ms(not a number)"),
+    ("unix_ms", b"\xff", "ff", "unix_ms(not a number)"),
+    ("cocoa_auto", -10 ** 20, "-100000000000000000000", "cocoa_ns(by magnitude, out of range)"),
+    ("cocoa_auto", "garbage", "garbage", "cocoa_auto(not a number)"),
+    ("unix_auto", 10 ** 30, str(10 ** 30), "unix_ns(by magnitude, out of range)"),
+    ("unix_auto", "x", "x", "unix_auto(not a number)"),
+    ("hex_ms", "xyz", "xyz", "hex_ms(not a number)"),
+    ("hex_ms", "7fffffffffffffff", "7fffffffffffffff", "hex_ms(out of range)"),
+    ("iso8601", "yesterday", "yesterday", "iso8601(unreadable)"),
+    ("iso8601", "2020-01-01T00:00:00", "2020-01-01T00:00:00", "iso8601(local time, zone unknown)"),
+    ("iso8601", "0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00+01:00", "iso8601(out of range)"),
+])
+def test_out_of_range_or_garbage_keeps_the_raw_value(encoding, raw, stored_raw, stored_encoding):
+    value = ts.decode(encoding, raw)
+    assert (value.iso, value.raw, value.encoding) == (None, stored_raw, stored_encoding)
+    assert not value and (value.iso if value else None) is None  # callers' `if ts:` read it as no time
+
+
+def test_from_datetime_out_of_range_keeps_the_raw_value():
+    moment = ts._dt.datetime(1, 1, 1, tzinfo=ts._dt.timezone(ts._dt.timedelta(hours=1)))
+    value = ts.from_datetime(moment, "0001-01-01 00:00:00+01:00", "plist_date")
+    assert (value.iso, value.encoding) == (None, "plist_date(out of range)")
 
 
 def test_cocoa_auto_says_it_chose_by_magnitude():
@@ -67,11 +105,13 @@ def _sql_time(conn, encoding, values):
 
 
 def _stored(encoding, value):
-    """What the store keeps of a time: the decoder's ISO text, the raw value as text, the encoding's name."""
+    """What the store keeps of a time: the decoder's ISO text, the raw value as text, the encoding's name (marked
+    for a value kept undecoded)."""
     decoded = ts.decode(encoding, value)
     if decoded is None:
         return None, None, None
-    return decoded.iso, str(value) if type(value) is int else ts._raw_text(value), encoding
+    assert decoded.raw == (str(value) if type(value) is int else ts._raw_text(value)) or encoding == "iso8601"
+    return decoded.iso, decoded.raw, decoded.encoding
 
 
 def test_sql_decoders_equal_the_python_decoders():
@@ -91,16 +131,40 @@ def test_sql_decoders_equal_the_python_decoders():
             values += [edge * units + d for d in range(-2, 3)]
         values = [v for v in values if not isinstance(v, int) or -(2 ** 63) <= v < 2 ** 63]  # SQLite's range
         values += [1.5, 1600000000.25, -3.75, "1600000000000", " 42 ", "x", b"\x01", None]
+        values += UNDECODABLE
         for value in values:
             expected = ts.decode(encoding, value)
             assert _sql(conn, encoding, value) == (expected.iso if expected else None), (encoding, value)
-        assert _sql_time(conn, encoding, values) == [_stored(encoding, v) for v in values], encoding
-    for encoding in ("cocoa_auto", "hex_ms", "iso8601"):
-        values = [700000000, "176f9b2c800", "2020-01-01T00:00:00Z", "garbage", 0, None]
+        stored = [_stored(encoding, v) for v in values]
+        assert {e for _, _, e in stored} >= {encoding, f"{encoding}(out of range)", f"{encoding}(not a number)"}
+        assert _sql_time(conn, encoding, values) == stored, encoding
+    for encoding in ("cocoa_auto", "unix_auto", "hex_ms", "iso8601"):
+        values = [700000000, "176f9b2c800", "2020-01-01T00:00:00Z", " 2020-01-01T00:00:00+02:00 ", "garbage", 0,
+                  None, "", "2020-01-01T00:00:00", "0001-01-01T00:00:00+01:00", "7fffffffffffffff"] + UNDECODABLE
         for value in values:
             expected = ts.decode(encoding, value)
             assert _sql(conn, encoding, value) == (expected.iso if expected else None)
         assert _sql_time(conn, encoding, values) == [_stored(encoding, v) for v in values], encoding
+
+
+# Values no encoding decodes: beyond int64 and every range, infinite, no number, empty (not set)
+UNDECODABLE = [2 ** 63 - 1, -(2 ** 63), -10 ** 15, 2 ** 62, 1e300, -1e300, float("inf"), float("-inf"), "inf",
+               "1e999999", "-1e999999", "nan", "sNaN", "not a number", b"\xff", b"12", "", " ", b"", 0.0, "0"]
+
+
+def test_sql_path_counts_what_it_keeps_undecoded():
+    """The SQL path counts each value it keeps undecoded, by label, as the Python record writer does."""
+    from collections import Counter
+
+    counted = Counter()
+    conn = sqlite3.connect(":memory:")
+    ts.register_sql_functions(conn, counted)
+    values = [2 ** 63 - 1, 1600000000000, 0, None, "x", float("inf"), "1600000000000", 2 ** 62]
+    conn.execute("CREATE TABLE t (v)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
+    rows = conn.execute(f"SELECT {', '.join(ts.sql_time('unix_ms', 'v', 'messages.ts'))} FROM t").fetchall()
+    kept = [r for r in rows if r[0] is None and r[1] is not None]
+    assert len(kept) == 4 and counted == {"messages.ts": 4}
 
 
 def test_unix_auto_says_which_unit_it_chose():
