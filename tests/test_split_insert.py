@@ -122,3 +122,36 @@ def test_threads_follow_the_idle_cores(monkeypatch):
     monkeypatch.setenv(split_insert.ENV_THREADS, "3")
     assert split_insert.threads_wanted() == 3
     assert split_insert.bounds(1, 1000, 2) == [445]  # the first range is the smaller: it copies the others back
+
+
+def test_times_kept_undecoded_are_counted_whatever_the_thread_that_wrote_them(tmp_path, monkeypatch, small_parts):
+    """A time the store cannot write (2^63-1 ms) is kept raw and counted in the run's warning, also when the range
+    holding it was inserted by a worker connection of a split insert."""
+    n = 3000
+    generate_msgstore(tmp_path / "src/msgstore.db", n)
+    generate_wa_db(tmp_path / "src/wa.db")
+    db = sqlite3.connect(tmp_path / "src/msgstore.db")
+    rows = [r[0] for r in db.execute("SELECT _id FROM message ORDER BY _id")]
+    bad = [rows[5], rows[len(rows) // 2], rows[-5]]  # one in the first range, the others in later ranges
+    db.executemany("UPDATE message SET timestamp = ? WHERE _id = ?", [(2 ** 63 - 1, r) for r in bad])
+    db.commit()
+    db.close()
+    files = {DIR + "msgstore.db": tmp_path / "src/msgstore.db", DIR + "wa.db": tmp_path / "src/wa.db"}
+    warnings = {}
+    for threads in (1, 3):
+        monkeypatch.setenv(split_insert.ENV_THREADS, str(threads))
+        outcomes, _ = parser_harness.run(tmp_path / f"run{threads}", files, ["whatsapp-android-messages"])
+        warnings[threads] = outcomes[0].warnings
+        kept = _stored_where(tmp_path / f"run{threads}/shard.sqlite",
+                             "SELECT ts, ts_raw, ts_encoding FROM messages WHERE ts_raw = ?", [2 ** 63 - 1])
+        assert kept == [(None, str(2 ** 63 - 1), "unix_ms(out of range)")] * 3
+    assert any("3 time(s) could not be decoded" in w and "messages.ts 3" in w for w in warnings[1]), warnings[1]
+    assert warnings[3] == warnings[1]
+
+
+def _stored_where(shard, sql, params):
+    db = sqlite3.connect(shard)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
