@@ -16,7 +16,7 @@ import functools
 import json
 
 from artifacts import phones
-from artifacts.identifiers import Identifier, classify, find_in_text, url_identifier
+from artifacts.identifiers import Identifier, classify, find_in_text, may_name, url_identifier
 from artifacts.platforms import Registry
 from artifacts.store import ALL_TABLES, PROVENANCE_COLUMNS, Store
 
@@ -173,6 +173,8 @@ class _Extractor:
         conn = self.store.db.conn
         for record_id, body in conn.execute("SELECT id, [body] FROM [messages] WHERE [body] IS NOT NULL AND "
                                             "[body] != '' ORDER BY id"):
+            if body.__class__ is str and not may_name(body):  # names nothing (a value of another type fails)
+                continue
             try:
                 found = self._message({"body": body})
                 exc = None
