@@ -238,6 +238,8 @@ class _Extractor:
         as SQLite compares text), in record order and within a record in the order of those spellings."""
         conn = self.store.db.conn
         for table, role, column, is_list, where in self._ADDRESSED:
+            for temp in ("addressed", "lists", "listed"):  # left by nothing but a step that failed: rolled back
+                conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
             conn.execute("CREATE TEMP TABLE addressed (platform TEXT, app TEXT, written TEXT, identifier TEXT, "
                          "kind TEXT, ident_platform TEXT)")
             if is_list:  # the distinct lists: a record's sightings are those of its list, platform and app
@@ -256,18 +258,17 @@ class _Extractor:
                              self._platform(ident, self.platforms.of_record(app, platform))))
             conn.executemany("INSERT INTO temp.addressed VALUES (?, ?, ?, ?, ?, ?)", rows)
             conn.execute("CREATE INDEX temp.addressed_key ON addressed (written, platform, app)")
-            before = conn.total_changes
             if is_list:
                 conn.execute(_LISTED)
                 conn.execute("CREATE INDEX temp.listed_key ON listed (list, platform, app)")
-                before = conn.total_changes
-                conn.execute(_INSERT_LISTED.format(table=table, column=column), (table, role))
-                conn.execute("DROP TABLE temp.listed")
-                conn.execute("DROP TABLE temp.lists")
+                insert = _INSERT_LISTED.format(table=table, column=column)
             else:
-                conn.execute(_INSERT_ONE.format(table=table, column=column, where=where), (table, role))
+                insert = _INSERT_ONE.format(table=table, column=column, where=where)
+            before = conn.total_changes
+            conn.execute(insert, (table, role))
             self.count += conn.total_changes - before
-            conn.execute("DROP TABLE temp.addressed")
+            for temp in ("addressed", "lists", "listed"):
+                conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
 
     def _visit(self, row):
         url = row["url"]
@@ -334,9 +335,9 @@ _INSERT_ONE = (f"INSERT INTO [sightings] ({', '.join(f'[{c}]' for c in COLUMNS)}
                "m.[{column}], NULL FROM [{table}] m JOIN temp.addressed a ON a.written = m.[{column}] AND "
                "a.platform IS m.[platform] AND a.app IS m.[app] WHERE {where} ORDER BY m.[id]")
 # A list gives the same sightings to every record of that list, platform and app: each distinct list's are grouped
-# by identifier, taking the least spelling, and ordered by spelling once (``temp.listed``, in the order of its
-# rows), and each record, read in id order, is joined to its list's rows in that order — the rows and order of
-# grouping and sorting every record's rows, without doing so for every record.
+# by identifier, taking the least spelling, and ordered by spelling once (``temp.listed``: its rows are inserted in
+# that order, so their rowids keep it), and each record, read in id order, is joined to its list's rows in that
+# order — the rows and order of grouping and sorting every record's rows, without doing so for every record.
 _LISTED = ("CREATE TEMP TABLE listed AS SELECT l.platform AS platform, l.app AS app, l.list AS list, "
            "a.identifier AS identifier, a.kind AS kind, a.ident_platform AS ident_platform, min(j.value) AS written "
            "FROM temp.lists l, json_each(l.list) j JOIN temp.addressed a ON a.written = j.value AND "
