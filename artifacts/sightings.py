@@ -16,7 +16,7 @@ import functools
 import json
 
 from artifacts import phones
-from artifacts.identifiers import Identifier, classify, find_in_text, url_identifier
+from artifacts.identifiers import Identifier, classify, find_in_text, may_name, url_identifier
 from artifacts.platforms import Registry
 from artifacts.store import ALL_TABLES, PROVENANCE_COLUMNS, Store
 
@@ -173,6 +173,8 @@ class _Extractor:
         conn = self.store.db.conn
         for record_id, body in conn.execute("SELECT id, [body] FROM [messages] WHERE [body] IS NOT NULL AND "
                                             "[body] != '' ORDER BY id"):
+            if body.__class__ is str and not may_name(body):  # names nothing (a value of another type fails)
+                continue
             try:
                 found = self._message({"body": body})
                 exc = None
@@ -223,46 +225,50 @@ class _Extractor:
 
     # Senders, recipients, group threads and call peers repeat across thousands of records: each distinct value is
     # classified once in Python, and the sightings are written by SQL joining the records to those values.
+    # (table, role, the column of one value per record or of a JSON list of values, which records have a value)
     _ADDRESSED = (
-        ("messages", "sender", "SELECT {cols}, m.[sender] AS written FROM messages m "
-                               "WHERE m.[sender] IS NOT NULL AND m.[sender] != ''"),
-        ("messages", "recipient", "SELECT {cols}, j.value AS written FROM messages m, json_each(m.[recipients]) j "
-                                  "WHERE json_valid(m.[recipients]) AND j.type = 'text' AND j.value != ''"),
-        ("messages", "thread", "SELECT {cols}, m.[thread_id] AS written FROM messages m "
-                               "WHERE instr(m.[thread_id], '@') > 0"),
-        ("calls", "call_peer", "SELECT {cols}, j.value AS written FROM calls m, json_each(m.[peers]) j "
-                               "WHERE json_valid(m.[peers]) AND j.type = 'text' AND j.value != ''"),
+        ("messages", "sender", "sender", False, "m.[sender] IS NOT NULL AND m.[sender] != ''"),
+        ("messages", "recipient", "recipients", True, "json_valid(m.[recipients])"),
+        ("messages", "thread", "thread_id", False, "instr(m.[thread_id], '@') > 0"),
+        ("calls", "call_peer", "peers", True, "json_valid(m.[peers])"),
     )
 
     def _addressed(self) -> None:
+        """One sighting per identifier per record and role, written as its first spelling there (the least value,
+        as SQLite compares text), in record order and within a record in the order of those spellings."""
         conn = self.store.db.conn
-        cols = ", ".join(f"m.[{c}]" for c in ("id", *_PROV, "app", "ts", "platform"))
-        conn.execute("DROP TABLE IF EXISTS temp.addressed")
-        conn.execute("CREATE TEMP TABLE addressed (role TEXT, platform TEXT, app TEXT, written TEXT, identifier TEXT, "
-                     "kind TEXT, ident_platform TEXT)")
-        for _table, role, select in self._ADDRESSED:
+        for table, role, column, is_list, where in self._ADDRESSED:
+            for temp in ("addressed", "lists", "listed"):  # left by nothing but a step that failed: rolled back
+                conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+            conn.execute("CREATE TEMP TABLE addressed (platform TEXT, app TEXT, written TEXT, identifier TEXT, "
+                         "kind TEXT, ident_platform TEXT)")
+            if is_list:  # the distinct lists: a record's sightings are those of its list, platform and app
+                conn.execute(f"CREATE TEMP TABLE lists AS SELECT DISTINCT m.[platform] AS platform, m.[app] AS app, "
+                             f"m.[{column}] AS list FROM [{table}] m WHERE {where}")
+                values = ("SELECT DISTINCT l.platform, l.app, j.value FROM temp.lists l, json_each(l.list) j "
+                          "WHERE j.type = 'text' AND j.value != ''")
+            else:
+                values = f"SELECT DISTINCT m.[platform], m.[app], m.[{column}] FROM [{table}] m WHERE {where}"
             rows = []
-            for platform, app, written in conn.execute(
-                    f"SELECT DISTINCT platform, app, written FROM ({select.format(cols=cols)})"):
-                ident = self._classify(written, platform, "id")
+            for platform, app, value in conn.execute(values):
+                ident = self._classify(value, platform, "id")
                 if ident is None or (role == "thread" and ident.kind != "group"):
                     continue
-                rows.append((role, platform, app, written, ident.value, ident.kind,
+                rows.append((platform, app, value, ident.value, ident.kind,
                              self._platform(ident, self.platforms.of_record(app, platform))))
-            conn.executemany("INSERT INTO temp.addressed VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        conn.execute("CREATE INDEX temp.addressed_key ON addressed (role, written)")
-        names = ", ".join(f"[{c}]" for c in COLUMNS)
-        prov = ", ".join(f"r.[{c}]" for c in _PROV)
-        for table, role, select in self._ADDRESSED:
-            # one sighting per identifier per record and role, written as its first spelling there
+            conn.executemany("INSERT INTO temp.addressed VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("CREATE INDEX temp.addressed_key ON addressed (written, platform, app)")
+            if is_list:
+                conn.execute(_LISTED)
+                conn.execute("CREATE INDEX temp.listed_key ON listed (list, platform, app)")
+                insert = _INSERT_LISTED.format(table=table, column=column)
+            else:
+                insert = _INSERT_ONE.format(table=table, column=column, where=where)
             before = conn.total_changes
-            conn.execute(
-                f"INSERT INTO [sightings] ({names}) SELECT {prov}, a.identifier, a.kind, a.ident_platform, ?, r.[id], "
-                f"?, r.[ts], min(r.written), NULL FROM ({select.format(cols=cols)}) r JOIN temp.addressed a "
-                "ON a.role = ? AND a.written = r.written AND a.platform IS r.[platform] AND a.app IS r.[app] "
-                "GROUP BY r.[id], a.kind, a.identifier ORDER BY r.[id], min(r.written)", (table, role, role))
+            conn.execute(insert, (table, role))
             self.count += conn.total_changes - before
-        conn.execute("DROP TABLE temp.addressed")
+            for temp in ("addressed", "lists", "listed"):
+                conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
 
     def _visit(self, row):
         url = row["url"]
@@ -321,3 +327,23 @@ class _Extractor:
             self.count += len(self.buffer)
             self.buffer.clear()
 
+
+# A role with one value per record gives at most one sighting per record: the records, read in id order, are joined
+# to the classified values.
+_INSERT_ONE = (f"INSERT INTO [sightings] ({', '.join(f'[{c}]' for c in COLUMNS)}) SELECT "
+               f"{', '.join(f'm.[{c}]' for c in _PROV)}, a.identifier, a.kind, a.ident_platform, ?, m.[id], ?, m.[ts], "
+               "m.[{column}], NULL FROM [{table}] m JOIN temp.addressed a ON a.written = m.[{column}] AND "
+               "a.platform IS m.[platform] AND a.app IS m.[app] WHERE {where} ORDER BY m.[id]")
+# A list gives the same sightings to every record of that list, platform and app: each distinct list's are grouped
+# by identifier, taking the least spelling, and ordered by spelling once (``temp.listed``: its rows are inserted in
+# that order, so their rowids keep it), and each record, read in id order, is joined to its list's rows in that
+# order — the rows and order of grouping and sorting every record's rows, without doing so for every record.
+_LISTED = ("CREATE TEMP TABLE listed AS SELECT l.platform AS platform, l.app AS app, l.list AS list, "
+           "a.identifier AS identifier, a.kind AS kind, a.ident_platform AS ident_platform, min(j.value) AS written "
+           "FROM temp.lists l, json_each(l.list) j JOIN temp.addressed a ON a.written = j.value AND "
+           "a.platform IS l.platform AND a.app IS l.app WHERE j.type = 'text' AND j.value != '' "
+           "GROUP BY l.platform, l.app, l.list, a.kind, a.identifier ORDER BY l.platform, l.app, l.list, min(j.value)")
+_INSERT_LISTED = (f"INSERT INTO [sightings] ({', '.join(f'[{c}]' for c in COLUMNS)}) SELECT "
+                  f"{', '.join(f'm.[{c}]' for c in _PROV)}, x.identifier, x.kind, x.ident_platform, ?, m.[id], ?, "
+                  "m.[ts], x.written, NULL FROM [{table}] m JOIN temp.listed x ON x.list = m.[{column}] AND "
+                  "x.platform IS m.[platform] AND x.app IS m.[app] ORDER BY m.[id], x.rowid")

@@ -37,9 +37,11 @@ class LocalEngine:
         self.workers = max(1, workers or default_workers())
 
     def run(self, case_root: str, jobs: list[dict], limits: dict) -> Iterator[tuple[str, dict, dict]]:
+        from artifacts.sightings import registry
         from parsers.framework import load_parsers
 
         load_parsers()  # imported once here, inherited by every forked worker
+        registry()  # the platform registry too: each worker's sightings step would load it again (~0.1 s)
         context = multiprocessing.get_context("fork")
         queue = list(jobs)
         running: dict[int, list] = {}  # sentinel -> [process, connection, job, started, result]

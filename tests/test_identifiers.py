@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from artifacts import payments, phones
-from artifacts.identifiers import Identifier, classify, find_in_text, normalise_url, url_identifier
+from artifacts.identifiers import Identifier, classify, find_in_text, may_name, normalise_url, url_identifier
 from artifacts.platforms import Registry
 
 REGISTRY = Registry.load()
@@ -142,6 +142,32 @@ def test_identifiers_inside_a_message_body():
         ("handle", "telegram:poland_rabota_official", "t.me/poland_rabota_official"),
         ("iban", "PL61109010140000071219812874", "PL61 1090 1014 0000 0712 1981 2874"),
     ]
+
+
+def test_a_text_may_name_is_false_for_names_nothing():
+    """``may_name`` lets the sightings step skip most message bodies without ``find_in_text``: wherever that finds
+    something, it must say so — checked on every piece of texts naming each kind (numbers spelled many ways, in
+    Arabic-Indic digits and with no-break spaces, e-mails, links, IBANs, wallets)."""
+    texts = [
+        "Praca w Polsce! Pisz +380 93 111 4562 albo 093-111-45-62, CV na HR.Team@Example.PL, kanał "
+        "t.me/poland_rabota_official. Wyjazd 12.03.2024 o 10:30, koszt 1500 zł. Wpłata: "
+        "PL61 1090 1014 0000 0712 1981 2874.",
+        "call (093)\u00a0111\u00a04562 or \u0660\u0669\u0663\u0661\u0661\u0661\u0664\u0665\u0666\u0662 now",
+        "mail me: a_b+c@example.co write wa.me/380931114562 or https://jobs.example.com/x?y=1",
+        *(f"pay to {written} today" for _kind, written, _value in VALID),
+        *(f"number {written} ok" for _region, written, _field, _e164 in PHONES),
+    ]
+    checked = found = 0
+    for text in texts:
+        for start in range(len(text)):
+            for end in range(start + 1, min(len(text), start + 48) + 1):
+                piece = text[start:end]
+                names = find_in_text(piece, "UA", REGISTRY.match_url)
+                checked += 1
+                found += bool(names)
+                assert may_name(piece) or not names, (piece, names)
+    assert found > 1000 and checked > 30_000
+    assert not may_name("message 70371 at 10:30, ok") and not may_name("")
 
 
 # --- IBANs and wallets -------------------------------------------------------------------------------------------
