@@ -79,14 +79,13 @@ def md5_many(files: Sequence[Chunks]) -> list[bytes]:
     """The 16-byte md5 digest of each file, given as its list of chunks; the same bytes hashlib.md5 gives."""
     if multi_buffer():
         return _md5mb.md5_many(files)
-    return [_md5(chunks).digest() for chunks in files]
-
-
-def _md5(chunks: Chunks):
-    md5 = hashlib.md5()
-    for chunk in chunks:
-        md5.update(chunk)
-    return md5
+    digests = []
+    for chunks in files:
+        md5 = hashlib.md5()
+        for chunk in chunks:
+            md5.update(chunk)
+        digests.append(md5.digest())
+    return digests
 
 
 def hash_many(files: Sequence[Chunks]) -> list[Hashes]:
