@@ -22,7 +22,7 @@ sysdeps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	fi
 
-$(BIN)/forensics: setup.cfg setup.py parsers/carving/_cells.c
+$(BIN)/forensics: setup.cfg setup.py parsers/carving/_cells.c forensics/_md5mb.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,distributed,browse]'

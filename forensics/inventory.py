@@ -21,7 +21,7 @@ import magic
 from artifacts import timestamps
 from forensics.confidential import open_private, private_dir
 from forensics.entries import FILE, FileEntry
-from forensics.hashing import CHUNK, Digests, sha256_lane
+from forensics.hashing import CHUNK, Digests, Hashes, hash_many, sha256_lane
 from forensics.pack import PACK_BYTES, Pack, PackSlot, open_section
 
 # How much of a file libmagic sees. Binary formats are recognised by signatures within the first KiB (tar's at 257,
@@ -87,9 +87,9 @@ def spool_path(spool_dir: Path, partition: str, path: str) -> Path:
 
 
 # The inventory's pipeline. The walking thread reads every file once and hands the bytes of a batch of files to a
-# pool of threads (one per core this process may use, 2 to 8) that hash them (sha256 and md5) and identify their type:
-# hashlib and libmagic (through ctypes) release the GIL, so reading, hashing and typing run on every core while the
-# evidence hash runs beside them.
+# pool of threads (one per core this process may use, 2 to 8) that hash them (sha256 and md5: ``hashing.hash_many``,
+# md5 of a whole batch on SIMD lanes) and identify their type: hashlib, the md5 extension and libmagic (through
+# ctypes) release the GIL, so reading, hashing and typing run on every core while the evidence hash runs beside them.
 WORKERS = min(8, max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2))
 BATCH_FILES = 64  # files per batch handed to a worker
 BATCH_BYTES = 4 << 20  # ... or fewer, once their bytes reach this
@@ -145,7 +145,7 @@ class _Item:
     __slots__ = ("row", "target", "head", "chunks", "held", "digests", "copied")
 
     def __init__(self, row: dict, target: Path | None = None, head: bytes | None = None,
-                 chunks: list[bytes] | None = None, digests: Digests | None = None):
+                 chunks: list[bytes] | None = None, digests: Digests | Hashes | None = None):
         self.row = row
         self.target = target  # the working copy written, for a file read without error
         self.head = head  # the bytes to identify; None: nothing read (no MIME type)
@@ -160,12 +160,10 @@ def _digest_batch(sniffers: threading.local, batch: list[_Item]) -> list[_Item]:
     sniff = getattr(sniffers, "sniff", None)
     if sniff is None:
         sniff = sniffers.sniff = MimeSniffer()  # one libmagic handle per thread: a handle is not thread-safe
+    held = [item for item in batch if item.chunks is not None]
+    for item, hashes in zip(held, hash_many([item.chunks for item in held])):  # md5 of the batch on SIMD lanes
+        item.digests, item.chunks = hashes, None
     for item in batch:
-        if item.chunks is not None:
-            item.digests = Digests()
-            for chunk in item.chunks:
-                item.digests.update(chunk)
-            item.chunks = None
         if item.head is not None:
             item.row["mime_type"] = sniff(item.head, item.row["size"])
     return batch
