@@ -126,7 +126,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                  "; ".join(f"{layer.address} {layer.description} {layer.fs_type or layer.error or ''}".strip()
                            for layer in evidence.layers) or "none")
         facts.update(evidence.facts)
-        hasher = BackgroundHash(evidence)
+        hasher = BackgroundHash(evidence, shared=True)  # a plain tar: its walk's one read feeds the hash
         hasher.start()
         try:
             if specs is None:

@@ -97,7 +97,21 @@ class Evidence:
                 while chunk := f.read(CHUNK * 8):
                     yield chunk
 
+    def shared_chunks(self) -> Iterator[bytes]:
+        """``byte_chunks()``, except for a plain tar: its bytes as the walk of ``sources()`` reads them (one read of
+        the file for the hash and the walk, ``forensics.oneread``). Call it before the walk starts; the walk must
+        then run to its end, or ``close()`` ends the stream with ``FeedAborted``."""
+        if self.container == "tar":
+            for _address, source in self._sources:
+                chunks = source.shared_chunks()
+                if chunks is not None:
+                    return chunks
+        return self.byte_chunks()
+
     def close(self) -> None:
+        for _address, source in self._sources:
+            if hasattr(source, "end_shared_read"):
+                source.end_shared_read()
         if self._reader is not None:
             self._reader.close()
 

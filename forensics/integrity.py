@@ -10,21 +10,24 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Iterator
 
 from forensics.evidence import Evidence
 from forensics.hashing import Digests, sha256_lane
 
 
-def hash_evidence(evidence: Evidence) -> dict:
+def hash_evidence(evidence: Evidence, chunks: Iterator[bytes] | None = None) -> dict:
     """sha256 and md5 of the evidence stream in one pass, and the comparison with the container's stored hashes.
 
     ``hash_verified`` is True/False when the container stores a hash (E01), None when there is nothing to compare;
     ``damaged`` lists the sector ranges of an E01 whose chunks fail their checksum (``forensics.ewf``).
+    ``chunks``: the evidence byte stream when another reader supplies it (``Evidence.shared_chunks``), else
+    ``evidence.byte_chunks()``.
     """
     watch = evidence.chunk_watch()  # E01: which chunks fail their checksum (forensics/ewf.py)
     with sha256_lane() as lane:
         digests = Digests(lane)
-        for chunk in evidence.byte_chunks():
+        for chunk in evidence.byte_chunks() if chunks is None else chunks:
             digests.update(chunk)
             if watch is not None:
                 watch.update(chunk)
@@ -42,17 +45,21 @@ def hash_evidence(evidence: Evidence) -> dict:
 class BackgroundHash(threading.Thread):
     """Hashes the evidence beside the inventory's walk (hashlib releases the GIL). It runs at the same priority as
     the walk: the ingest waits for both, and a thread at the lowest priority was starved while the walk's threads
-    kept both cores busy, then ran alone at the end."""
+    kept both cores busy, then ran alone at the end.
 
-    def __init__(self, evidence: Evidence):
+    ``shared``: hash the bytes the walk of the evidence reads (``Evidence.shared_chunks``: a plain tar is read
+    once), taken now, before the walk starts."""
+
+    def __init__(self, evidence: Evidence, shared: bool = False):
         super().__init__(daemon=True)
         self.evidence = evidence
+        self.chunks = evidence.shared_chunks() if shared else None
         self.result: dict | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.result = hash_evidence(self.evidence)
+            self.result = hash_evidence(self.evidence, self.chunks)
         except BaseException as exc:  # surfaced to the caller by wait()
             self.error = exc
 
