@@ -239,9 +239,13 @@ class _Scratch:
     """Why a copy of ``size`` bytes is not made on ``root``'s disk (``FORENSICS_SCRATCH_RESERVE_BYTES`` must stay
     free), or None: a full disk would fail the case's store and every other device, a skipped copy fails one file.
 
-    The free space is asked of the disk for every copy (``os.statvfs``, as ``shutil.disk_usage``); the folder asked
-    about, ``root`` or its nearest existing parent, and the reserve are found once (the folders made under it later
-    are on the same disk)."""
+    The disk is asked (``os.statvfs``, as ``shutil.disk_usage``) again once the copies asked for since the last
+    answer reach ``RECHECK_BYTES``, or when that answer less those copies would not leave the reserve: a copy is
+    only ever refused on a fresh answer, and one is accepted on an answer at most ``RECHECK_BYTES`` of copies old
+    (asking for each of a device's thousands of photos cost 0.1 ms each). The folder asked about, ``root`` or its
+    nearest existing parent, and the reserve are found once (folders made under it later are on the same disk)."""
+
+    RECHECK_BYTES = 64 << 20
 
     def __init__(self, root: Path):
         try:
@@ -253,15 +257,24 @@ class _Scratch:
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
         self.folder = folder
+        self.free: int | None = None  # the disk's last answer
+        self.asked = 0  # bytes of copies asked for since
 
     def short(self, size: int) -> str | None:
+        if self.free is not None and self.asked + size < self.RECHECK_BYTES and \
+                self.free - self.asked - size >= self.reserve:
+            self.asked += size
+            return None
         try:
             st = os.statvfs(self.folder)
         except OSError:
+            self.free = None
             return None
         free = st.f_bavail * st.f_frsize
         if free - size >= self.reserve:
+            self.free, self.asked = free, size
             return None
+        self.free = None
         return (f"not copied for the parsers: no scratch space, {size} bytes would leave less than {self.reserve} "
                 f"bytes free on the work folder's disk ({free} free, FORENSICS_SCRATCH_RESERVE_BYTES)")
 
