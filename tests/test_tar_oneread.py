@@ -246,3 +246,20 @@ def test_forward_reader_reads_and_seeks_as_the_stream_mode():
     assert b"".join(blocks) == data
     assert threading.active_count() >= 1
     assert archives._tar_compression(gzip.compress(b"x")) == "gz"
+
+
+def test_mutated_tars_give_the_stream_modes_rows(tmp_path_factory):
+    """Byte flips, cuts and splices of a real tar (``tests/test_fuzz.py``'s mutations): the same rows, or the same
+    one-line error, as tarfile's stream mode on the same bytes."""
+    from hypothesis import given
+
+    from tests.test_fuzz import FUZZ, _tar_seed, mutations
+
+    seed = _build(tarfile.PAX_FORMAT, MEMBERS[:3] + MEMBERS[4:]) + _tar_seed()
+
+    @FUZZ
+    @given(data=mutations(seed))
+    def run(data):
+        _same_as_stream_mode(tmp_path_factory.mktemp("mutated"), data)
+
+    run()
