@@ -62,6 +62,9 @@ class BackgroundHash(threading.Thread):
             self.result = hash_evidence(self.evidence, self.chunks)
         except BaseException as exc:  # surfaced to the caller by wait()
             self.error = exc
+        finally:
+            if self.chunks is not None:
+                self.chunks.close()  # a shared read stops handing blocks over to a hash that failed
 
     def wait(self) -> dict:
         self.join()

@@ -263,3 +263,31 @@ def test_mutated_tars_give_the_stream_modes_rows(tmp_path_factory):
         _same_as_stream_mode(tmp_path_factory.mktemp("mutated"), data)
 
     run()
+
+
+def test_a_failed_hash_never_blocks_the_walk(tmp_path, monkeypatch):
+    from forensics import integrity
+
+    class Broken:
+        def __init__(self, lane=None):
+            self.size = 0
+
+        def update(self, chunk):
+            raise MemoryError("hash failed")
+
+    monkeypatch.setattr(integrity, "Digests", Broken)
+    monkeypatch.setattr(oneread, "BLOCK", 4096)  # many more blocks than the feed holds
+    path = tmp_path / "e.tar"
+    path.write_bytes(_build(tarfile.GNU_FORMAT, MEMBERS))
+    done = {}
+
+    def walk():
+        try:
+            _hashed_while_walked(path)
+        except MemoryError as exc:  # hasher.wait() raises what the hash thread met, once the walk ended
+            done["error"] = str(exc)
+
+    walker = threading.Thread(target=walk, daemon=True)
+    walker.start()
+    walker.join(timeout=120)
+    assert not walker.is_alive() and done == {"error": "hash failed"}
