@@ -129,7 +129,7 @@ def _process(device_id, paths, store: Store, work: Path, password, on_bytes, res
                                                     f"{layer.fs_type or layer.error or ''}".strip()
                                                     for layer in evidence.layers) or "none")
             facts.update(evidence.facts)
-            hasher = BackgroundHash(evidence)
+            hasher = BackgroundHash(evidence, shared=True)  # a plain tar: its walk's one read feeds the hash
             hasher.start()
             opened.append(_Opened(evidence_id, group, before, started, evidence, hasher))
             if specs is None:
@@ -197,7 +197,8 @@ class _Opened:
         if not self.closed:
             self.closed = True
             try:
-                if self.hasher.is_alive():  # a failure elsewhere: the hash is not needed, let it end first
+                if self.hasher.is_alive():  # the device failed before its hash was needed: stop it, then close
+                    self.hasher.cancel()
                     self.hasher.join()
             finally:
                 self.evidence.close()

@@ -17,6 +17,7 @@ from typing import BinaryIO, Iterator
 
 from artifacts import timestamps
 from forensics.entries import DIRECTORY, FILE, LINK, OTHER, FileEntry
+from forensics.oneread import BlockFeed, ForwardReader, MemberReader
 
 # A member whose content would expand beyond both limits is not read (its entry is still listed). Both can be
 # set per run: FORENSICS_ARCHIVE_MAX_RATIO (expansion ratio) and FORENSICS_ARCHIVE_MIN_LIMIT (bytes always allowed).
@@ -177,29 +178,67 @@ def _limit(compressed_size: int) -> int:
 
 
 class TarSource:
-    """Entries of a tar archive in archive order; each entry's ``open`` works only during iteration."""
+    """Entries of a tar archive in archive order; each entry's ``open`` works only during iteration.
+
+    A plain (uncompressed) tar is read through ``forensics.oneread.ForwardReader``, once, in large blocks, which
+    can feed the evidence hash as they are read (``shared_chunks``); a compressed one through tarfile's stream
+    mode. tarfile parses the headers either way, with the same forward-only reads."""
 
     partition = "tar"
 
     def __init__(self, path: Path):
         self.path = path
         self.compressed_size = path.stat().st_size
+        self._feed: BlockFeed | None = None  # the shared read's feed, ended by the walk or by end_shared_read
+        self._next_feed: BlockFeed | None = None  # ... while the walk that feeds it has not started
+
+    def shared_chunks(self) -> Iterator[bytes] | None:
+        """For a plain tar: the archive's bytes, in order, as the next walk of this source reads them (the walk must
+        then run, or ``end_shared_read`` be called); None for a compressed one (hashed by a read of its own)."""
+        with open(self.path, "rb") as f:
+            if _tar_compression(f.read(BLOCK_HEAD)) != "tar":
+                return None
+        self._feed = self._next_feed = BlockFeed()
+        return self._feed.chunks()
+
+    def end_shared_read(self) -> None:
+        """A shared read whose walk never ran or never ended: its consumer is told, rather than waiting forever."""
+        if self._feed is not None:
+            self._feed.abort(f"{self.path.name}: the walk of the archive stopped before its end")
 
     def __iter__(self) -> Iterator[FileEntry]:
         budget = _limit(self.compressed_size)
+        feed, self._next_feed = self._next_feed, None
+        reader = None
         try:
-            with open(self.path, "rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as tar:
-                index = 0
-                while (member := tar.next()) is not None:
-                    entry = self._entry(tar, index, member, budget)
-                    yield entry
-                    budget -= member.size if member.isfile() else 0
-                    tar.members.clear()  # a stream keeps every header read: memory would grow with the members
-                    index += 1
+            with open(self.path, "rb") as raw:
+                plain = _tar_compression(raw.read(BLOCK_HEAD)) == "tar"
+                raw.seek(0)
+                if plain:
+                    reader = ForwardReader(raw, feed)
+                    tar = tarfile.TarFile(fileobj=reader, mode="r")
+                else:
+                    tar = tarfile.open(fileobj=raw, mode="r|*")
+                with tar:
+                    index = 0
+                    while (member := tar.next()) is not None:
+                        entry = self._entry(tar, index, member, budget, reader)
+                        yield entry
+                        budget -= member.size if member.isfile() else 0
+                        tar.members.clear()  # tarfile keeps every header read: memory would grow with the members
+                        index += 1
+                if feed is not None:
+                    reader.drain()
+                    feed.finish()
         except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+            if feed is not None and reader is not None:
+                _finish_after_error(reader, feed)
             raise ArchiveError(f"{self.path.name}: damaged or unreadable tar archive ({exc})") from None
+        finally:
+            if feed is not None:
+                feed.abort(f"{self.path.name}: the walk of the archive stopped before its end")
 
-    def _entry(self, tar, index: int, member: tarfile.TarInfo, budget: int) -> FileEntry:
+    def _entry(self, tar, index: int, member: tarfile.TarInfo, budget: int, reader) -> FileEntry:
         path, note = safe_member_path(member.name)
         kind = DIRECTORY if member.isdir() else FILE if member.isfile() else LINK if member.issym() or member.islnk() \
             else OTHER
@@ -208,7 +247,7 @@ class TarSource:
             if member.size > budget:
                 note = "content not read: archive expands beyond the decompression limit"
             else:
-                opener = (lambda: tar.extractfile(member))
+                opener = _opener(tar, member, reader)
         elif member.issym() or member.islnk():
             note = _join(note, link_note("hard link" if member.islnk() else "symbolic link", member.linkname, path))
         elif not member.isdir():
@@ -219,6 +258,36 @@ class TarSource:
             kind=kind, allocated=True, times={"mtime": mtime}, link_target=member.linkname or None,
             open=opener, note=note,
         )
+
+
+def _opener(tar: tarfile.TarFile, member: tarfile.TarInfo, reader: ForwardReader | None):
+    if reader is not None and member.sparse is None:
+        return lambda: MemberReader(reader, member.offset_data, member.size)
+    return lambda: tar.extractfile(member)
+
+
+def _finish_after_error(reader: ForwardReader, feed: BlockFeed) -> None:
+    """The walk failed on a damaged archive: the evidence hash still covers every byte of the file."""
+    try:
+        reader.drain()
+    except OSError as exc:
+        feed.abort(f"evidence unreadable: {exc}")
+    feed.finish()
+
+
+BLOCK_HEAD = 16
+
+
+def _tar_compression(head: bytes) -> str:
+    """The compression tarfile's ``r|*`` mode would detect from these first bytes (``tarfile._StreamProxy
+    .getcomptype``, Python 3.11): "gz", "bz2", "xz" or "tar" (none: read as a plain tar)."""
+    if head.startswith(b"\x1f\x8b\x08"):
+        return "gz"
+    if head[0:3] == b"BZh" and head[4:10] == b"1AY&SY":
+        return "bz2"
+    if head.startswith((b"\x5d\x00\x00\x80", b"\xfd7zXZ")):
+        return "xz"
+    return "tar"
 
 
 class ZipSource:

@@ -103,7 +103,25 @@ class Evidence:
             with open(self.paths[0], "rb", buffering=0) as f:
                 yield from _reused_buffer_chunks(lambda buffer, _offset: f.readinto(buffer))
 
+    def shared_chunks(self) -> Iterator[bytes]:
+        """``byte_chunks()``, except for a plain tar: its bytes as the walk of ``sources()`` reads them (one read of
+        the file for the hash and the walk, ``forensics.oneread``). Call it before the walk starts; the walk must
+        then run to its end, or ``close()`` ends the stream with ``FeedAborted``."""
+        if self.container == "tar":
+            for _address, source in self._sources:
+                chunks = source.shared_chunks()
+                if chunks is not None:
+                    return chunks
+        return self.byte_chunks()
+
+    def end_shared_reads(self) -> None:
+        """End the stream of ``shared_chunks()`` (``FeedAborted`` for its reader) if a walk still feeds it."""
+        for _address, source in self._sources:
+            if hasattr(source, "end_shared_read"):
+                source.end_shared_read()
+
     def close(self) -> None:
+        self.end_shared_reads()
         if self._reader is not None:
             self._reader.close()
 

@@ -10,21 +10,31 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Iterator
 
 from forensics.evidence import Evidence
 from forensics.hashing import Digests, sha256_lane
 
 
-def hash_evidence(evidence: Evidence) -> dict:
+class HashCancelled(Exception):
+    """The evidence hash was stopped before its end (``BackgroundHash.cancel``): its device failed anyway."""
+
+
+def hash_evidence(evidence: Evidence, chunks: Iterator[bytes] | None = None,
+                  stop: threading.Event | None = None) -> dict:
     """sha256 and md5 of the evidence stream in one pass, and the comparison with the container's stored hashes.
 
     ``hash_verified`` is True/False when the container stores a hash (E01), None when there is nothing to compare;
     ``damaged`` lists the sector ranges of an E01 whose chunks fail their checksum (``forensics.ewf``).
+    ``chunks``: the evidence byte stream when another reader supplies it (``Evidence.shared_chunks``), else
+    ``evidence.byte_chunks()``. ``stop``: when set, the pass ends at the next chunk with ``HashCancelled``.
     """
     watch = evidence.chunk_watch()  # E01: which chunks fail their checksum (forensics/ewf.py)
     with sha256_lane() as lane:
         digests = Digests(lane)
-        for chunk in evidence.byte_chunks():
+        for chunk in evidence.byte_chunks() if chunks is None else chunks:
+            if stop is not None and stop.is_set():
+                raise HashCancelled("evidence hash stopped")
             digests.update(chunk)
             if watch is not None:
                 watch.update(chunk)
@@ -42,19 +52,33 @@ def hash_evidence(evidence: Evidence) -> dict:
 class BackgroundHash(threading.Thread):
     """Hashes the evidence beside the inventory's walk (hashlib releases the GIL). It runs at the same priority as
     the walk: the ingest waits for both, and a thread at the lowest priority was starved while the walk's threads
-    kept both cores busy, then ran alone at the end."""
+    kept both cores busy, then ran alone at the end.
 
-    def __init__(self, evidence: Evidence):
+    ``shared``: hash the bytes the walk of the evidence reads (``Evidence.shared_chunks``: a plain tar is read
+    once), taken now, before the walk starts."""
+
+    def __init__(self, evidence: Evidence, shared: bool = False):
         super().__init__(daemon=True)
         self.evidence = evidence
+        self.chunks = evidence.shared_chunks() if shared else None
         self.result: dict | None = None
         self.error: BaseException | None = None
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop hashing at the next chunk and end a shared read (a device that failed before its hash was
+        needed): ``join()`` then returns soon, and the evidence can be closed under no reader."""
+        self._stop.set()
+        self.evidence.end_shared_reads()
 
     def run(self) -> None:
         try:
-            self.result = hash_evidence(self.evidence)
+            self.result = hash_evidence(self.evidence, self.chunks, self._stop)
         except BaseException as exc:  # surfaced to the caller by wait()
             self.error = exc
+        finally:
+            if self.chunks is not None:
+                self.chunks.close()  # a shared read stops handing blocks over to a hash that failed
 
     def wait(self) -> dict:
         self.join()

@@ -114,7 +114,6 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
     batch_bytes = 0
     pending: deque[Future] = deque()  # futures of the batches handed over, oldest first
     held = 0  # bytes of working copies made but not yet handed over (the caller may parse and delete them)
-    limit = spool_limit()  # read once: the environment lookup was ~4% of the walking thread's time per entry
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="inventory") as pool, sha256_lane() as lane, \
             contextlib.closing(spool):
         for _partition, source in sources:
@@ -125,10 +124,10 @@ def inventory(sources: Iterable[tuple[str, Iterable[FileEntry]]], wanted: Callab
                 batch.append(item)
                 batch_bytes += item.held
                 held += item.copied
-                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES or held > limit:
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES or held > spool.limit:
                     pending.append(pool.submit(_digest_batch, sniffers, batch))
                     batch, batch_bytes = [], 0
-                while pending and (len(pending) > MAX_PENDING or pending[0].done() or held > limit):
+                while pending and (len(pending) > MAX_PENDING or pending[0].done() or held > spool.limit):
                     done = pending.popleft().result()
                     held -= sum(item.copied for item in done)
                     yield from _finished(done)
@@ -193,11 +192,13 @@ class _Spool:
 
     def __init__(self, root: Path, packable: Callable[[str], bool] | None = None):
         self.root = root
+        self.limit = spool_limit()  # read once per inventory: asked for every file
+        self.scratch = _Scratch(root)
         self.seen: dict[tuple[str, str], int] = {}
         self.packable = packable
         # packs of at most half a working copy's limit: the one being parsed, the next and the copies read ahead
         # together stay within a few copies' worth of scratch
-        self.pack = Pack(root.with_name(root.name + ".pack"), min(PACK_BYTES, spool_limit() // 2))
+        self.pack = Pack(root.with_name(root.name + ".pack"), min(PACK_BYTES, self.limit // 2))
 
     def target(self, partition: str, path: str) -> Path | PackSlot:
         sidecar = path.endswith(_SIDECARS)
@@ -232,27 +233,48 @@ def spool_limit() -> int:
 SCRATCH_RESERVE_BYTES = 1 << 30  # a working copy is not made when it would leave less free on the work folder's disk
 
 
-def _scratch_short(root: Path, size: int) -> str | None:
+class _Scratch:
     """Why a copy of ``size`` bytes is not made on ``root``'s disk (``FORENSICS_SCRATCH_RESERVE_BYTES`` must stay
-    free), or None: a full disk would fail the case's store and every other device, a skipped copy fails one file."""
-    import os
-    import shutil
+    free), or None: a full disk would fail the case's store and every other device, a skipped copy fails one file.
 
-    try:
-        reserve = max(int(os.environ.get("FORENSICS_SCRATCH_RESERVE_BYTES", SCRATCH_RESERVE_BYTES)), 0)
-    except ValueError:
-        reserve = SCRATCH_RESERVE_BYTES
-    folder = root
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return None
-    if free - size >= reserve:
-        return None
-    return (f"not copied for the parsers: no scratch space, {size} bytes would leave less than {reserve} bytes "
-            f"free on the work folder's disk ({free} free, FORENSICS_SCRATCH_RESERVE_BYTES)")
+    The disk is asked (``os.statvfs``, as ``shutil.disk_usage``) again once the copies asked for since the last
+    answer reach ``RECHECK_BYTES``, or when that answer less those copies would not leave the reserve: a copy is
+    only ever refused on a fresh answer, and one is accepted on an answer at most ``RECHECK_BYTES`` of copies old
+    (asking for each of a device's thousands of photos cost 0.1 ms each). The folder asked about, ``root`` or its
+    nearest existing parent, and the reserve are found once (folders made under it later are on the same disk)."""
+
+    RECHECK_BYTES = 64 << 20
+
+    def __init__(self, root: Path):
+        try:
+            reserve = max(int(os.environ.get("FORENSICS_SCRATCH_RESERVE_BYTES", SCRATCH_RESERVE_BYTES)), 0)
+        except ValueError:
+            reserve = SCRATCH_RESERVE_BYTES
+        self.reserve = reserve
+        folder = root
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        self.folder = folder
+        self.free: int | None = None  # the disk's last answer
+        self.asked = 0  # bytes of copies asked for since
+
+    def short(self, size: int) -> str | None:
+        if self.free is not None and self.asked + size < self.RECHECK_BYTES and \
+                self.free - self.asked - size >= self.reserve:
+            self.asked += size
+            return None
+        try:
+            st = os.statvfs(self.folder)
+        except OSError:
+            self.free = None
+            return None
+        free = st.f_bavail * st.f_frsize
+        if free - size >= self.reserve:
+            self.free, self.asked = free, size
+            return None
+        self.free = None
+        return (f"not copied for the parsers: no scratch space, {size} bytes would leave less than {self.reserve} "
+                f"bytes free on the work folder's disk ({free} free, FORENSICS_SCRATCH_RESERVE_BYTES)")
 
 
 def _text_name(value: str | None) -> tuple[str | None, str | None]:
@@ -293,11 +315,11 @@ def _inventory_entry(entry: FileEntry, wanted, spool: _Spool, lane=None) -> _Ite
             row["recoverable"] = False
         return _Item(row)
     target = spool.target(entry.partition, entry.path) if wanted(entry.path) else None
-    if target is not None and entry.size > spool_limit():
+    if target is not None and entry.size > spool.limit:
         row["note"] = _join(row["note"], f"not copied for the parsers: {entry.size} bytes is over the working-copy "
-                                         f"limit of {spool_limit()} bytes (FORENSICS_SPOOL_MAX_BYTES)")
+                                         f"limit of {spool.limit} bytes (FORENSICS_SPOOL_MAX_BYTES)")
         target = None
-    elif target is not None and (short := _scratch_short(spool.root, entry.size)):
+    elif target is not None and (short := spool.scratch.short(entry.size)):
         row["note"] = _join(row["note"], short)
         target = None
     read = _read(entry, target, lane)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import importlib
 import itertools
 import logging
@@ -164,32 +165,20 @@ def compile_patterns(patterns: Iterable[str]) -> re.Pattern:
 
 
 def wanted_paths(specs: list[ParserSpec]) -> Callable[[str], bool]:
-    """Whether any parser wants a path. The file name is checked first against the patterns' last components — a
-    set look-up for literal names, one small regex for the others — and only a file whose name could match is tried
-    against the full patterns of the parsers its name points to (``_candidate_specs``): no regex of every pattern is
-    compiled, which cost a quarter of a second per device."""
-    lasts = {p.rsplit("/", 1)[-1].lower() for spec in specs for p in spec.paths}
-    literal = {last for last in lasts if not any(c in last for c in "*?[")}
-    other = compile_patterns(["*/" + last for last in sorted(lasts - literal)])
-    candidates = _candidate_specs(specs)
-
-    def wanted(path: str) -> bool:
-        name = path.rsplit("/", 1)[-1].lower()
-        if name not in literal and _without_sidecar(name) not in literal and other.match("/" + name) is None:
-            return False
-        return any(spec.matches(path) for spec in candidates(path))
-
-    return wanted
+    """Whether any parser wants a path (``matching_specs``: no regex of every pattern is compiled or tried, which
+    cost a quarter of a second per device)."""
+    matching = matching_specs(specs)
+    return lambda path: bool(matching(path))
 
 
 def packable_paths(specs: list[ParserSpec]) -> Callable[[str], bool]:
     """Whether every parser that wants a path reads it as a stream (``stream=True``), so its working copy may be a
     section of the inventory's pack file (``forensics.inventory``)."""
-    candidates = _candidate_specs(specs)
+    matching = matching_specs(specs)
 
     def packable(path: str) -> bool:
-        matching = [spec for spec in candidates(path) if spec.matches(path)]
-        return bool(matching) and all(spec.stream for spec in matching)
+        hits = matching(path)
+        return bool(hits) and all(spec.stream for spec in hits)
 
     return packable
 
@@ -204,12 +193,12 @@ def _without_sidecar(name: str) -> str:
 def parsed_at_once(specs: list[ParserSpec]) -> Callable[[str], bool]:
     """Whether a working copy can be parsed as soon as it is made and then deleted: every parser that wants its path
     is ``standalone`` (a photo: EXIF), it is no database sidecar and no other parser looks it up."""
-    candidates = _candidate_specs(specs)
+    matching = matching_specs(specs)
 
     def at_once(path: str) -> bool:
         if path.endswith(SIDECARS):
             return False
-        hits = [spec for spec in candidates(path) if spec.matches(path)]
+        hits = matching(path)
         return bool(hits) and all(spec.standalone for spec in hits)
 
     return at_once
@@ -567,9 +556,9 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
     only with ``record_keys``. ``ahead=False`` runs stream parsers here rather than in a forked worker (the batches
     parsed while the inventory's threads run)."""
     outcomes = []
-    candidates = _candidate_specs(specs)
+    matching = matching_specs(specs)
     batch = _FileRunBatch(store)
-    plan = [(source, [spec for spec in candidates(source.path) if spec.matches(source.path)])
+    plan = [(source, matching(source.path))
             for source in sorted(spooled, key=lambda s: (s.partition, s.path)) if not source.path.endswith(SIDECARS)]
     ahead = None if not ahead else _StreamsAhead.start([(spec, source) for source, matching in plan for spec in matching
                                  if spec.stream and spec.cipher is None], base, spooled, work)
@@ -751,30 +740,64 @@ class _FileRunBatch:
 
 
 def _candidate_specs(specs: list[ParserSpec]) -> Callable[[str], list[ParserSpec]]:
-    """The specs (in ``specs`` order) that may match a path, judged by its file name alone, so a device's thousands
-    of photos are not tried against every parser's full patterns. A pattern whose last component is literal can
-    only match that name; one whose last component is ``*`` then a literal-or-class tail (``*.jpg``) only a name
-    matching that; any other (a ``*`` or ``?`` inside the last component may span folders) is always tried."""
+    """The specs (in ``specs`` order) that may match a path, so a device's thousands of photos are not tried against
+    every parser's full patterns. A pattern whose last component is literal can only match a file of that name (a
+    set look-up); any other only a path holding the pattern's longest literal run (``_literal_run``: a substring
+    test)."""
     by_name: dict[str, set[int]] = {}
-    by_tail: list[tuple[re.Pattern, int]] = []
-    always: set[int] = set()
+    guarded: list[tuple[str, int]] = []
     for index, spec in enumerate(specs):
         for pattern in spec.paths:
             last = pattern.rsplit("/", 1)[-1].lower()
             if not any(c in last for c in "*?["):
                 by_name.setdefault(last, set()).add(index)
-            elif not any(c in last.removeprefix("*") for c in "*?"):
-                by_tail.append((compile_patterns(["*/" + last]), index))
             else:
-                always.add(index)
+                guarded.append((_literal_run(pattern), index))
 
     def candidates(path: str) -> list[ParserSpec]:
-        name = path.rsplit("/", 1)[-1].lower()
-        hits = always | by_name.get(name, set()) | by_name.get(_without_sidecar(name), set())
-        hits.update(index for regex, index in by_tail if regex.match("/" + name))
+        lowered = path.lower()
+        name = lowered.rsplit("/", 1)[-1]
+        hits = by_name.get(name, set()) | by_name.get(_without_sidecar(name), set())
+        hits.update(index for literal, index in guarded if literal in lowered)
         return [specs[i] for i in sorted(hits)]
 
     return candidates
+
+
+def _literal_run(pattern: str) -> str:
+    """The longest run of ``pattern`` (as ``compile_patterns`` reads it: lower case, under a folder) that a matching
+    path must hold verbatim: the pattern cut at ``*``, ``?`` and anything from a ``[`` to the last ``]`` (a class, or
+    a literal bracket: cutting there only shortens the runs)."""
+    p = pattern.lower()
+    if not p.startswith("*"):
+        p = "*/" + p.lstrip("/")
+    if "[" in p:
+        start, end = p.index("["), p.rfind("]")
+        p = p[:start] + "*" + (p[end + 1:] if end > start else p[start + 1:])
+    return max(re.split(r"[*?\[\]]", p), key=len)
+
+
+_MATCHERS: dict[tuple[int, ...], tuple[list[ParserSpec], Callable[[str], tuple[ParserSpec, ...]]]] = {}
+
+
+def matching_specs(specs: list[ParserSpec]) -> Callable[[str], tuple[ParserSpec, ...]]:
+    """The specs (in ``specs`` order) whose patterns match a path: ``_candidate_specs`` then each candidate's own
+    regex. One per list of specs, remembering the last paths asked, as the inventory (wanted? packed? parsed at
+    once?) and the parser runs ask about each path in turn."""
+    key = tuple(map(id, specs))
+    known = _MATCHERS.get(key)
+    if known is None:
+        candidates = _candidate_specs(specs)
+
+        @functools.lru_cache(maxsize=8192)
+        def matching(path: str) -> tuple[ParserSpec, ...]:
+            lowered = path.lower()
+            return tuple(spec for spec in candidates(path) if spec.regex.match(lowered) is not None)
+
+        if len(_MATCHERS) >= 8:
+            _MATCHERS.pop(next(iter(_MATCHERS)))
+        known = _MATCHERS[key] = (list(specs), matching)  # the specs kept alive: their ids stay theirs
+    return known[1]
 
 
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,

@@ -255,3 +255,30 @@ def test_explicit_source_wins_over_the_module_default(tmp_path):
         assert framework._REGISTRY["test-source-explicit"].source == "a public test file"
     finally:
         framework._REGISTRY.pop("test-source-explicit")
+
+
+def test_matching_specs_equal_every_parsers_own_patterns():
+    specs = framework.load_parsers()
+    odd = [framework.ParserSpec(f"odd-{i}", "x", [pattern], lambda db, ctx: None) for i, pattern in enumerate(
+        ["*/x/[!a]bc*/long_literal?.db", "*/we[ird/file", "a]b/*.txt", "*/[]]z/*.q", "sdcard/*/cache-[0-9].bin",
+         "*/DCIM/*.JPG"])]
+    specs = specs + odd
+    matching = framework.matching_specs(specs)
+    paths = ["/media/0/DCIM/Camera/IMG_1.JPG", "/data/data/com.whatsapp/databases/msgstore.db-wal",
+             "/x/com.facebook.orca/a/msys_database_1/b", "/x/com.wire/databases/12345678-1234-1234-1234-123456789012",
+             "/x/com.twitter.android/databases/123-search.db", "/data/misc/random.bin", "/q/x/zbc/y/long_literal1.db",
+             "/q/x/abc/y/long_literal1.db", "/r/we[ird/file", "/r/a]b/c.txt", "/s/]z/t.q", "/sdcard/a/cache-7.bin",
+             "/sdcard/a/cache-x.bin", "/e/DCIM/f/G.jpg-journal"]
+    paths += [pattern.replace("*", "x/y").replace("?", "z") for spec in specs for pattern in spec.paths]
+    paths += [path.upper() for path in paths] + [path + "-wal" for path in paths]
+    for path in paths:
+        assert list(matching(path)) == [s for s in specs if s.matches(path)], path
+    assert [s.name for s in matching("/q/x/zbc/y/long_literal1.db")] == ["odd-0"]
+
+
+def test_literal_run_is_text_every_match_holds():
+    assert framework._literal_run("*/com.twitter.android/databases/[0-9]*[0-9].db") == \
+        "/com.twitter.android/databases/"
+    assert framework._literal_run("*.JPG") == ".jpg"
+    assert framework._literal_run("data/x[0-9]/longer-literal-tail") == "/longer-literal-tail"
+    assert framework._literal_run("*/ab[cdefghijklmnop") == "cdefghijklmnop"

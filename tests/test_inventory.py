@@ -90,3 +90,44 @@ def test_a_file_that_fails_midway_gets_its_note_and_the_next_one_its_hash(tmp_pa
     assert not (tmp_path / "spool" / "p1" / "broken").exists()  # a half-written working copy is removed
     assert row["sha256"] == hashlib.sha256(good).hexdigest() and row["mime_type"] == "text/plain"
     assert copy.local.read_bytes() == good and copy.sha256 == row["sha256"] and copy.size == len(good)
+
+
+def test_scratch_check_refuses_only_on_a_fresh_answer_of_the_disk(tmp_path, monkeypatch):
+    import os as _os
+
+    from forensics import inventory as inv
+
+    monkeypatch.setenv("FORENSICS_SCRATCH_RESERVE_BYTES", str(1000))
+    disk = {"free": 10 << 20, "asked": 0}
+
+    class Answer:
+        f_frsize = 1
+
+        @property
+        def f_bavail(self):
+            return disk["free"]
+
+    def statvfs(path):
+        disk["asked"] += 1
+        return Answer()
+
+    monkeypatch.setattr(_os, "statvfs", statvfs)
+    scratch = inv._Scratch(tmp_path / "work" / "spool" / "e1")
+    assert scratch.folder == tmp_path
+    assert scratch.short(1 << 20) is None and disk["asked"] == 1
+    assert scratch.short(1 << 20) is None and disk["asked"] == 1  # the last answer less the copies since suffices
+    disk["free"] -= 2 << 20  # what the two copies took
+    assert scratch.short(7 << 20) is None and disk["asked"] == 1  # 10 - 2 - 7 MiB still leaves the reserve
+    why = scratch.short(1 << 20)  # would not: the disk is asked again before refusing
+    assert disk["asked"] == 2 and why is None  # 8 MiB free now: the copy fits
+    disk["free"] = 1500  # another writer took the disk: seen at the next fresh answer at the latest
+    scratch = inv._Scratch(tmp_path / "work" / "spool" / "e1")
+    why = scratch.short(600)
+    assert why == ("not copied for the parsers: no scratch space, 600 bytes would leave less than 1000 bytes free on "
+                   "the work folder's disk (1500 free, FORENSICS_SCRATCH_RESERVE_BYTES)") and disk["asked"] == 3
+    assert scratch.short(600) is not None and disk["asked"] == 4  # a refusal is never remembered
+    asked = disk["asked"]
+    for _ in range(70):  # copies accepted on an old answer add up to RECHECK_BYTES at most
+        disk["free"] = 1 << 40
+        assert scratch.short(1 << 20) is None
+    assert disk["asked"] - asked == 2  # the first answer, then one after 64 MiB of copies
