@@ -63,17 +63,17 @@ class BackgroundHash(threading.Thread):
         self.chunks = evidence.shared_chunks() if shared else None
         self.result: dict | None = None
         self.error: BaseException | None = None
-        self._stop = threading.Event()
+        self._cancelled = threading.Event()
 
     def cancel(self) -> None:
         """Stop hashing at the next chunk and end a shared read (a device that failed before its hash was
         needed): ``join()`` then returns soon, and the evidence can be closed under no reader."""
-        self._stop.set()
+        self._cancelled.set()
         self.evidence.end_shared_reads()
 
     def run(self) -> None:
         try:
-            self.result = hash_evidence(self.evidence, self.chunks, self._stop)
+            self.result = hash_evidence(self.evidence, self.chunks, self._cancelled)
         except BaseException as exc:  # surfaced to the caller by wait()
             self.error = exc
         finally:

@@ -67,3 +67,31 @@ def test_tar_stream_is_the_archive_file(tmp_path):
     assert b"".join(bytes(chunk) for chunk in evidence.byte_chunks()) == data
     result = hash_evidence(evidence)
     assert result["sha256"] == hashlib.sha256(data).hexdigest() and result["md5"] == hashlib.md5(data).hexdigest()
+
+
+def test_a_cancelled_background_hash_stops_at_its_next_chunk(tmp_path):
+    """A device that fails before its evidence hash is needed stops the hash rather than reading on to the end of
+    the image: 8 GiB of (sparse) raw image take a fraction of a second, not the time of a full pass."""
+    import time
+
+    from forensics.evidence import open_evidence
+    from forensics.integrity import BackgroundHash, HashCancelled
+
+    image = tmp_path / "big.raw"
+    with open(image, "wb") as f:
+        f.truncate(8 << 30)
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(image)],
+                   check=True)
+    evidence = open_evidence([image])
+    try:
+        hasher = BackgroundHash(evidence)
+        hasher.start()
+        time.sleep(0.05)
+        started = time.monotonic()
+        hasher.cancel()
+        hasher.join(timeout=20)
+        assert not hasher.is_alive()
+        assert time.monotonic() - started < 5
+        assert isinstance(hasher.error, HashCancelled)
+    finally:
+        evidence.close()
