@@ -294,7 +294,7 @@ class _AtOnce:
                                              record_keys=self.record_keys, ahead=False)
         finally:
             for copy in waiting:
-                if copy.offset is None:
+                if copy.own_file:
                     copy.local.unlink(missing_ok=True)
             packed = [copy.local for copy in waiting if copy.offset is not None]
             if packed:  # the packs before the last one read hold no copy still to parse
