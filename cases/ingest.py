@@ -290,8 +290,12 @@ class _AtOnce:
         waiting, self.waiting, self.bytes = self.waiting, [], 0
         try:
             if waiting:
-                self.outcomes += run_parsers(self.specs, waiting, self.base, self.store, self.work,
-                                             record_keys=self.record_keys, ahead=False)
+                outcomes = run_parsers(self.specs, waiting, self.base, self.store, self.work,
+                                       record_keys=self.record_keys, ahead=False)
+                for outcome in outcomes:  # kept until the device's parser_runs are written: not a held photo's bytes
+                    if outcome.source.data is not None:
+                        outcome.source = replace(outcome.source, data=None)
+                self.outcomes += outcomes
         finally:
             for copy in waiting:
                 if copy.own_file:

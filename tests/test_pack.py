@@ -196,3 +196,22 @@ def test_stream_runs_done_ahead_in_a_worker_write_what_runs_done_here_write(tmp_
     assert ("test-stream-notes", "/data/org.test/notes/001.txt", "error", 0,
             "error: ValueError: bad line in 001.txt") in outcomes
     assert [m["body"] for m in rows["messages"][:4]] == ["one", "two", "facts 490154203237518", "four"]
+
+
+def test_photos_held_in_memory_are_let_go_once_parsed(tmp_path):
+    """The outcomes of a device's photo runs are kept until its parser_runs are written; the photos' bytes are not
+    (a phone's photos would otherwise all stay in memory)."""
+    from cases.ingest import _AtOnce
+
+    specs, spooled = _inventory(tmp_path, PHOTOS)
+    assert all(s.data is not None for s in spooled)
+    store = Store(tmp_path / "shard.sqlite")
+    try:
+        at_once = _AtOnce(specs, Provenance(device_id="d", evidence_id="d:e1"), store, tmp_path / "work", False)
+        assert all(at_once.take(copy) for copy in spooled)
+        at_once.flush()
+    finally:
+        store.close()
+    assert [(o.source.path, o.outcome) for o in at_once.outcomes] == \
+        [("/" + p, o) for p, o in zip(PHOTOS, ("parsed", "parsed", "no data"))]
+    assert all(o.source.data is None for o in at_once.outcomes)
