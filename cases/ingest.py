@@ -290,11 +290,15 @@ class _AtOnce:
         waiting, self.waiting, self.bytes = self.waiting, [], 0
         try:
             if waiting:
-                self.outcomes += run_parsers(self.specs, waiting, self.base, self.store, self.work,
-                                             record_keys=self.record_keys, ahead=False)
+                outcomes = run_parsers(self.specs, waiting, self.base, self.store, self.work,
+                                       record_keys=self.record_keys, ahead=False)
+                for outcome in outcomes:  # kept until the device's parser_runs are written: not a held photo's bytes
+                    if outcome.source.data is not None:
+                        outcome.source = replace(outcome.source, data=None)
+                self.outcomes += outcomes
         finally:
             for copy in waiting:
-                if copy.offset is None:
+                if copy.own_file:
                     copy.local.unlink(missing_ok=True)
             packed = [copy.local for copy in waiting if copy.offset is not None]
             if packed:  # the packs before the last one read hold no copy still to parse

@@ -44,7 +44,7 @@ from typing import Callable, Iterable
 
 from artifacts.records import Provenance, Record
 from artifacts.sql_quoting import ident, sqlite_uri
-from forensics.confidential import open_private
+from forensics.confidential import open_private, private_dir
 from forensics.inventory import SpooledFile
 from parsers.decoders import sqlcipher
 from parsers.decoders.sqlcipher import HEAD_SIZE as SQLCIPHER_HEAD, SQLITE_MAGIC, is_sqlcipher
@@ -280,7 +280,7 @@ class RunContext:
     def open(self):
         """The file being parsed as a seekable binary stream (a file parser's way in; the only one for a
         ``stream=True`` parser, whose file may be a section of the pack rather than a file of its own)."""
-        if self.source.offset is not None and (self.local is None or self.local == self.source.local):
+        if not self.source.own_file and (self.local is None or self.local == self.source.local):
             return self.source.open()
         return open(self.local, "rb")
 
@@ -324,14 +324,14 @@ class RunContext:
     def _own_file(self, spooled: SpooledFile) -> SpooledFile:
         """``spooled`` with a working copy of its own: a section of the pack is copied out to the scratch folder
         (rare: a parser looking for another parser's photos), so ``local`` is always a file."""
-        if spooled.offset is None:
+        if spooled.own_file:
             return spooled
-        folder = Path(tempfile.mkdtemp(dir=self.scratch))
+        folder = Path(tempfile.mkdtemp(dir=private_dir(self.scratch)))
         name = spooled.path.rsplit("/", 1)[-1].replace("\x00", "_")
         copy = folder / (name if name not in ("", ".", "..") else "_")
         with spooled.open() as src, open_private(copy, binary=True) as out:
             shutil.copyfileobj(src, out)
-        return replace(spooled, local=copy, offset=None)
+        return replace(spooled, local=copy, offset=None, data=None)
 
 
 def columns(db: sqlite3.Connection, table: str) -> set[str]:
@@ -610,7 +610,7 @@ def _parse_ahead(jobs: list[tuple[int, int]]) -> list[tuple]:
     results = []
     for spec_index, index in jobs:
         spec, source = specs[spec_index], spooled[index]
-        ctx = RunContext(spec, source, source.local if source.offset is None else None,
+        ctx = RunContext(spec, source, source.local if source.own_file else None,
                          _run_provenance(base, spec, source), spooled, store=_NoStore(), scratch=work)
         records, error = [], None
         try:
@@ -824,7 +824,7 @@ def _run_provenance(base: Provenance, spec: ParserSpec, source: SpooledFile) -> 
 
 def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
     prov = _run_provenance(base, spec, source)
-    ctx = RunContext(spec, source, source.local if source.offset is None else None, prov, spooled, store=store,
+    ctx = RunContext(spec, source, source.local if source.own_file else None, prov, spooled, store=store,
                      scratch=work)
     try:
         return _attempt(spec, ctx, store, work)

@@ -1,5 +1,5 @@
-"""Photos wanted only by stream-reading parsers are copied into one pack file, read back as sections of it, and give
-the same records as a working copy of their own."""
+"""Photos wanted only by stream-reading parsers are held in memory (up to ``MEMORY_COPY_MAX``) or copied into one pack
+file and read back as sections of it, and give the same records as a working copy of their own."""
 import io
 import sqlite3
 import tarfile
@@ -9,6 +9,7 @@ import pytest
 from artifacts.records import Message, Provenance
 from artifacts.store import Store
 from forensics.evidence import open_evidence
+from forensics import inventory as inventory_module
 from forensics.inventory import inventory
 from forensics.pack import open_section
 from parsers import framework
@@ -33,6 +34,20 @@ def _tar(tmp_path, members: dict[str, bytes]):
     return path
 
 
+@pytest.fixture
+def packed(monkeypatch):
+    """Every photo over the in-memory size: to the pack."""
+    monkeypatch.setattr(inventory_module, "MEMORY_COPY_MAX", 0)
+
+
+@pytest.fixture(params=["memory", "pack"])
+def kept(request, monkeypatch):
+    """Photos held in memory (their usual way) or, when larger than ``MEMORY_COPY_MAX``, in the pack."""
+    if request.param == "pack":
+        monkeypatch.setattr(inventory_module, "MEMORY_COPY_MAX", 0)
+    return request.param
+
+
 def _inventory(tmp_path, members: dict[str, bytes]):
     specs = framework.load_parsers()
     evidence = open_evidence([_tar(tmp_path, members)])
@@ -45,7 +60,29 @@ def _inventory(tmp_path, members: dict[str, bytes]):
     return specs, spooled
 
 
-def test_photos_share_one_pack_and_read_back_byte_for_byte(tmp_path):
+def test_small_photos_are_held_in_memory_and_read_back_byte_for_byte(tmp_path):
+    db = tmp_path / "mmssms.db"
+    sqlite3.connect(db).executescript("CREATE TABLE sms (_id INTEGER PRIMARY KEY, body TEXT);").close()
+    members = dict(PHOTOS, **{"data/user_de/0/com.android.providers.telephony/databases/mmssms.db": db.read_bytes()})
+    _specs, spooled = _inventory(tmp_path, members)
+    by_path = {s.path.lstrip("/"): s for s in spooled}
+    photos = [by_path[p] for p in PHOTOS]
+    assert all(p.local is None and p.offset is None and not p.own_file for p in photos)
+    assert [p.data for p in photos] == list(PHOTOS.values())
+    pack = tmp_path / "work" / "spool" / "e1.pack"
+    assert not pack.exists() or pack.stat().st_size == 0  # nothing written for them
+    assert not list((tmp_path / "work" / "spool").rglob("*.jp*g"))
+    database = by_path["data/user_de/0/com.android.providers.telephony/databases/mmssms.db"]
+    assert database.own_file and database.local.read_bytes() == db.read_bytes()
+    for photo in photos:
+        data = PHOTOS[photo.path.lstrip("/")]
+        with photo.open() as f:
+            assert f.read() == data and f.read() == b""
+            f.seek(-5, io.SEEK_END)
+            assert f.read(100) == data[-5:]
+
+
+def test_photos_share_one_pack_and_read_back_byte_for_byte(tmp_path, packed):
     db = tmp_path / "mmssms.db"
     sqlite3.connect(db).executescript("CREATE TABLE sms (_id INTEGER PRIMARY KEY, body TEXT);").close()
     members = dict(PHOTOS, **{"data/user_de/0/com.android.providers.telephony/databases/mmssms.db": db.read_bytes()})
@@ -70,7 +107,7 @@ def test_photos_share_one_pack_and_read_back_byte_for_byte(tmp_path):
         open_section(photos[0].local, photos[0].offset, photos[0].size).seek(-1)
 
 
-def test_packed_photos_give_the_records_of_photos_with_a_copy_of_their_own(tmp_path):
+def test_packed_photos_give_the_records_of_photos_with_a_copy_of_their_own(tmp_path, kept):
     specs, spooled = _inventory(tmp_path, PHOTOS)
     store = Store(tmp_path / "shard.sqlite")
     work = tmp_path / "work"
@@ -90,8 +127,9 @@ def test_packed_photos_give_the_records_of_photos_with_a_copy_of_their_own(tmp_p
     assert packed["media"][0]["camera_model"] == "Pixel 7" and packed["locations"][0]["altitude"] == 35.0
 
 
-def test_a_parser_finding_a_packed_photo_gets_a_file_of_its_own(tmp_path):
-    """``ctx.find`` of a photo kept in the pack copies it out, so a parser reading ``local`` reads its bytes."""
+def test_a_parser_finding_a_packed_photo_gets_a_file_of_its_own(tmp_path, kept):
+    """``ctx.find`` of a photo kept in the pack (or in memory) copies it out, so a parser reading ``local`` reads its
+    bytes."""
     @framework.parser(name="test-photo-finder", app="org.test", paths=["*/org.test/list.txt"], stream=True)
     def finder(db, ctx):
         with ctx.open() as f:
@@ -158,3 +196,22 @@ def test_stream_runs_done_ahead_in_a_worker_write_what_runs_done_here_write(tmp_
     assert ("test-stream-notes", "/data/org.test/notes/001.txt", "error", 0,
             "error: ValueError: bad line in 001.txt") in outcomes
     assert [m["body"] for m in rows["messages"][:4]] == ["one", "two", "facts 490154203237518", "four"]
+
+
+def test_photos_held_in_memory_are_let_go_once_parsed(tmp_path):
+    """The outcomes of a device's photo runs are kept until its parser_runs are written; the photos' bytes are not
+    (a phone's photos would otherwise all stay in memory)."""
+    from cases.ingest import _AtOnce
+
+    specs, spooled = _inventory(tmp_path, PHOTOS)
+    assert all(s.data is not None for s in spooled)
+    store = Store(tmp_path / "shard.sqlite")
+    try:
+        at_once = _AtOnce(specs, Provenance(device_id="d", evidence_id="d:e1"), store, tmp_path / "work", False)
+        assert all(at_once.take(copy) for copy in spooled)
+        at_once.flush()
+    finally:
+        store.close()
+    assert [(o.source.path, o.outcome) for o in at_once.outcomes] == \
+        [("/" + p, o) for p, o in zip(PHOTOS, ("parsed", "parsed", "no data"))]
+    assert all(o.source.data is None for o in at_once.outcomes)
