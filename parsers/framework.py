@@ -1008,9 +1008,11 @@ def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, onl
     undecoded.clear()
     items = iter(items or ())
     first = next(items, None)  # the parser's preamble (ctx.attach) runs before the transaction opens
-    with store.transaction(), store.record_writer() as writer:
+    # a run in a batch of file-parser runs takes its savepoint only before it writes, and none for a single row
+    with store.transaction(lazy=True) as block, store.record_writer(before_write=block.begin) as writer:
         for item in itertools.chain([first] if first is not None else [], items):
             if isinstance(item, Bulk):
+                block.begin()
                 writer.flush()
                 added, from_wal = _bulk(item, ctx, store, main_rows, only)
                 count += added
@@ -1033,7 +1035,7 @@ def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, onl
                 warnings.append(f"table {key[0] or '?'} row {key[1]}: {type(exc).__name__}: {exc}")
                 continue
             count += 1
-        writer.flush()
+        writer.flush(last=True)
         for _, table, row, reason in writer.rejected:
             warnings.append(f"table {table or '?'} row {row}: {reason}")
         count -= len(writer.rejected)
