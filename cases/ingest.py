@@ -19,6 +19,7 @@ from artifacts import sightings
 from artifacts.records import Provenance
 from artifacts.store import Store
 from cases import problems
+from cases.device_log import held_lines
 from forensics import damage
 from forensics.confidential import create_private, private_dir
 from forensics.evidence import EvidenceError, group_paths, open_evidence
@@ -290,8 +291,9 @@ class _AtOnce:
         waiting, self.waiting, self.bytes = self.waiting, [], 0
         try:
             if waiting:
-                outcomes = run_parsers(self.specs, waiting, self.base, self.store, self.work,
-                                       record_keys=self.record_keys, ahead=False)
+                with held_lines():  # a line per photo run: written to the device log in blocks, not one by one
+                    outcomes = run_parsers(self.specs, waiting, self.base, self.store, self.work,
+                                           record_keys=self.record_keys, ahead=False)
                 for outcome in outcomes:  # kept until the device's parser_runs are written: not a held photo's bytes
                     if outcome.source.data is not None:
                         outcome.source = replace(outcome.source, data=None)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cases import states
 from cases.case import Case
+from cases.device_log import DeviceLogHandler
 from cases.ingest import DeviceResult, process_device
 from forensics.confidential import create_private, private_dir
 
@@ -116,8 +117,7 @@ def _device_log(case: Case, device_id: str, debug: bool) -> list[logging.Handler
     and to stderr as well with ``debug``."""
     private_dir(case.logs)
     formatter = _UTCFormatter(LOG_FORMAT.format(device=device_id), "%Y-%m-%dT%H:%M:%S")
-    handlers: list[logging.Handler] = [logging.FileHandler(create_private(case.log_path(device_id)),
-                                                           encoding="utf-8")]
+    handlers: list[logging.Handler] = [DeviceLogHandler(create_private(case.log_path(device_id)), encoding="utf-8")]
     if debug:
         handlers.append(logging.StreamHandler(sys.stderr))
     root = logging.getLogger()

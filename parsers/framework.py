@@ -817,9 +817,15 @@ def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store
 
 
 def _run_provenance(base: Provenance, spec: ParserSpec, source: SpooledFile) -> Provenance:
-    return replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
-                   source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
-                   parser=spec.name, parser_version=spec.version)
+    """``base`` with the run's file and parser filled in; built from ``base``'s fields as ``RunContext.prov`` does
+    (``dataclasses.replace`` re-runs ``__init__``: a cost on each of a device's thousands of photo runs)."""
+    prov = object.__new__(Provenance)
+    fields = vars(prov)
+    fields.update(vars(base))
+    fields.update(evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
+                  source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
+                  parser=spec.name, parser_version=spec.version)
+    return prov
 
 
 def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
