@@ -126,12 +126,23 @@ def _device_log(case: Case, device_id: str, debug: bool) -> list[logging.Handler
         root.addHandler(h)
     handlers[0].previous_level = root.level
     root.setLevel(logging.INFO)  # what this project logs; libraries' DEBUG chatter (exifread: every tag) stays out
+    # LOG_FORMAT shows no thread or process: unless another handler (a Celery worker's) may, they are not collected
+    # for each record (a getpid system call per photo run), as the logging HOWTO's "Optimization" section advises
+    handlers[0].previous_flags = {name: getattr(logging, name) for name in _RECORD_FLAGS}
+    if len(root.handlers) == len(handlers):
+        for name in _RECORD_FLAGS:
+            setattr(logging, name, False)
     return handlers
+
+
+_RECORD_FLAGS = ("logThreads", "logProcesses", "logMultiprocessing")
 
 
 def _close_log(handlers: list[logging.Handler]) -> None:
     root = logging.getLogger()
     root.setLevel(handlers[0].previous_level)
+    for name, value in handlers[0].previous_flags.items():
+        setattr(logging, name, value)
     for h in handlers:
         root.removeHandler(h)
         h.close()

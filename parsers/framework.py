@@ -558,6 +558,7 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
     outcomes = []
     matching = matching_specs(specs)
     batch = _FileRunBatch(store)
+    limit = parser_time_limit()  # once per call, not per run (an environment look-up per photo)
     plan = [(source, matching(source.path))
             for source in sorted(spooled, key=lambda s: (s.partition, s.path)) if not source.path.endswith(SIDECARS)]
     ahead = None if not ahead else _StreamsAhead.start([(spec, source) for source, matching in plan for spec in matching
@@ -568,7 +569,7 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
                 for spec in matching:
                     if (spec.cipher is not None) == deferred:
                         batch.enter(file_parser=spec.requires is None)
-                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys, ahead))
+                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys, ahead, limit))
                         if progress:
                             progress()
     except BaseException:
@@ -801,12 +802,12 @@ def matching_specs(specs: list[ParserSpec]) -> Callable[[str], tuple[ParserSpec,
 
 
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,
-         record_keys: bool = False, ahead: _StreamsAhead | None = None) -> Outcome:
+         record_keys: bool = False, ahead: _StreamsAhead | None = None, limit: float | None = None) -> Outcome:
     """One parser on one file, its outcome and time in the device's log (how a key was obtained, never the key)."""
     started = time.monotonic()
     done = ahead.take(spec, source) if ahead is not None and spec.stream else None
     run_spec = replace(spec, func=_replay(done[1], done[2])) if done is not None else spec
-    outcome = _run_once(run_spec, source, base, spooled, store, work)
+    outcome = _run_once(run_spec, source, base, spooled, store, work, limit)
     outcome.spec = spec
     if not record_keys:
         outcome.key = None
@@ -828,12 +829,13 @@ def _run_provenance(base: Provenance, spec: ParserSpec, source: SpooledFile) -> 
     return prov
 
 
-def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
+def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,
+              limit: float | None = None) -> Outcome:
     prov = _run_provenance(base, spec, source)
     ctx = RunContext(spec, source, source.local if source.own_file else None, prov, spooled, store=store,
                      scratch=work)
     try:
-        return _attempt(spec, ctx, store, work)
+        return _attempt(spec, ctx, store, work, limit)
     except _Malformed as exc:
         with open(source.local, "rb") as f:
             if is_sqlcipher(f.read(SQLCIPHER_HEAD)):
@@ -844,7 +846,7 @@ def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, 
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({exc})")
         ctx.local, ctx.recovered = rebuilt, True
         try:
-            outcome = _attempt(spec, ctx, store, work)
+            outcome = _attempt(spec, ctx, store, work, limit)
         except _Malformed as again:
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({again})",
                            recovered=True)
@@ -898,14 +900,15 @@ def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[P
                     f"{failure}")
 
 
-def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
+def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path, limit: float | None = None) -> Outcome:
+    """One try of a run; ``limit``: seconds it may spend in SQLite (``parser_time_limit()`` when None)."""
     global _deadline
     db = None
     base = None
     scratch = None
     main_rows = None
     how = key = None
-    limit = parser_time_limit()
+    limit = parser_time_limit() if limit is None else limit
     _deadline = time.monotonic() + limit
     if store is not None:
         _watch(store.db.conn)  # Bulk queries read the source through the store's connection
