@@ -301,8 +301,8 @@ class Store:
             with self.transaction():  # in autocommit mode every row would otherwise be a transaction of its own
                 self.db.conn.executemany(sql, encoded)
 
-    def record_writer(self, batch_size: int = 5000) -> "RecordWriter":
-        return RecordWriter(self, batch_size)
+    def record_writer(self, batch_size: int = 5000, before_write=None) -> "RecordWriter":
+        return RecordWriter(self, batch_size, before_write)
 
     # -- reading -----------------------------------------------------------------------------------------------
     def rows(self, table: str, device_id: str | None = None) -> Iterable[dict]:
@@ -429,9 +429,11 @@ class Store:
                 f"AND from_wal = 1", [count]).fetchone()[0]
         return count, wal_count
 
-    def transaction(self):
-        """BEGIN … COMMIT, or ROLLBACK when the block raises: what a parser run writes lands whole or not at all."""
-        return _Transaction(self.db.conn, lambda: split_insert.release(self.db.conn, self._split_left))
+    def transaction(self, lazy: bool = False):
+        """BEGIN … COMMIT, or ROLLBACK when the block raises: what a parser run writes lands whole or not at all.
+        ``lazy``: inside an open transaction the block's savepoint is only taken by ``begin()``, which a block that
+        writes calls before its first write (``parsers.framework._write``; see ``_Transaction``)."""
+        return _Transaction(self.db.conn, lambda: split_insert.release(self.db.conn, self._split_left), lazy)
 
     def delete_device(self, device_id: str) -> None:
         """Delete every per-device row of ``device_id`` (not the case-only bookkeeping); call in a transaction."""
@@ -470,17 +472,32 @@ class Store:
 
 class _Transaction:
     """BEGIN … COMMIT (ROLLBACK when the block raises); inside an open transaction (a batch of file-parser runs, see
-    ``parsers.framework.run_parsers``) a savepoint instead, so the block is still all-or-nothing on its own."""
+    ``parsers.framework.run_parsers``) a savepoint instead, so the block is still all-or-nothing on its own.
 
-    def __init__(self, conn: sqlite3.Connection, ended=None):
+    ``lazy`` (nested only): the savepoint is taken by ``begin()``, before the block's first write, so a block that
+    writes nothing, or only one INSERT statement (atomic on its own), costs no savepoint statements — a device's
+    thousands of photo runs are one record each."""
+
+    def __init__(self, conn: sqlite3.Connection, ended=None, lazy: bool = False):
         self.conn = conn
         self.nested = False
+        self.lazy = lazy
+        self.taken = False  # whether the nested block's savepoint is taken
         self.ended = ended  # called once the outermost transaction has ended
 
     def __enter__(self):
         self.nested = self.conn.in_transaction
+        if self.nested and self.lazy:
+            return self
         self.conn.execute("SAVEPOINT store_block" if self.nested else "BEGIN")
+        self.taken = self.nested
         return self
+
+    def begin(self) -> None:
+        """Take the block's savepoint if it is not yet (a lazy nested block, before its first write)."""
+        if self.nested and not self.taken:
+            self.conn.execute("SAVEPOINT store_block")
+            self.taken = True
 
     def __exit__(self, exc_type, *_):
         if not self.nested:
@@ -490,20 +507,28 @@ class _Transaction:
                 if self.ended is not None:
                     self.ended()
             return
+        if not self.taken:
+            return
         if exc_type:
             self.conn.execute("ROLLBACK TO store_block")
         self.conn.execute("RELEASE store_block")
 
 
 class RecordWriter:
-    """Buffers records and writes them per table in batches; use as a context manager so the tail is flushed."""
+    """Buffers records and writes them per table in batches; use as a context manager so the tail is flushed.
 
-    def __init__(self, store: Store, batch_size: int):
+    ``before_write`` (e.g. a lazy transaction's ``begin``) is called before a flush writes, except for the last
+    flush (``flush(last=True)``) of a writer that has written nothing yet and holds one row: that one INSERT is
+    all-or-nothing on its own."""
+
+    def __init__(self, store: Store, batch_size: int, before_write=None):
         self.store = store
         self.batch_size = batch_size
+        self.before_write = before_write
         self._buffers: dict[type, list[tuple]] = {}
         self._converters: dict[type, object] = {}
         self._sql: dict[type, str] = {}
+        self._begun = False  # before_write was called, or is not needed
         self.rejected: list[tuple[str, str | None, str | None, str]] = []
 
     def add(self, record: Record) -> None:
@@ -524,23 +549,36 @@ class RecordWriter:
         buffer = self._buffers[rtype]
         if not buffer:
             return
+        if self.before_write is not None and not self._begun:
+            self.before_write()
+        self._begun = True
         conn = self.store.db.conn
+        if len(buffer) == 1:  # one INSERT: nothing of it is written when it fails, no savepoint is needed to undo it
+            self._write_rows(conn, rtype, buffer)
+            buffer.clear()
+            return
         conn.execute("SAVEPOINT record_batch")
         try:
             conn.executemany(self._sql[rtype], buffer)
         except (sqlite3.InterfaceError, sqlite3.ProgrammingError, OverflowError, ValueError, TypeError):
             conn.execute("ROLLBACK TO record_batch")
-            for row in buffer:
-                try:
-                    conn.execute(self._sql[rtype], row)
-                except (sqlite3.InterfaceError, sqlite3.ProgrammingError, OverflowError, ValueError,
-                        TypeError) as exc:
-                    self.rejected.append((rtype.TABLE, row[5], row[6], f"{type(exc).__name__}: {exc}"))
+            self._write_rows(conn, rtype, buffer)
         finally:
             conn.execute("RELEASE record_batch")
         buffer.clear()
 
-    def flush(self) -> None:
+    def _write_rows(self, conn: sqlite3.Connection, rtype: type, rows: list[tuple]) -> None:
+        """Write rows one by one, listing each that fails in ``rejected``."""
+        for row in rows:
+            try:
+                conn.execute(self._sql[rtype], row)
+            except (sqlite3.InterfaceError, sqlite3.ProgrammingError, OverflowError, ValueError, TypeError) as exc:
+                self.rejected.append((rtype.TABLE, row[5], row[6], f"{type(exc).__name__}: {exc}"))
+
+    def flush(self, last: bool = False) -> None:
+        """Write every buffered row; ``last``: nothing more is written in the block (see the class docstring)."""
+        if last and not self._begun and sum(map(len, self._buffers.values())) == 1:
+            self._begun = True  # the block's one INSERT needs no savepoint around it
         for rtype in list(self._buffers):
             self._flush(rtype)
 

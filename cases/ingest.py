@@ -19,6 +19,7 @@ from artifacts import sightings
 from artifacts.records import Provenance
 from artifacts.store import Store
 from cases import problems
+from cases.device_log import held_lines
 from forensics import damage
 from forensics.confidential import create_private, private_dir
 from forensics.evidence import EvidenceError, group_paths, open_evidence
@@ -290,11 +291,12 @@ class _AtOnce:
         waiting, self.waiting, self.bytes = self.waiting, [], 0
         try:
             if waiting:
-                outcomes = run_parsers(self.specs, waiting, self.base, self.store, self.work,
-                                       record_keys=self.record_keys, ahead=False)
+                with held_lines():  # a line per photo run: written to the device log in blocks, not one by one
+                    outcomes = run_parsers(self.specs, waiting, self.base, self.store, self.work,
+                                           record_keys=self.record_keys, ahead=False)
                 for outcome in outcomes:  # kept until the device's parser_runs are written: not a held photo's bytes
                     if outcome.source.data is not None:
-                        outcome.source = replace(outcome.source, data=None)
+                        outcome.source = _without_bytes(outcome.source)
                 self.outcomes += outcomes
         finally:
             for copy in waiting:
@@ -307,6 +309,13 @@ class _AtOnce:
 
 
 AT_ONCE_BYTES = 64 << 20
+
+
+def _without_bytes(copy: SpooledFile) -> SpooledFile:
+    """``replace(copy, data=None)`` without re-running the dataclass's ``__init__`` for each of thousands of photos."""
+    bare = object.__new__(SpooledFile)
+    vars(bare).update(vars(copy), data=None)  # a frozen dataclass: its fields set as its __init__ sets them
+    return bare
 
 
 def _file_times_in_device_zone(store: Store, device_id: str, zone: str) -> None:

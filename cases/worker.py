@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cases import states
 from cases.case import Case
+from cases.device_log import DeviceLogHandler
 from cases.ingest import DeviceResult, process_device
 from forensics.confidential import create_private, private_dir
 
@@ -116,8 +117,7 @@ def _device_log(case: Case, device_id: str, debug: bool) -> list[logging.Handler
     and to stderr as well with ``debug``."""
     private_dir(case.logs)
     formatter = _UTCFormatter(LOG_FORMAT.format(device=device_id), "%Y-%m-%dT%H:%M:%S")
-    handlers: list[logging.Handler] = [logging.FileHandler(create_private(case.log_path(device_id)),
-                                                           encoding="utf-8")]
+    handlers: list[logging.Handler] = [DeviceLogHandler(create_private(case.log_path(device_id)), encoding="utf-8")]
     if debug:
         handlers.append(logging.StreamHandler(sys.stderr))
     root = logging.getLogger()
@@ -126,12 +126,23 @@ def _device_log(case: Case, device_id: str, debug: bool) -> list[logging.Handler
         root.addHandler(h)
     handlers[0].previous_level = root.level
     root.setLevel(logging.INFO)  # what this project logs; libraries' DEBUG chatter (exifread: every tag) stays out
+    # LOG_FORMAT shows no thread or process: unless another handler (a Celery worker's) may, they are not collected
+    # for each record (a getpid system call per photo run), as the logging HOWTO's "Optimization" section advises
+    handlers[0].previous_flags = {name: getattr(logging, name) for name in _RECORD_FLAGS}
+    if len(root.handlers) == len(handlers):
+        for name in _RECORD_FLAGS:
+            setattr(logging, name, False)
     return handlers
+
+
+_RECORD_FLAGS = ("logThreads", "logProcesses", "logMultiprocessing")
 
 
 def _close_log(handlers: list[logging.Handler]) -> None:
     root = logging.getLogger()
     root.setLevel(handlers[0].previous_level)
+    for name, value in handlers[0].previous_flags.items():
+        setattr(logging, name, value)
     for h in handlers:
         root.removeHandler(h)
         h.close()

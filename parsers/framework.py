@@ -558,6 +558,7 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
     outcomes = []
     matching = matching_specs(specs)
     batch = _FileRunBatch(store)
+    limit = parser_time_limit()  # once per call, not per run (an environment look-up per photo)
     plan = [(source, matching(source.path))
             for source in sorted(spooled, key=lambda s: (s.partition, s.path)) if not source.path.endswith(SIDECARS)]
     ahead = None if not ahead else _StreamsAhead.start([(spec, source) for source, matching in plan for spec in matching
@@ -568,7 +569,7 @@ def run_parsers(specs: list[ParserSpec], spooled: list[SpooledFile], base: Prove
                 for spec in matching:
                     if (spec.cipher is not None) == deferred:
                         batch.enter(file_parser=spec.requires is None)
-                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys, ahead))
+                        outcomes.append(_run(spec, source, base, spooled, store, work, record_keys, ahead, limit))
                         if progress:
                             progress()
     except BaseException:
@@ -801,12 +802,12 @@ def matching_specs(specs: list[ParserSpec]) -> Callable[[str], tuple[ParserSpec,
 
 
 def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,
-         record_keys: bool = False, ahead: _StreamsAhead | None = None) -> Outcome:
+         record_keys: bool = False, ahead: _StreamsAhead | None = None, limit: float | None = None) -> Outcome:
     """One parser on one file, its outcome and time in the device's log (how a key was obtained, never the key)."""
     started = time.monotonic()
     done = ahead.take(spec, source) if ahead is not None and spec.stream else None
     run_spec = replace(spec, func=_replay(done[1], done[2])) if done is not None else spec
-    outcome = _run_once(run_spec, source, base, spooled, store, work)
+    outcome = _run_once(run_spec, source, base, spooled, store, work, limit)
     outcome.spec = spec
     if not record_keys:
         outcome.key = None
@@ -817,17 +818,24 @@ def _run(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store
 
 
 def _run_provenance(base: Provenance, spec: ParserSpec, source: SpooledFile) -> Provenance:
-    return replace(base, evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
-                   source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
-                   parser=spec.name, parser_version=spec.version)
+    """``base`` with the run's file and parser filled in; built from ``base``'s fields as ``RunContext.prov`` does
+    (``dataclasses.replace`` re-runs ``__init__``: a cost on each of a device's thousands of photo runs)."""
+    prov = object.__new__(Provenance)
+    fields = vars(prov)
+    fields.update(vars(base))
+    fields.update(evidence_id=source.evidence_id or base.evidence_id, partition=source.partition,
+                  source_deleted=not source.allocated, source_path=source.path, source_inode=source.inode,
+                  parser=spec.name, parser_version=spec.version)
+    return prov
 
 
-def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path) -> Outcome:
+def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, store, work: Path,
+              limit: float | None = None) -> Outcome:
     prov = _run_provenance(base, spec, source)
     ctx = RunContext(spec, source, source.local if source.own_file else None, prov, spooled, store=store,
                      scratch=work)
     try:
-        return _attempt(spec, ctx, store, work)
+        return _attempt(spec, ctx, store, work, limit)
     except _Malformed as exc:
         with open(source.local, "rb") as f:
             if is_sqlcipher(f.read(SQLCIPHER_HEAD)):
@@ -838,7 +846,7 @@ def _run_once(spec: ParserSpec, source: SpooledFile, base: Provenance, spooled, 
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({exc})")
         ctx.local, ctx.recovered = rebuilt, True
         try:
-            outcome = _attempt(spec, ctx, store, work)
+            outcome = _attempt(spec, ctx, store, work, limit)
         except _Malformed as again:
             return Outcome(spec, source, ERROR, message=f"error: damaged database, recovery failed ({again})",
                            recovered=True)
@@ -892,14 +900,15 @@ def _decrypted_copies(cipher: Cipher, ctx: RunContext, scratch: Path) -> tuple[P
                     f"{failure}")
 
 
-def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path) -> Outcome:
+def _attempt(spec: ParserSpec, ctx: RunContext, store, work: Path, limit: float | None = None) -> Outcome:
+    """One try of a run; ``limit``: seconds it may spend in SQLite (``parser_time_limit()`` when None)."""
     global _deadline
     db = None
     base = None
     scratch = None
     main_rows = None
     how = key = None
-    limit = parser_time_limit()
+    limit = parser_time_limit() if limit is None else limit
     _deadline = time.monotonic() + limit
     if store is not None:
         _watch(store.db.conn)  # Bulk queries read the source through the store's connection
@@ -1008,9 +1017,11 @@ def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, onl
     undecoded.clear()
     items = iter(items or ())
     first = next(items, None)  # the parser's preamble (ctx.attach) runs before the transaction opens
-    with store.transaction(), store.record_writer() as writer:
+    # a run in a batch of file-parser runs takes its savepoint only before it writes, and none for a single row
+    with store.transaction(lazy=True) as block, store.record_writer(before_write=block.begin) as writer:
         for item in itertools.chain([first] if first is not None else [], items):
             if isinstance(item, Bulk):
+                block.begin()
                 writer.flush()
                 added, from_wal = _bulk(item, ctx, store, main_rows, only)
                 count += added
@@ -1033,7 +1044,7 @@ def _write(items, ctx: RunContext, store, main_rows: MainRows | None = None, onl
                 warnings.append(f"table {key[0] or '?'} row {key[1]}: {type(exc).__name__}: {exc}")
                 continue
             count += 1
-        writer.flush()
+        writer.flush(last=True)
         for _, table, row, reason in writer.rejected:
             warnings.append(f"table {table or '?'} row {row}: {reason}")
         count -= len(writer.rejected)

@@ -282,3 +282,42 @@ def test_literal_run_is_text_every_match_holds():
     assert framework._literal_run("*.JPG") == ".jpg"
     assert framework._literal_run("data/x[0-9]/longer-literal-tail") == "/longer-literal-tail"
     assert framework._literal_run("*/ab[cdefghijklmnop") == "cdefghijklmnop"
+
+
+def test_runs_of_one_record_take_no_savepoint_and_a_bad_one_still_fails_alone(tmp_path, monkeypatch):
+    """In a batch of file-parser runs a run's savepoint is taken only before it writes, and none when it writes one
+    row (one INSERT is all-or-nothing on its own): yet a run failing after its one record keeps no row and its own
+    error, a record whose value cannot be stored is skipped with a warning, and the other runs keep theirs."""
+    from artifacts.store import Store
+
+    statements: list[str] = []
+
+    class TracedStore(Store):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.db.conn.set_trace_callback(statements.append)
+
+    monkeypatch.setattr(parser_harness, "Store", TracedStore)
+
+    @framework.parser(name="test-one-note", app="org.test", paths=["*/org.test/notes/*.txt"])
+    def one_note(db, ctx):
+        for number, line in enumerate(ctx.local.read_text().splitlines()):
+            if line == "boom":
+                raise ValueError(f"bad line in {ctx.source.path.rsplit('/', 1)[-1]}")
+            yield Message(app=ctx.app, body=2 ** 70 if line == "huge" else line, prov=ctx.prov(None, number))
+
+    files = {f"/data/data/org.test/notes/{name}.txt": text.encode() for name, text in
+             (("a", "one"), ("b", "two\nthree"), ("c", "four\nboom"), ("d", "huge"), ("e", "five"))}
+    try:
+        outcomes, rows = parser_harness.run(tmp_path / "run", files, ["test-one-note"])
+    finally:
+        framework._REGISTRY.pop("test-one-note", None)
+    assert [(o.source.path.rsplit("/", 1)[-1], o.outcome, o.records) for o in outcomes] == [
+        ("a.txt", "parsed", 1), ("b.txt", "parsed", 2), ("c.txt", "error", 0), ("d.txt", "no data", 0),
+        ("e.txt", "parsed", 1)]
+    assert outcomes[2].message == "error: ValueError: bad line in c.txt"
+    assert "1 bad value(s) skipped" in outcomes[3].message and "OverflowError" in outcomes[3].message
+    assert [m["body"] for m in rows["messages"]] == ["one", "two", "three", "five"]
+    # b: its block and its batch of two rows; c: its block, rolled back; a, d, e: one INSERT each, no savepoint
+    assert [s for s in statements if s.startswith(("SAVEPOINT", "ROLLBACK TO"))] == [
+        "SAVEPOINT store_block", "SAVEPOINT record_batch", "SAVEPOINT store_block", "ROLLBACK TO store_block"]
