@@ -484,7 +484,9 @@ class Store:
         every shard row is ``device_id``'s, and both tables have the same columns in the same order with the same
         declarations. Then ``INSERT INTO t SELECT * FROM shard.t`` is SQLite's transfer optimization (records and
         index entries copied without decoding them, when the shard has the case's indexes: ``add_indexes``; without
-        them SQLite inserts row by row, with the same result). Tables keyed by a text column keep the usual path."""
+        them SQLite inserts row by row, with the same result; its conditions are ``xferOptimization`` in SQLite's
+        src/insert.c: no column list, no WHERE, equal column counts, affinities and collations, every destination
+        index matched by a source index). Tables keyed by a text column keep the usual path (their rowids)."""
         conn, quoted = self.db.conn, ident(table)
         if table in PRIMARY_KEYS or conn.execute(f"SELECT 1 FROM main.{quoted} LIMIT 1").fetchone():
             return False
