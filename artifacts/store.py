@@ -241,8 +241,9 @@ class Store:
 
     def _ensure_schema(self, indexes: bool) -> None:
         """Create what the file lacks of the declared schema: tables, columns, and (not in a shard being written:
-        ``add_indexes`` once it is complete) indexes. This is also the migration of a store written by an older version — generic, so
-        a table or column declared here or in ``artifacts.records`` needs no migration code; nothing is dropped."""
+        ``add_indexes`` once it is complete) indexes. This is also the migration of a store written by an older
+        version — generic, so a table or column declared here or in ``artifacts.records`` needs no migration code;
+        nothing is dropped."""
         existing = set(self.db.table_names())
         for name, columns in SCHEMA.items():
             if name not in existing:
