@@ -142,7 +142,7 @@ JSON_COLUMNS.update({"devices": {"facts"}, "evidence": {"paths", "segments", "la
                      "identifiers": {"platforms", "devices", "also_known_as", "flagged", "watchlist"},
                      "device_states": {"evidence", "extra", "evidence_state", "evidence_hashes"},
                      "device_runs": {"evidence", "evidence_hashes"}})
-# Every table the case store holds, and its indexes (only where rows are looked up: the case store, not a shard).
+# Every table the case store holds, and its indexes (where rows are looked up; a shard gets them once complete).
 SCHEMA: dict[str, dict[str, type]] = {**ALL_TABLES, **CASE_TABLES}
 INDEXES: list[tuple[str, tuple[str, ...]]] = [
     *((name, ("device_id",)) for name, cols in SCHEMA.items() if name not in PRIMARY_KEYS and "device_id" in cols),
@@ -240,9 +240,10 @@ class Store:
         self._ensure_schema(indexes=not scratch)
 
     def _ensure_schema(self, indexes: bool) -> None:
-        """Create what the file lacks of the declared schema: tables, columns, and (not in a shard that is written
-        once and merged) indexes. This is also the migration of a store written by an older version — generic, so
-        a table or column declared here or in ``artifacts.records`` needs no migration code; nothing is dropped."""
+        """Create what the file lacks of the declared schema: tables, columns, and (not in a shard being written:
+        ``add_indexes`` once it is complete) indexes. This is also the migration of a store written by an older
+        version — generic, so a table or column declared here or in ``artifacts.records`` needs no migration code;
+        nothing is dropped."""
         existing = set(self.db.table_names())
         for name, columns in SCHEMA.items():
             if name not in existing:
@@ -252,8 +253,13 @@ class Store:
             for column, kind in columns.items():
                 if column not in present:
                     self.db[name].add_column(column, kind)
-        if not indexes:
-            return
+        if indexes:
+            self.add_indexes()
+
+    def add_indexes(self) -> None:
+        """Create the declared indexes the file lacks. A shard is written without them and given them once it is
+        complete (a one-off sort, in the device's own process): then ``merge_shard`` can copy its rows and index
+        entries as they are into a case table that is still empty."""
         for name, cols in INDEXES:
             self.db[name].create_index(list(cols), if_not_exists=True)
 
@@ -447,7 +453,8 @@ class Store:
         Ids in the case store are the case store's own; rows keep the shard's order, so the result is the same for
         the same shards merged in the same order. The case-only tables (``CASE_TABLES``) are left alone;
         ``also(store)``, when given, runs inside the same transaction (it records the device's state, with
-        ``put``). A column the shard lacks (a shard written by an older version) is NULL.
+        ``put``). A column the shard lacks (a shard written by an older version) is NULL. Into a table that holds no
+        other device's rows the shard's rows are copied whole when that gives the same ids (``_same_ids``).
         """
         conn: sqlite3.Connection = self.db.conn
         conn.execute("ATTACH DATABASE ? AS shard", (sqlite_uri(shard_path),))
@@ -460,6 +467,9 @@ class Store:
                     present = {r[1] for r in conn.execute(f"PRAGMA shard.table_info({ident(table)})")}
                     if not present:
                         continue
+                    if self._same_ids(table, device_id):  # SQLite copies records and index entries as they are
+                        conn.execute(f"INSERT INTO main.{ident(table)} SELECT * FROM shard.{ident(table)}")
+                        continue
                     names = ", ".join(f"{ident(c)}" for c in columns if c != "id" and c in present)
                     order = PRIMARY_KEYS.get(table, "id")
                     conn.execute(
@@ -469,6 +479,29 @@ class Store:
                     also(self)
         finally:
             conn.execute("DETACH DATABASE shard")
+
+    def _same_ids(self, table: str, device_id: str) -> bool:
+        """Whether the attached shard's ``table`` can be copied whole, ids included: exactly what renumbering gives.
+
+        That is so when the case table is empty (new ids are 1..N in the shard's order), the shard's ids are 1..N,
+        every shard row is ``device_id``'s, and both tables have the same columns in the same order with the same
+        declarations. Then ``INSERT INTO t SELECT * FROM shard.t`` is SQLite's transfer optimization (records and
+        index entries copied without decoding them, when the shard has the case's indexes: ``add_indexes``; without
+        them SQLite inserts row by row, with the same result; its conditions are ``xferOptimization`` in SQLite's
+        src/insert.c: no column list, no WHERE, equal column counts, affinities and collations, every destination
+        index matched by a source index). Tables keyed by a text column keep the usual path (their rowids)."""
+        conn, quoted = self.db.conn, ident(table)
+        if table in PRIMARY_KEYS or conn.execute(f"SELECT 1 FROM main.{quoted} LIMIT 1").fetchone():
+            return False
+        if conn.execute(f"PRAGMA main.table_info({quoted})").fetchall() != \
+                conn.execute(f"PRAGMA shard.table_info({quoted})").fetchall():
+            return False
+        low, high, rows = conn.execute(
+            f"SELECT (SELECT min(id) FROM shard.{quoted}), (SELECT max(id) FROM shard.{quoted}), "
+            f"(SELECT count(*) FROM shard.{quoted} WHERE device_id = ?)", (device_id,)).fetchone()
+        # ids are distinct integers: n rows of the device with ids from 1 to n are all the rows, numbered 1..n
+        return low == 1 and high == rows
+
 
 class _Transaction:
     """BEGIN … COMMIT (ROLLBACK when the block raises); inside an open transaction (a batch of file-parser runs, see

@@ -94,6 +94,7 @@ def process_device(device_id: str, paths: list[Path], shard_path: Path, work: Pa
             result.files = result.records = 0
             result.outcomes = {}
         store.upsert("devices", _device_row(device_id, result))
+        store.add_indexes()  # the case's indexes: the merge copies them (``Store._same_ids``)
     finally:
         store.close()
         started = time.monotonic()
