@@ -963,20 +963,6 @@ def run() -> None:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as the Python docs advise for SIGPIPE
         sys.exit(0)
-    finally:
-        _before_exit()
-
-
-def _before_exit() -> None:
-    """The command is done (its stores closed, audit written, output flushed by the exit that follows): the objects
-    left (the platform registry, parser specs, caches) are only freed as the interpreter ends. CPython's
-    finalization runs full cyclic collections over all of them (~0.1 s after an ingest); ``gc.freeze`` moves them
-    out of the collector's sight. Exit itself stays the normal one: atexit handlers, stream flushes and module
-    teardown still run; only garbage in reference cycles is left to the operating system, which the Python docs
-    already do not promise to finalize at exit."""
-    import gc
-
-    gc.freeze()
 
 
 if __name__ == "__main__":
