@@ -8,9 +8,8 @@ databases and SQL functions); then the store's connection appends the scratch fi
 gives every row the id it would have had. Python's ``sqlite3`` releases the GIL while SQLite steps a statement, so
 the threads run on separate cores.
 
-It only pays when a core is idle (the copy back costs about a quarter of what computing the rows does), so the
-number of threads follows the idle cores (``os.sched_getaffinity``, ``os.getloadavg``) unless
-``FORENSICS_BULK_THREADS`` sets it; a small insert is never split.
+It is off unless ``FORENSICS_BULK_THREADS`` asks for it (see ``threads_wanted``: measured, the per-row Python SQL
+functions make the threads wait for each other's GIL); a small insert is never split.
 
 A scratch file read inside a transaction can only be detached when that transaction ends: the caller keeps the list
 returned by ``run`` and passes it to ``release`` then.
@@ -42,16 +41,19 @@ _ALIAS = "bulk_part_"  # the scratch databases attached to the store's connectio
 
 
 def threads_wanted() -> int:
-    """How many threads an ordered bulk insert may use: ``FORENSICS_BULK_THREADS`` when set (1 turns splitting
-    off), else one more than the cores this process may run on that are at least half idle now (the 1-minute load
-    average counts the busy ones, this process included once it has run a while: an ingest that has been parsing
-    alone on two cores sees a load near 1, and splits), at most ``MAX_THREADS``."""
+    """How many threads an ordered bulk insert may use: ``FORENSICS_BULK_THREADS`` when set, else 1 (no split).
+
+    Off by default because it was measured not to pay: the mappings call Python SQL functions (time decoding,
+    ``py_str``) for every row, and each call takes the GIL, so two connections mostly wait for each other. On two
+    idle cores, 1,000,000 WhatsApp messages (``benchmarks/parse.py --threads N``): one thread 5.72 and 5.80 s wall,
+    5.7 s CPU; two threads 6.57 and 6.56 s wall, 9.8 s CPU. With ``FORENSICS_BULK_THREADS=auto``: one more than the
+    cores that are at least half idle (1-minute load average), at most ``MAX_THREADS``."""
     given = os.environ.get(ENV_THREADS, "").strip()
-    if given:
+    if given != "auto":
         try:
-            return max(1, min(int(given), 16))
+            return max(1, min(int(given), 16)) if given else 1
         except ValueError:
-            pass
+            return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float(cores)
     return max(1, min(MAX_THREADS, cores, 1 + int(max(0.0, cores - load + 0.5))))

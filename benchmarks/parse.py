@@ -6,7 +6,7 @@ Builds (once, cached) a current-schema ``msgstore.db`` with 1,000,000 messages (
 each in its own process (timed from its start to its exit, so both pay for starting Python) that reports its own
 peak memory and CPU time (user + system: less sensitive than wall time to other load on the machine). Outputs of earlier runs are deleted before the clock starts. Prints messages/s and the ratio b/a; the
 last line is ``name=value`` pairs, with ``bulk_threads``: the threads the message insert may use
-(``artifacts.split_insert``: one per idle core when it starts, or ``--threads``).
+(``artifacts.split_insert``: 1 unless ``--threads`` or ``FORENSICS_BULK_THREADS`` says otherwise).
 
     python benchmarks/parse.py [--workdir DIR] [--messages 1000000] [--threads N]
 """
@@ -97,7 +97,8 @@ def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "forensics-bench")
     args.add_argument("--messages", type=int, default=1_000_000)
-    args.add_argument("--threads", type=int, help="threads for the message insert (default: one per idle core)")
+    args.add_argument("--threads", type=int,
+                      help="threads for the message insert (default 1; FORENSICS_BULK_THREADS=auto: one per idle core)")
     args.add_argument("--child", nargs=3, metavar=("STEP", "FOLDER", "OUT"), help=argparse.SUPPRESS)
     opts = args.parse_args()
     if opts.child:

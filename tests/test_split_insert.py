@@ -113,9 +113,12 @@ def test_an_interrupted_split_insert_stores_nothing_and_leaves_no_file(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src.db", "stopped.sqlite"]
 
 
-def test_threads_follow_the_idle_cores(monkeypatch):
+def test_one_thread_unless_asked_and_auto_follows_the_idle_cores(monkeypatch):
     monkeypatch.delenv(split_insert.ENV_THREADS, raising=False)
     monkeypatch.setattr(split_insert.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(split_insert.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert split_insert.threads_wanted() == 1  # off by default: measured slower (see threads_wanted)
+    monkeypatch.setenv(split_insert.ENV_THREADS, "auto")
     for load, threads in ((0.0, 2), (0.8, 2), (1.2, 2), (1.7, 1), (6.0, 1)):
         monkeypatch.setattr(split_insert.os, "getloadavg", lambda: (load, load, load))
         assert split_insert.threads_wanted() == threads, load
