@@ -265,8 +265,9 @@ def _after_parsers(device_id: str, store: Store, base: Provenance, outcomes, fac
 
 class _AtOnce:
     """Working copies whose parsers need nothing else (photos: ``standalone`` parsers) are parsed a few at a time
-    while the inventory goes on, and deleted: the work folder holds at most ``AT_ONCE_BYTES`` (or one copy, when
-    larger) of them, whatever the number of photos. The others stay until all of the device's files are read."""
+    while the inventory goes on, and let go: memory or the work folder holds at most ``AT_ONCE_BYTES`` (or one
+    copy, when larger) of them, whatever the number of photos. The others stay until all of the device's files
+    are read."""
 
     FILES = 64
 
@@ -309,7 +310,9 @@ class _AtOnce:
                     pack.unlink(missing_ok=True)
 
 
-AT_ONCE_BYTES = 64 << 20
+# photos waiting for their batch: held in memory when small (``forensics.inventory.MemorySlot``), so this bounds
+# the memory they take (1 MiB photos: 16 a batch; a phone's usual 2-5 MB photos: 3 to 8)
+AT_ONCE_BYTES = 16 << 20
 
 
 def _without_bytes(copy: SpooledFile) -> SpooledFile:
